@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/**
+ * The pipeline catalog (`pipelines.yaml`), as fixed by DESIGN.md. Objects are strict so a
+ * misspelt key is reported instead of silently ignored.
+ */
+
+const slackId = z.string().regex(/^[A-Z][A-Z0-9]{2,}$/, 'expected a Slack id such as C0PIPELINES or U0ALICE');
+const period = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM');
+const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+export const stageSchema = z.enum(['legacy', 'parallel', 'cutover', 'live']);
+export const engineNameSchema = z.enum(['databricks', 'emr', 'airflow', 'sandbox']);
+
+const emrEngine = z.strictObject({
+  engine: z.literal('emr'),
+  clusterId: z.string().regex(/^j-[A-Z0-9]+$/, 'expected an EMR cluster id such as j-ABC123'),
+  step: z.strictObject({ name: z.string().min(1).max(200), args: z.array(z.string()).min(1) }),
+  executionRoleArn: z.string().startsWith('arn:').optional(),
+});
+
+const airflowEngine = z.strictObject({
+  engine: z.literal('airflow'),
+  dagId: z.string().min(1),
+  conf: stringMap.default({}),
+});
+
+const databricksEngine = z.strictObject({
+  engine: z.literal('databricks'),
+  jobId: z.number().int().positive(),
+  jobParameters: stringMap.default({}),
+});
+
+/** The playground's engine: runs in-process, writes real Parquet files (see issue 6). */
+const sandboxEngine = z.strictObject({
+  engine: z.literal('sandbox'),
+  tasks: z.array(z.string().min(1)).min(1).default(['extract', 'transform', 'load']),
+  durationMs: z.number().int().positive().default(3000),
+  variant: z.string().default('baseline'),
+});
+
+export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, sandboxEngine]);
+export const targetEngineSchema = z.discriminatedUnion('engine', [databricksEngine, sandboxEngine]);
+
+const datasetSchema = z.union([
+  z.strictObject({ path: z.string().min(1), format: z.enum(['parquet', 'csv']).default('parquet') }),
+  z.strictObject({ table: z.string().regex(/^[\w`-]+\.[\w`-]+\.[\w`-]+$/, 'expected catalog.schema.table') }),
+]);
+
+const compareSchema = z.strictObject({
+  ignore: z.array(z.string()).default([]),
+  numeric: z
+    .strictObject({ abs: z.number().nonnegative().optional(), rel: z.number().nonnegative().optional() })
+    .default({}),
+  timestamps: z.enum(['s', 'ms', 'us']).default('us'),
+  trim: z.boolean().default(false),
+  ignoreCase: z.boolean().default(false),
+});
+
+const columns = z.array(z.string().min(1)).min(1);
+export const checkSchema = z.union([
+  z.strictObject({ not_null: columns }),
+  z.strictObject({ unique: columns }),
+  z.strictObject({
+    row_count: z
+      .strictObject({ min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() })
+      .refine((v) => v.min !== undefined || v.max !== undefined, 'row_count needs min or max'),
+  }),
+  z.strictObject({ accepted_values: z.strictObject({ column: z.string(), values: z.array(z.union([z.string(), z.number()])).min(1) }) }),
+  z.strictObject({ range: z.strictObject({ column: z.string(), min: z.number().optional(), max: z.number().optional() }) }),
+  z.strictObject({ regex: z.strictObject({ column: z.string(), pattern: z.string().min(1) }) }),
+  z.strictObject({ freshness: z.strictObject({ column: z.string(), maxAgeHours: z.number().positive() }) }),
+  z.strictObject({
+    relationships: z.strictObject({ column: z.string(), to: z.strictObject({ output: z.string(), column: z.string() }) }),
+  }),
+  z.strictObject({ row_count_change: z.strictObject({ maxRelative: z.number().nonnegative() }) }),
+  z.strictObject({ sql: z.string().min(1) }),
+]);
+
+const outputSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower-case identifier'),
+  key: columns,
+  legacy: datasetSchema,
+  target: datasetSchema,
+  compare: compareSchema.default({ ignore: [], numeric: {}, timestamps: 'us', trim: false, ignoreCase: false }),
+  checks: z.array(checkSchema).default([]),
+  pii: z.array(z.string()).default([]),
+});
+
+/** One cutover action: an object with exactly one known key. */
+export const actionSchema = z.union([
+  z.strictObject({ 'databricks.schedule': z.enum(['PAUSED', 'UNPAUSED']) }),
+  z.strictObject({ 'emr.cancelPending': z.literal(true) }),
+  z.strictObject({ 'airflow.pauseDag': z.string().min(1) }),
+  z.strictObject({ 'airflow.unpauseDag': z.string().min(1) }),
+  z.strictObject({ 'sns.publish': z.union([z.string(), z.literal(true)]) }),
+  z.strictObject({ stage: stageSchema }),
+]);
+
+const gateSchema = z.strictObject({
+  cleanParallelRuns: z.number().int().positive().optional(),
+  dqGreen: z.boolean().optional(),
+});
+
+const approversSchema = z.strictObject({ users: z.array(slackId).min(1), min: z.number().int().positive().default(1) });
+
+const cutoverSchema = z.strictObject({
+  approvers: approversSchema.optional(),
+  requestTtlHours: z.number().positive().default(24),
+  steps: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case step id'),
+        gate: gateSchema.optional(),
+        actions: z.array(actionSchema).default([]),
+        rollback: z.array(actionSchema).default([]),
+      }),
+    )
+    .min(1),
+});
+
+export const pipelineSchema = z.strictObject({
+  description: z.string().default(''),
+  channel: slackId,
+  owners: z.array(slackId).default([]),
+  stage: stageSchema.default('legacy'),
+  legacy: legacyEngineSchema.optional(),
+  target: targetEngineSchema,
+  /** How long a run may be tracked before Cutover gives up on it and marks it timed_out. */
+  maxRunHours: z.number().positive().default(48),
+  outputs: z.array(outputSchema).default([]),
+  cutover: cutoverSchema.optional(),
+  alerts: z.strictObject({ remindAfterHours: z.number().positive().optional() }).optional(),
+});
+
+export const catalogSchema = z.strictObject({
+  pipelines: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'pipeline names are kebab-case'), pipelineSchema),
+  permissions: z
+    .strictObject({
+      run: z.strictObject({ prod: z.array(slackId).default([]), dev: z.array(slackId).optional() }).default({ prod: [] }),
+      approve: z.array(slackId).default([]),
+    })
+    .default({ run: { prod: [] }, approve: [] }),
+  alerts: z
+    .strictObject({
+      snsTopicArn: z.string().startsWith('arn:aws:sns:').optional(),
+      inboundTopics: z.array(z.string().startsWith('arn:aws:sns:')).default([]),
+      routes: z
+        .array(z.strictObject({ match: z.record(z.string(), z.string()), pipeline: z.string() }))
+        .default([]),
+    })
+    .default({ inboundTopics: [], routes: [] }),
+  pii: z.strictObject({ default: z.enum(['mask', 'hash', 'show']).default('mask') }).default({ default: 'mask' }),
+});
+
+export type Catalog = z.infer<typeof catalogSchema>;
+export type Pipeline = z.infer<typeof pipelineSchema>;
+export type Output = Pipeline['outputs'][number];
+export type Dataset = Output['legacy'];
+export type Check = z.infer<typeof checkSchema>;
+export type CutoverAction = z.infer<typeof actionSchema>;
+export type LegacyEngineConfig = z.infer<typeof legacyEngineSchema>;
+export type TargetEngineConfig = z.infer<typeof targetEngineSchema>;
+export type EngineConfig = LegacyEngineConfig | TargetEngineConfig;
+export type EngineName = z.infer<typeof engineNameSchema>;
+export type Stage = z.infer<typeof stageSchema>;
+export { period as periodSchema };

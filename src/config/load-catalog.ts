@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { catalogSchema, type Catalog } from './catalog-schema.ts';
+import { unknownPlaceholders } from './template.ts';
+
+/** Reads and validates the catalog; throws ConfigError naming every bad field by its path. */
+export function loadCatalog(file: string): Catalog {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the catalog: ${(err as Error).message}`]);
+  }
+  return parseCatalog(text, file);
+}
+
+export function parseCatalog(text: string, source = 'pipelines.yaml'): Catalog {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(source, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  }
+  const result = catalogSchema.safeParse(doc.toJS());
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  const problems = crossFieldProblems(result.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return result.data;
+}
+
+export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    // A union reports "invalid input"; its branches' own issues say what would have fitted.
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branch = issue.errors.reduce((best, errs) => (errs.length < best.length ? errs : best));
+      if (branch.length > 0) {
+        return formatIssues(branch.map((sub) => ({ ...sub, path: [...issue.path, ...sub.path] })));
+      }
+    }
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return [`${where}: ${issue.message}`];
+  });
+}
+
+/** Rules a schema cannot express: references between fields and template placeholders. */
+function crossFieldProblems(catalog: Catalog): string[] {
+  const problems: string[] = [];
+  for (const [name, p] of Object.entries(catalog.pipelines)) {
+    const at = `pipelines.${name}`;
+    const outputNames = new Set<string>();
+    p.outputs.forEach((o, i) => {
+      if (outputNames.has(o.name)) problems.push(`${at}.outputs.${i}.name: duplicate output name "${o.name}"`);
+      outputNames.add(o.name);
+    });
+    p.outputs.forEach((o, i) => {
+      o.checks.forEach((c, j) => {
+        if ('relationships' in c && !outputNames.has(c.relationships.to.output)) {
+          problems.push(`${at}.outputs.${i}.checks.${j}.relationships.to.output: no output named "${c.relationships.to.output}"`);
+        }
+        if ('regex' in c) {
+          try {
+            new RegExp(c.regex.pattern);
+          } catch {
+            problems.push(`${at}.outputs.${i}.checks.${j}.regex.pattern: not a valid regular expression`);
+          }
+        }
+      });
+    });
+    const steps = new Set<string>();
+    p.cutover?.steps.forEach((s, i) => {
+      if (steps.has(s.id)) problems.push(`${at}.cutover.steps.${i}.id: duplicate step id "${s.id}"`);
+      steps.add(s.id);
+    });
+    if (p.cutover?.approvers && p.cutover.approvers.min > p.cutover.approvers.users.length) {
+      problems.push(`${at}.cutover.approvers.min: needs ${p.cutover.approvers.min} approvers but only ${p.cutover.approvers.users.length} are listed`);
+    }
+    if (p.cutover && !p.cutover.approvers && catalog.permissions.approve.length === 0) {
+      problems.push(`${at}.cutover.approvers: no approvers here and permissions.approve is empty`);
+    }
+    for (const [path, text] of stringsOf(p, at)) {
+      for (const bad of unknownPlaceholders(text)) problems.push(`${path}: unknown placeholder {{${bad}}}`);
+    }
+  }
+  catalog.alerts.routes.forEach((r, i) => {
+    if (!catalog.pipelines[r.pipeline]) problems.push(`alerts.routes.${i}.pipeline: no pipeline named "${r.pipeline}"`);
+  });
+  return problems;
+}
+
+function* stringsOf(value: unknown, path: string): Generator<[string, string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* stringsOf(v, `${path}.${i}`);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) yield* stringsOf(v, `${path}.${k}`);
+  }
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { formatIssues } from './load-catalog.ts';
+
+/**
+ * The process environment of DESIGN.md, validated once at start-up. This is the only
+ * module that reads `process.env` (STYLE 9): everything else receives a `Config`.
+ */
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const url = z.url({ protocol: /^https?$/ });
+const optionalUrl = optional.pipe(url.optional());
+const positiveInt = (fallback: number) => z.coerce.number<string | undefined>().int().positive().default(fallback);
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: optional.pipe(z.string().startsWith('xoxb-', 'expected a bot token (xoxb-…)').optional()),
+  SLACK_SIGNING_SECRET: optional,
+  SLACK_APP_TOKEN: optional.pipe(z.string().startsWith('xapp-', 'expected an app-level token (xapp-…)').optional()),
+  SLACK_API_URL: optional.pipe(url.default('https://slack.com/api/')),
+  DATABRICKS_HOST: optionalUrl,
+  DATABRICKS_TOKEN: optional,
+  DATABRICKS_CLIENT_ID: optional,
+  DATABRICKS_CLIENT_SECRET: optional,
+  DATABRICKS_WAREHOUSE_ID: optional,
+  AWS_REGION: optional.pipe(z.string().default('us-east-1')),
+  AWS_ENDPOINT_URL: optionalUrl,
+  AWS_ENDPOINT_URL_S3: optionalUrl,
+  AWS_ENDPOINT_URL_SNS: optionalUrl,
+  AWS_ENDPOINT_URL_EMR: optionalUrl,
+  AIRFLOW_URL: optionalUrl,
+  AIRFLOW_TOKEN: optional,
+  AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
+  REDIS_URL: optional.pipe(z.string().regex(/^rediss?:\/\//, 'expected redis://…').default('redis://127.0.0.1:6379')),
+  PIPELINES_FILE: optional.pipe(z.string().default('./pipelines.yaml')),
+  PORT: optional.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).default(3000)),
+  CUTOVER_ROLE: optional.pipe(z.enum(['all', 'web', 'worker']).default('all')),
+  CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
+  CUTOVER_PII_KEY: optional,
+  LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+export type Role = 'all' | 'web' | 'worker';
+
+export interface Config {
+  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
+  databricks: {
+    host?: string;
+    token?: string;
+    clientId?: string;
+    clientSecret?: string;
+    warehouseId?: string;
+  };
+  aws: { region: string; endpoints: { s3?: string; sns?: string; emr?: string } };
+  airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
+  redisUrl: string;
+  pipelinesFile: string;
+  port: number;
+  role: Role;
+  pollIntervalMs: number;
+  piiKey?: string;
+  logLevel: string;
+  /** True when no bot token is set: `npm start` runs the local playground. */
+  playground: boolean;
+}
+
+export interface LoadConfigOptions {
+  env?: Record<string, string | undefined>;
+  /** Applied last: defaults < env < overrides. */
+  overrides?: Partial<Config>;
+}
+
+export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOptions = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError('environment', formatIssues(parsed.error.issues));
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (Boolean(e.DATABRICKS_CLIENT_ID) !== Boolean(e.DATABRICKS_CLIENT_SECRET)) {
+    problems.push('DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET: set both for OAuth M2M, or neither');
+  }
+  if (problems.length > 0) throw new ConfigError('environment', problems);
+
+  const config: Config = {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    },
+    databricks: {
+      host: e.DATABRICKS_HOST?.replace(/\/+$/, ''),
+      token: e.DATABRICKS_TOKEN,
+      clientId: e.DATABRICKS_CLIENT_ID,
+      clientSecret: e.DATABRICKS_CLIENT_SECRET,
+      warehouseId: e.DATABRICKS_WAREHOUSE_ID,
+    },
+    aws: {
+      region: e.AWS_REGION,
+      endpoints: {
+        s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+        sns: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
+        emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
+      },
+    },
+    airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
+    redisUrl: e.REDIS_URL,
+    pipelinesFile: e.PIPELINES_FILE,
+    port: e.PORT,
+    role: e.CUTOVER_ROLE,
+    pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
+    piiKey: e.CUTOVER_PII_KEY,
+    logLevel: e.LOG_LEVEL,
+    playground: !e.SLACK_BOT_TOKEN,
+  };
+  return { ...config, ...overrides };
+}

@@ -1,0 +1,49 @@
+import type { EngineName } from '../config/catalog-schema.ts';
+import type { RunState, TaskFailure, TaskStatus } from '../engines/types.ts';
+
+export type RunEnv = 'dev' | 'prod';
+
+/** A Slack message we posted and keep editing; the bot never re-reads history to find it. */
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** One run on one engine, as stored in Redis (plain JSON with a version, STYLE 5). */
+export interface RunRecord {
+  v: 1;
+  /** Our id, e.g. `r-m3k9x2-4f7a`: never all digits, no colons (BullMQ job-id rules). */
+  id: string;
+  pipeline: string;
+  period: string;
+  engine: EngineName;
+  env: RunEnv;
+  params: Record<string, string>;
+  /** Slack user id of whoever started it. */
+  requestedBy: string;
+  channel: string;
+  state: RunState;
+  /** The engine's words for the state, shown beside ours. */
+  stateMessage?: string;
+  externalId?: string;
+  url?: string;
+  tasks: TaskStatus[];
+  failures: TaskFailure[];
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  updatedAt: number;
+  /** Bumped on every change; the notifier compares it with what it last rendered. */
+  version: number;
+  statusMessage?: MessageRef;
+  /** The failure thread's first reply (posted with reply_broadcast) on the status message. */
+  alertThread?: MessageRef;
+  acknowledgedBy?: { user: string; at: number };
+  /** Repairs so far; each one starts a new tracking epoch. */
+  repairs: number;
+  latestRepairId?: string;
+  /** A permanent error from the engine API (e.g. 404 job), shown to people as is. */
+  error?: { code: string; message: string; apiCode?: string };
+  /** Set when the run belongs to a parallel run. */
+  parallelId?: string;
+}
