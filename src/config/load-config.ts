@@ -38,6 +38,7 @@ const envSchema = z.object({
   CUTOVER_ROLE: optional.pipe(z.enum(['all', 'web', 'worker']).default('all')),
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
+  CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -55,6 +56,8 @@ export interface Config {
   aws: { region: string; endpoints: { s3?: string; sns?: string; emr?: string } };
   airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
+  /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
+  redisPrefix: string;
   pipelinesFile: string;
   port: number;
   role: Role;
@@ -108,6 +111,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     },
     airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.CUTOVER_REDIS_PREFIX,
     pipelinesFile: e.PIPELINES_FILE,
     port: e.PORT,
     role: e.CUTOVER_ROLE,

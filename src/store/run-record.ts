@@ -17,6 +17,8 @@ export interface RunRecord {
   pipeline: string;
   period: string;
   engine: EngineName;
+  /** Which side of the migration ran: the legacy engine (EMR/Airflow) or the target (Databricks). */
+  side: 'legacy' | 'target';
   env: RunEnv;
   params: Record<string, string>;
   /** Slack user id of whoever started it. */

@@ -1,0 +1,162 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import bolt from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Worker } from 'bullmq';
+import { Gauge } from 'prom-client';
+import { registerCommands } from './commands/index.ts';
+import type { CommandDeps } from './commands/command-deps.ts';
+import type { Catalog } from './config/catalog-schema.ts';
+import type { Config } from './config/load-config.ts';
+import { createEngines } from './engines/index.ts';
+import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
+import { Permissions } from './handlers/permissions.ts';
+import { registerRunActions } from './handlers/run-actions.ts';
+import { instrumentedFetch } from './http/instrumented-fetch.ts';
+import { createHttpServer } from './http/server.ts';
+import type { JobDeps } from './jobs/job-deps.ts';
+import { Queues } from './jobs/queues.ts';
+import { startWorkers } from './jobs/workers.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { boltLogger } from './slack/bolt-logger.ts';
+import { AuditLog } from './store/audit-log.ts';
+import { createRedis, keyspace } from './store/redis.ts';
+import { RunStore } from './store/run-store.ts';
+import { StageStore } from './store/stage-store.ts';
+
+const { App, HTTPReceiver } = bolt;
+
+export interface CreateAppOptions {
+  config: Config;
+  catalog: Catalog;
+  logger?: Logger;
+  /** Engines to use instead of the ones built from the config (the playground's sandbox). */
+  engines?: EngineRegistry;
+  now?: () => number;
+}
+
+export interface CutoverApp {
+  /** Listens on `config.port` (0 = any free port) and starts the role's parts. */
+  start(): Promise<{ port: number }>;
+  /** Stops taking work, lets active jobs finish, closes connections. */
+  stop(): Promise<void>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** The composition root (STYLE 1): builds every part for the configured role and wires them. */
+export function createApp(opts: CreateAppOptions): CutoverApp {
+  const { config, catalog } = opts;
+  const now = opts.now ?? Date.now;
+  const secrets = [config.slack.signingSecret, config.slack.botToken, config.slack.appToken, config.databricks.token, config.databricks.clientSecret, config.airflow.token].filter((s): s is string => Boolean(s));
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets });
+  const metrics = createMetrics();
+  const keys = keyspace(config.redisPrefix);
+  const web = config.role !== 'worker';
+  const working = config.role !== 'web';
+
+  // Producers fail fast (a Slack request must not hang on a Redis outage); workers wait for Redis.
+  const redis = createRedis(config.redisUrl, web ? 'producer' : 'worker');
+  const queueConnection = createRedis(config.redisUrl, 'worker');
+  const runs = new RunStore(redis, keys, now);
+  const audit = new AuditLog(redis, keys);
+  const stages = new StageStore(redis, keys, catalog);
+  const queues = new Queues(queueConnection, keys.bullPrefix);
+  const slack = new WebClient(config.slack.botToken, {
+    slackApiUrl: config.slack.apiUrl,
+    logger: boltLogger(logger),
+    // Retries with Retry-After on 429 happen inside the client; keep them short so a job can
+    // fail and be retried by BullMQ instead of holding a worker for half an hour.
+    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+    fetch: instrumentedFetch('slack', metrics),
+  } as ConstructorParameters<typeof WebClient>[1]);
+  const permissions = new Permissions({ catalog, slack, now });
+  const commandDeps: CommandDeps = { catalog, runs, audit, stages, queues, permissions, logger, now };
+
+  registerGauges(metrics, runs, queues);
+
+  let boltApp: InstanceType<typeof App> | undefined;
+  let receiver: InstanceType<typeof HTTPReceiver> | undefined;
+  if (web) {
+    const socketMode = Boolean(config.slack.appToken);
+    if (!socketMode) {
+      receiver = new HTTPReceiver({
+        signingSecret: config.slack.signingSecret ?? '',
+        endpoints: '/slack/events',
+        logger: boltLogger(logger),
+      });
+    }
+    boltApp = new App({
+      token: config.slack.botToken,
+      ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { receiver }),
+      clientOptions: { slackApiUrl: config.slack.apiUrl },
+      logger: boltLogger(logger),
+    });
+    registerCommands(boltApp, commandDeps);
+    registerRunActions(boltApp, commandDeps);
+    boltApp.error(async (err) => {
+      logger.error({ err }, 'unhandled error in a Slack listener');
+    });
+  }
+
+  let workers: Worker[] = [];
+  const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
+  const engines = opts.engines ?? createEngines(config, { logger, metrics });
+  const jobDeps: JobDeps = { runs, audit, catalog, engines, slack, queues, redis, keys, logger, pollIntervalMs: config.pollIntervalMs, now };
+
+  const server: Server = createHttpServer({
+    slack: receiver?.requestListener,
+    redis,
+    metrics,
+    logger,
+  });
+
+  return {
+    metrics,
+    logger,
+    async start() {
+      if (working) workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix });
+      if (boltApp && config.slack.appToken) await boltApp.start();
+      await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
+      const port = (server.address() as AddressInfo).port;
+      logger.info({ port, role: config.role, mode: config.slack.appToken ? 'socket' : 'http' }, 'cutover started');
+      return { port };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      if (boltApp && config.slack.appToken) await boltApp.stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      redis.disconnect();
+      queueConnection.disconnect();
+      workerConnection.disconnect();
+    },
+  };
+}
+
+function registerGauges(metrics: Metrics, runs: RunStore, queues: Queues): void {
+  new Gauge({
+    name: 'cutover_runs',
+    help: 'Runs by state',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const counts = await runs.countsByState();
+      for (const state of RUN_STATES) this.set({ state }, counts[state]);
+    },
+  });
+  new Gauge({
+    name: 'cutover_queue_jobs',
+    help: 'BullMQ jobs by queue and state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      for (const queue of [queues.engine, queues.notify]) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+        for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n);
+      }
+    },
+  });
+}

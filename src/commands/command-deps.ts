@@ -1,0 +1,35 @@
+import type { Catalog } from '../config/catalog-schema.ts';
+import type { Permissions } from '../handlers/permissions.ts';
+import type { Queues } from '../jobs/queues.ts';
+import type { Logger } from '../logger.ts';
+import type { AuditLog } from '../store/audit-log.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { StageStore } from '../store/stage-store.ts';
+
+/** What subcommands may use. They read and write Redis and enqueue jobs; they never call Databricks or AWS. */
+export interface CommandDeps {
+  catalog: Catalog;
+  runs: RunStore;
+  audit: AuditLog;
+  stages: StageStore;
+  queues: Queues;
+  permissions: Permissions;
+  logger: Logger;
+  now: () => number;
+}
+
+/** Who typed the command, and where. */
+export interface Invoker {
+  userId: string;
+  userName?: string;
+  channelId: string;
+}
+
+/** A reply to the person who typed the command (sent through `respond`, ephemeral unless said). */
+export interface Reply {
+  text: string;
+  blocks?: unknown[];
+  response_type?: 'ephemeral' | 'in_channel';
+}
+
+export const ephemeral = (text: string, blocks?: unknown[]): Reply => ({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) });

@@ -1,0 +1,62 @@
+import type { App } from '@slack/bolt';
+import { UsageError } from '../errors.ts';
+import { buildHelp, buildUsageError } from '../slack/index.ts';
+import { describeError } from '../slack/describe-error.ts';
+import { cancelCommand } from './cancel.ts';
+import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
+import { listCommand } from './list.ts';
+import { parseCommand, type CommandArgs } from './parse-command.ts';
+import { runCommand } from './run.ts';
+import { statusCommand } from './status.ts';
+
+export type { CommandDeps } from './command-deps.ts';
+
+/**
+ * Registers `/pipeline`. Parsing is pure and takes microseconds, so a usage error goes back
+ * in the ack itself; everything else is acked at once and answered through `respond`.
+ */
+export function registerCommands(app: App, deps: CommandDeps): void {
+  app.command('/pipeline', async ({ command, ack, respond }) => {
+    let args: CommandArgs;
+    try {
+      args = parseCommand(command.text ?? '', deps.catalog, deps.now());
+    } catch (err) {
+      const usage = err instanceof UsageError ? err : new UsageError(String(err));
+      await ack(buildUsageError(usage.message, usage.usage ?? ''));
+      return;
+    }
+    if (args.cmd === 'help') {
+      await ack(buildHelp());
+      return;
+    }
+    await ack();
+    const who: Invoker = { userId: command.user_id, userName: command.user_name, channelId: command.channel_id };
+    let reply: Reply;
+    try {
+      reply = await execute(args, who, deps);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        reply = buildUsageError(err.message, err.usage ?? '');
+      } else {
+        deps.logger.error({ err, cmd: args.cmd, user: who.userId }, 'command failed');
+        reply = ephemeral(describeError(err));
+      }
+    }
+    await respond(reply as Parameters<typeof respond>[0]);
+  });
+}
+
+async function execute(args: CommandArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
+  switch (args.cmd) {
+    case 'list':
+      return listCommand(deps);
+    case 'run':
+      return runCommand(args, who, deps);
+    case 'status':
+      return statusCommand(args, deps);
+    case 'cancel':
+      return cancelCommand(args, who, deps);
+    default:
+      return ephemeral(`\`/pipeline ${args.cmd}\` is not available on this deployment yet.`);
+  }
+}

@@ -1,0 +1,212 @@
+import { ApiError, parseRetryAfter } from '../../errors.ts';
+import type { Fetch } from '../../http/instrumented-fetch.ts';
+import { parseLogBody } from './log-lines.ts';
+
+/** `v1`: Airflow 2's stable REST API (`/api/v1`); `v2`: Airflow 3's (`/api/v2`). */
+export type AirflowApiVersion = 'v1' | 'v2';
+
+export interface AirflowClientOptions {
+  /** Root of the Airflow web/API server, e.g. `https://airflow.example.com`; a trailing `/api/v1` or `/api/v2` is ignored. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>`; none for a test server without auth. */
+  token?: string;
+  /** Default `v1`. */
+  apiVersion?: AirflowApiVersion;
+  /** Default: the global fetch. The app passes an instrumented one. */
+  fetch?: Fetch;
+}
+
+export type DagRunState = 'queued' | 'running' | 'success' | 'failed';
+
+/** The fields of `DAGRun` (v1) / `DAGRunResponse` (v2) that Cutover reads; both versions name them alike. */
+export interface DagRun {
+  dag_id: string;
+  dag_run_id: string;
+  state: DagRunState;
+  logical_date?: string | null;
+  start_date?: string | null;
+  end_date?: string | null;
+  conf?: Record<string, unknown> | null;
+  note?: string | null;
+}
+
+export interface TaskInstance {
+  task_id: string;
+  /** -1 for an unmapped task. */
+  map_index?: number;
+  state: string | null;
+  start_date?: string | null;
+  end_date?: string | null;
+  try_number: number;
+}
+
+export interface Dag {
+  dag_id: string;
+  is_paused: boolean;
+}
+
+export interface TriggerInput {
+  dagRunId: string;
+  conf: Record<string, unknown>;
+  /** ISO date; omitted means "now" (v1) / `null` (v2, where the field is required but nullable). */
+  logicalDate?: string;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+const TASK_PAGE = 100;
+
+/** A thin typed client for the parts of Airflow's REST API that Cutover uses (STYLE 11). */
+export class AirflowClient {
+  readonly apiVersion: AirflowApiVersion;
+  private readonly root: string;
+  private readonly token?: string;
+  private readonly fetch: Fetch;
+
+  constructor({ baseUrl, token, apiVersion = 'v1', fetch: f = fetch }: AirflowClientOptions) {
+    this.root = baseUrl.replace(/\/+$/, '').replace(/\/api\/v[12]$/, '');
+    this.token = token;
+    this.apiVersion = apiVersion;
+    this.fetch = f;
+  }
+
+  /**
+   * Triggers a DAG run with our own `dag_run_id`. A 409 means that id already exists, i.e.
+   * an earlier attempt of this same trigger got through: we return that run (`created: false`),
+   * which is what makes a retried trigger idempotent.
+   */
+  async triggerDagRun(dagId: string, input: TriggerInput, signal?: AbortSignal): Promise<{ run: DagRun; created: boolean }> {
+    const body: Record<string, unknown> = { dag_run_id: input.dagRunId, conf: input.conf };
+    if (input.logicalDate !== undefined || this.apiVersion === 'v2') body.logical_date = input.logicalDate ?? null;
+    try {
+      const run = await this.json<DagRun>('POST', `/dags/${seg(dagId)}/dagRuns`, { body, signal });
+      return { run, created: true };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.statusCode !== 409) throw err;
+      // v1 also answers 409 for a clashing logical date; then our run id does not exist and the 409 stands.
+      const run = await this.getDagRun(dagId, input.dagRunId, signal).catch((e: unknown) => {
+        throw e instanceof ApiError && e.statusCode === 404 ? err : e;
+      });
+      return { run, created: false };
+    }
+  }
+
+  getDagRun(dagId: string, dagRunId: string, signal?: AbortSignal): Promise<DagRun> {
+    return this.json('GET', `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}`, { signal });
+  }
+
+  /**
+   * Airflow has no cancel: setting the run's state is what the UI's "Mark failed" does. A
+   * `note` says why; v2 takes it in the same PATCH, v1 (Airflow ≥ 2.5) through `setNote`.
+   */
+  async setDagRunState(dagId: string, dagRunId: string, state: DagRunState, opts: { note?: string; signal?: AbortSignal } = {}): Promise<DagRun> {
+    const path = `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}`;
+    const { note, signal } = opts;
+    if (this.apiVersion === 'v2') return this.json('PATCH', path, { body: note === undefined ? { state } : { state, note }, signal });
+    const run = await this.json<DagRun>('PATCH', path, { body: { state }, signal });
+    return note === undefined ? run : this.json('PATCH', `${path}/setNote`, { body: { note }, signal });
+  }
+
+  /** Every task instance of a run, across pages. */
+  async listTaskInstances(dagId: string, dagRunId: string, signal?: AbortSignal): Promise<TaskInstance[]> {
+    const all: TaskInstance[] = [];
+    for (let offset = 0; ; offset += TASK_PAGE) {
+      const page = await this.json<{ task_instances: TaskInstance[]; total_entries: number }>(
+        'GET',
+        `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}/taskInstances`,
+        { query: { limit: TASK_PAGE, offset }, signal },
+      );
+      all.push(...page.task_instances);
+      if (page.task_instances.length < TASK_PAGE || all.length >= page.total_entries) return all;
+    }
+  }
+
+  /** One try's log as lines: v1 is asked for text/plain, v2 answers JSON `content` (structured events). */
+  async getTaskLog(
+    dagId: string,
+    dagRunId: string,
+    taskId: string,
+    tryNumber: number,
+    opts: { mapIndex?: number; signal?: AbortSignal } = {},
+  ): Promise<string[]> {
+    const path = `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`;
+    const mapIndex = opts.mapIndex !== undefined && opts.mapIndex >= 0 ? opts.mapIndex : undefined;
+    const accept = this.apiVersion === 'v1' ? 'text/plain' : 'application/json';
+    const res = await this.request('GET', path, { query: { full_content: true, map_index: mapIndex }, accept, signal: opts.signal });
+    return parseLogBody(await res.text(), res.headers.get('content-type'));
+  }
+
+  /** `PATCH /dags/{dag_id}` with `is_paused`: used by the cutover actions `airflow.pauseDag` / `unpauseDag`. */
+  setDagPaused(dagId: string, paused: boolean, signal?: AbortSignal): Promise<Dag> {
+    return this.json('PATCH', `/dags/${seg(dagId)}`, { body: { is_paused: paused }, query: { update_mask: 'is_paused' }, signal });
+  }
+
+  pauseDag(dagId: string, signal?: AbortSignal): Promise<Dag> {
+    return this.setDagPaused(dagId, true, signal);
+  }
+
+  unpauseDag(dagId: string, signal?: AbortSignal): Promise<Dag> {
+    return this.setDagPaused(dagId, false, signal);
+  }
+
+  /** Link to the run in the Airflow UI (Airflow 2's grid view, Airflow 3's run page). */
+  runUrl(dagId: string, dagRunId: string, taskId?: string): string {
+    if (this.apiVersion === 'v2') {
+      return `${this.root}/dags/${seg(dagId)}/runs/${seg(dagRunId)}${taskId ? `/tasks/${seg(taskId)}` : ''}`;
+    }
+    const q = new URLSearchParams({ dag_run_id: dagRunId, ...(taskId ? { task_id: taskId, tab: 'logs' } : {}) });
+    return `${this.root}/dags/${seg(dagId)}/grid?${q}`;
+  }
+
+  private async json<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
+    const res = await this.request(method, path, { accept: 'application/json', ...opts });
+    return (await res.json()) as T;
+  }
+
+  private async request(method: string, path: string, { body, query, accept, signal }: RequestOptions): Promise<Response> {
+    const url = new URL(`${this.root}/api/${this.apiVersion}${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: accept ?? 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ApiError({ service: 'airflow', message: `Airflow ${method} ${path}: ${String(err)}`, cause: err });
+    }
+    if (!res.ok) throw await toApiError(res, method, path);
+    return res;
+  }
+}
+
+const seg = encodeURIComponent;
+
+/** v1 errors are problem+json (`type` ends in a code such as `AlreadyExists`); v2 errors are FastAPI `{detail}`. */
+async function toApiError(res: Response, method: string, path: string): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let detail = text.slice(0, 500) || res.statusText;
+  let apiCode = `http_${res.status}`;
+  try {
+    const j = JSON.parse(text) as { detail?: unknown; title?: unknown; type?: unknown };
+    if (typeof j.detail === 'string') detail = j.detail;
+    else if (j.detail !== undefined) detail = JSON.stringify(j.detail);
+    else if (typeof j.title === 'string') detail = j.title;
+    if (typeof j.type === 'string') apiCode = j.type.split(/[/#]/).pop() || apiCode;
+  } catch {
+    // Not JSON (a proxy's HTML page): the text itself is the best detail there is.
+  }
+  return new ApiError({
+    service: 'airflow',
+    message: `Airflow ${method} ${path} → ${res.status}: ${detail}`,
+    statusCode: res.status,
+    apiCode,
+    retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+  });
+}

@@ -1,0 +1,114 @@
+import { ApiError, ConfigError, NotFoundError } from '../../errors.ts';
+import type { Engine, EngineRunStatus, SubmitRequest, SubmitResult, TaskFailure, TaskStatus } from '../types.ts';
+import type { AirflowClient, TaskInstance } from './client.ts';
+import { errorLine } from './log-lines.ts';
+import { mapDagRunState, mapTaskState } from './map-state.ts';
+
+export interface AirflowEngineOptions {
+  client: AirflowClient;
+  /** Lines of each failed task's log kept for the alert thread. Default 30. */
+  logTailLines?: number;
+}
+
+/** Our run id is the DAG run's id, so a retried trigger hits Airflow's 409 instead of starting a second run. */
+export function airflowDagRunId(runId: string): string {
+  return `cutover-${runId}`;
+}
+
+export function parseAirflowExternalId(externalId: string): { dagId: string; dagRunId: string } {
+  // DAG ids cannot contain '/', so the first one separates the two parts.
+  const slash = externalId.indexOf('/');
+  if (slash <= 0 || slash === externalId.length - 1) throw new NotFoundError(`not an Airflow external id (dagId/dagRunId): ${externalId}`);
+  return { dagId: externalId.slice(0, slash), dagRunId: externalId.slice(slash + 1) };
+}
+
+/** Written on the DAG run when Cutover cancels it, so a later poll reads `cancelled`, not `failed`. */
+export const CANCEL_NOTE = 'Cancelled by Cutover';
+
+const ms = (iso: string | null | undefined): number | undefined => (iso ? Date.parse(iso) : undefined);
+const taskKey = (ti: TaskInstance): string => (ti.map_index !== undefined && ti.map_index >= 0 ? `${ti.task_id}[${ti.map_index}]` : ti.task_id);
+
+/**
+ * The Airflow engine: one DAG run per Cutover run, on Airflow 2 (`/api/v1`) or 3 (`/api/v2`)
+ * as the client is configured.
+ *
+ * `submit` sends `req.config.conf` as it is (the caller renders the catalog templates before
+ * calling) with `req.params` merged over it, as DESIGN.md passes `--param` to Airflow `conf`.
+ */
+export function createAirflowEngine({ client, logTailLines = 30 }: AirflowEngineOptions): Engine {
+  async function failureOf(dagId: string, dagRunId: string, ti: TaskInstance, signal?: AbortSignal): Promise<TaskFailure> {
+    const task = taskKey(ti);
+    const logUrl = client.runUrl(dagId, dagRunId, ti.task_id);
+    const tryNumber = Math.max(1, ti.try_number);
+    let lines: string[];
+    try {
+      lines = await client.getTaskLog(dagId, dagRunId, ti.task_id, tryNumber, { mapIndex: ti.map_index, signal });
+    } catch (err) {
+      // A missing or unreadable log must not hide the failure itself; a transient error is retried by the job.
+      if (err instanceof ApiError && !err.retryable) return { task, error: `task failed (try ${tryNumber}); log unavailable: ${err.message}`, logUrl };
+      throw err;
+    }
+    const tail = lines.slice(-logTailLines);
+    return {
+      task,
+      error: errorLine(tail) ?? `task failed (try ${tryNumber})`,
+      trace: tail.length > 0 ? tail.join('\n') : undefined,
+      logUrl,
+    };
+  }
+
+  return {
+    name: 'airflow',
+
+    async submit(req: SubmitRequest): Promise<SubmitResult> {
+      const config = req.config;
+      if (config.engine !== 'airflow') throw new ConfigError('airflow engine', [`config.engine: expected airflow, got ${config.engine}`]);
+      const dagRunId = airflowDagRunId(req.runId);
+      const { run } = await client.triggerDagRun(config.dagId, { dagRunId, conf: { ...config.conf, ...req.params } }, req.signal);
+      return { externalId: `${run.dag_id}/${run.dag_run_id}`, url: client.runUrl(run.dag_id, run.dag_run_id) };
+    },
+
+    async poll(externalId: string, signal?: AbortSignal): Promise<EngineRunStatus> {
+      const { dagId, dagRunId } = parseAirflowExternalId(externalId);
+      // Run first, then tasks: the task list is then never older than the run state it explains.
+      const run = await client.getDagRun(dagId, dagRunId, signal);
+      const instances = await client.listTaskInstances(dagId, dagRunId, signal);
+      const tasks: TaskStatus[] = instances.map((ti) => ({
+        key: taskKey(ti),
+        state: mapTaskState(ti.state),
+        startedAt: ms(ti.start_date),
+        endedAt: ms(ti.end_date),
+        url: client.runUrl(dagId, dagRunId, ti.task_id),
+      }));
+      return {
+        state: run.state === 'failed' && run.note === CANCEL_NOTE ? 'cancelled' : mapDagRunState(run.state),
+        message: run.note ? `${run.state}: ${run.note}` : run.state,
+        tasks,
+        url: client.runUrl(dagId, dagRunId),
+        startedAt: ms(run.start_date),
+        endedAt: ms(run.end_date),
+      };
+    },
+
+    async failures(externalId: string, status: EngineRunStatus, signal?: AbortSignal): Promise<TaskFailure[]> {
+      if (status.state !== 'failed') return [];
+      const { dagId, dagRunId } = parseAirflowExternalId(externalId);
+      // upstream_failed tasks never ran: they are consequences, and have no log worth reading.
+      const failed = (await client.listTaskInstances(dagId, dagRunId, signal)).filter((ti) => ti.state === 'failed');
+      if (failed.length === 0) {
+        // A run marked failed by hand, or ended by dagrun_timeout, has no failed task to show.
+        return [{ task: dagId, error: `DAG run ${dagRunId} failed without a failed task (marked failed or timed out)`, logUrl: client.runUrl(dagId, dagRunId) }];
+      }
+      return Promise.all(failed.map((ti) => failureOf(dagId, dagRunId, ti, signal)));
+    },
+
+    /**
+     * Airflow has no cancel; marking the run failed is what the UI's "Mark failed" does (running
+     * tasks are stopped). The note lets `poll` tell this apart from a real failure.
+     */
+    async cancel(externalId: string, signal?: AbortSignal): Promise<void> {
+      const { dagId, dagRunId } = parseAirflowExternalId(externalId);
+      await client.setDagRunState(dagId, dagRunId, 'failed', { note: CANCEL_NOTE, signal });
+    },
+  };
+}

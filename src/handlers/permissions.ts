@@ -1,0 +1,57 @@
+import type { WebClient } from '@slack/web-api';
+import type { Catalog } from '../config/catalog-schema.ts';
+import { ApiError } from '../errors.ts';
+import type { RunEnv } from '../store/run-record.ts';
+
+export interface PermissionsOptions {
+  catalog: Catalog;
+  slack: WebClient;
+  /** How long a user group's members are cached; default 5 minutes. */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Who may do what, from the catalog's `permissions`. Entries are user ids (`U…`, `W…`) or
+ * user-group ids (`S…`), the latter resolved with `usergroups.users.list` and cached.
+ */
+export class Permissions {
+  private readonly cache = new Map<string, { users: Set<string>; until: number }>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: PermissionsOptions) {
+    this.ttlMs = opts.ttlMs ?? 5 * 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** `--env prod` runs (and the buttons on prod runs) need `permissions.run.prod`; dev runs need `run.dev` when it is set. */
+  async canRun(user: string, env: RunEnv): Promise<boolean> {
+    const rules = this.opts.catalog.permissions.run;
+    const allowed = env === 'prod' ? rules.prod : rules.dev;
+    if (allowed === undefined) return true;
+    return this.includes(allowed, user);
+  }
+
+  async includes(entries: readonly string[], user: string): Promise<boolean> {
+    if (entries.includes(user)) return true;
+    for (const group of entries.filter((e) => e.startsWith('S'))) {
+      if ((await this.members(group)).has(user)) return true;
+    }
+    return false;
+  }
+
+  private async members(group: string): Promise<Set<string>> {
+    const hit = this.cache.get(group);
+    if (hit && hit.until > this.now()) return hit.users;
+    try {
+      const res = await this.opts.slack.usergroups.users.list({ usergroup: group });
+      const users = new Set(res.users ?? []);
+      this.cache.set(group, { users, until: this.now() + this.ttlMs });
+      return users;
+    } catch (err) {
+      if (hit) return hit.users; // Slack is down: a stale answer beats refusing everyone
+      throw new ApiError({ service: 'slack', message: `could not read user group ${group}`, retryable: true, cause: err });
+    }
+  }
+}

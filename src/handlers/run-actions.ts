@@ -1,0 +1,62 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { CommandDeps } from '../commands/command-deps.ts';
+import { isTerminal } from '../engines/types.ts';
+import { ACTION_IDS } from '../slack/index.ts';
+import { describeError } from '../slack/describe-error.ts';
+import type { RunRecord } from '../store/run-record.ts';
+
+type Reply = (text: string) => Promise<unknown>;
+
+/**
+ * The buttons of a run's alert thread. Each click is acked at once, checked against
+ * `permissions.run` for the run's env, and turned into a job; refusals are ephemeral.
+ */
+export function registerRunActions(app: App, deps: CommandDeps): void {
+  const on = (actionId: string, handle: (run: RunRecord, user: string, reply: Reply) => Promise<void>) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      try {
+        const run = await deps.runs.get(action.value ?? '');
+        if (!run) return void (await reply(`:mag: That run (\`${action.value}\`) is no longer known to Cutover.`));
+        if (!(await deps.permissions.canRun(body.user.id, run.env))) {
+          return void (await reply(`:no_entry: You are not allowed to act on ${run.env} runs of ${run.pipeline}.`));
+        }
+        await handle(run, body.user.id, reply);
+      } catch (err) {
+        deps.logger.error({ err, actionId, user: body.user.id }, 'button failed');
+        await reply(describeError(err));
+      }
+    });
+  };
+
+  on(ACTION_IDS.repair, async (run, user, reply) => {
+    if (run.state !== 'failed') return void (await reply(`Run \`${run.id}\` is *${run.state}*; only a failed run can be repaired.`));
+    // The job id includes the repair number, so a double click repairs once.
+    await deps.queues.repair(run.id, user, run.repairs + 1);
+    await reply(`:wrench: Repair of \`${run.id}\` requested: its failed tasks will re-run; progress appears in this thread.`);
+  });
+
+  on(ACTION_IDS.cancel, async (run, user, reply) => {
+    if (isTerminal(run.state)) return void (await reply(`Run \`${run.id}\` has already ended: *${run.state}*.`));
+    await deps.queues.cancel(run.id, user);
+    await deps.queues.threadNote(run.id, { kind: 'cancel-requested', by: user }, `note-${run.id}-cancel-${deps.now()}`);
+    await reply(`:octagonal_sign: Cancelling \`${run.id}\`.`);
+  });
+
+  on(ACTION_IDS.ack, async (run, user, reply) => {
+    if (run.acknowledgedBy) {
+      return void (await reply(`Already acknowledged by <@${run.acknowledgedBy.user}>.`));
+    }
+    const at = deps.now();
+    const updated = await deps.runs.update(run.id, (r) => (r.acknowledgedBy ? undefined : { ...r, acknowledgedBy: { user, at } }), { actor: user, action: 'run.acknowledge' });
+    if (updated.acknowledgedBy?.user !== user) return void (await reply(`Already acknowledged by <@${updated.acknowledgedBy?.user}>.`));
+    await deps.queues.threadNote(run.id, { kind: 'acknowledged', by: user, at }, `note-${run.id}-ack`);
+    await deps.queues.status(run.id);
+  });
+
+  // A link button still sends a block_actions payload; ack it so Slack shows no error.
+  app.action(ACTION_IDS.openRun, async ({ ack }) => {
+    await ack();
+  });
+}

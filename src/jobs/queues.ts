@@ -1,0 +1,99 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+
+/**
+ * Queue names. `engine` carries every call to Databricks/AWS/Airflow; `notify` every call
+ * to Slack. Separate queues so a Slack rate limit never holds up polling, and vice versa.
+ */
+export const QUEUE = { engine: 'engine', notify: 'notify' } as const;
+
+/** Job payloads: plain JSON with a version (STYLE 5). Never secrets: job data is stored in clear. */
+export type EngineJob =
+  | { name: 'submit'; data: { v: 1; runId: string } }
+  | { name: 'poll'; data: { v: 1; runId: string; epoch: number } }
+  | { name: 'cancel'; data: { v: 1; runId: string; by: string } }
+  | { name: 'repair'; data: { v: 1; runId: string; by: string } };
+
+export type NotifyJob =
+  | { name: 'status'; data: { v: 1; runId: string } }
+  | { name: 'thread-note'; data: { v: 1; runId: string; note: ThreadNote } };
+
+export type ThreadNote =
+  | { kind: 'repair-started'; by: string; repair: number }
+  | { kind: 'repair-finished'; repair: number }
+  | { kind: 'acknowledged'; by: string; at: number }
+  | { kind: 'cancel-requested'; by: string }
+  | { kind: 'error'; text: string };
+
+/**
+ * An API outage must delay work, never drop it: engine jobs retry for days, with a
+ * backoff that honours Retry-After (see `backoffFor`).
+ */
+const ENGINE_JOB_OPTIONS: JobsOptions = {
+  attempts: 2000,
+  backoff: { type: 'api' },
+  removeOnComplete: { age: 24 * 3600, count: 5000 },
+  removeOnFail: { age: 14 * 24 * 3600 },
+};
+
+const NOTIFY_JOB_OPTIONS: JobsOptions = {
+  attempts: 500,
+  backoff: { type: 'api' },
+  removeOnComplete: { age: 3600, count: 5000 },
+  removeOnFail: { age: 14 * 24 * 3600 },
+};
+
+/** Minimum time between two `chat.update`s of one message. */
+export const STATUS_UPDATE_INTERVAL_MS = 2000;
+
+export class Queues {
+  readonly engine: Queue;
+  readonly notify: Queue;
+
+  constructor(connection: ConnectionOptions, prefix: string) {
+    this.engine = new Queue(QUEUE.engine, { connection, prefix, defaultJobOptions: ENGINE_JOB_OPTIONS });
+    this.notify = new Queue(QUEUE.notify, { connection, prefix, defaultJobOptions: NOTIFY_JOB_OPTIONS });
+  }
+
+  /** Idempotent by job id: submitting the same run twice enqueues one job. */
+  submit(runId: string) {
+    return this.engine.add('submit', { v: 1, runId }, { jobId: `submit-${runId}` });
+  }
+
+  /** One tracking job per run and epoch (each repair starts a new epoch). */
+  poll(runId: string, epoch: number, delayMs: number) {
+    return this.engine.add('poll', { v: 1, runId, epoch }, { jobId: `poll-${runId}-${epoch}`, delay: delayMs });
+  }
+
+  cancel(runId: string, by: string) {
+    return this.engine.add('cancel', { v: 1, runId, by }, { jobId: `cancel-${runId}-${Date.now()}` });
+  }
+
+  /** One repair per run and repair number, so a double click repairs once. */
+  repair(runId: string, by: string, repairNumber: number) {
+    return this.engine.add('repair', { v: 1, runId, by }, { jobId: `repair-${runId}-${repairNumber}` });
+  }
+
+  /**
+   * Asks for the status message to be re-rendered. Coalesced: while one request is waiting,
+   * more are dropped (BullMQ deduplication); the job reads the latest run when it runs and
+   * re-enqueues itself if the run changed meanwhile, so the final state is always delivered.
+   */
+  status(runId: string, { immediate = false } = {}) {
+    return this.notify.add(
+      'status',
+      { v: 1, runId },
+      {
+        deduplication: { id: `status-${runId}`, ttl: immediate ? 250 : STATUS_UPDATE_INTERVAL_MS },
+        delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS,
+      },
+    );
+  }
+
+  threadNote(runId: string, note: ThreadNote, jobId: string) {
+    return this.notify.add('thread-note', { v: 1, runId, note }, { jobId });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.engine.close(), this.notify.close()]);
+  }
+}

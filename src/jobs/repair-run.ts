@@ -1,0 +1,40 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ApiError } from '../errors.ts';
+import type { JobDeps } from './job-deps.ts';
+
+/**
+ * Re-runs the failed tasks of a failed run inside the same engine run (Databricks
+ * `runs/repair`), then starts a new tracking epoch. Retry-safe: before repairing, the run is
+ * read again, and a repair that already happened (a crash after the call) is adopted
+ * instead of sending a second one.
+ */
+export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: string }>, signal?: AbortSignal): Promise<void> {
+  const { runs, engines, queues } = deps;
+  const run = await runs.require(job.data.runId);
+  if (run.state !== 'failed' || !run.externalId) return; // already repaired, or nothing to repair
+  const engine = engines[run.engine];
+  if (!engine?.repair) throw new UnrecoverableError(`the ${run.engine} engine cannot repair runs; start a new run instead`);
+
+  const current = await engine.poll(run.externalId, signal);
+  let repairId = current.latestRepairId;
+  if (current.state === 'failed' && repairId === run.latestRepairId) {
+    try {
+      repairId = (await engine.repair(run.externalId, run.latestRepairId, signal)).repairId;
+    } catch (err) {
+      if (err instanceof ApiError && !err.retryable) {
+        await queues.threadNote(run.id, { kind: 'error', text: `Repair failed: ${err.apiCode ? `${err.apiCode}: ` : ''}${err.message}` }, `note-${run.id}-repair-error-${job.id}`);
+        throw new UnrecoverableError(err.message);
+      }
+      throw err;
+    }
+  }
+  const repaired = await runs.update(
+    run.id,
+    (r) => (r.state === 'failed' ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, endedAt: undefined, failures: [], error: undefined } : undefined),
+    { actor: job.data.by, action: 'run.repair' },
+  );
+  if (repaired.state !== 'pending') return;
+  await queues.poll(run.id, repaired.repairs, deps.pollIntervalMs);
+  await queues.threadNote(run.id, { kind: 'repair-started', by: job.data.by, repair: repaired.repairs }, `note-${run.id}-repair-${repaired.repairs}-started`);
+  await queues.status(run.id, { immediate: true });
+}

@@ -1,0 +1,55 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { engineConfigFor, renderEngineConfig } from '../engines/resolve-engine.ts';
+import { asCodedError } from '../errors.ts';
+import { handleEngineError } from './engine-errors.ts';
+import { BOT, type JobDeps } from './job-deps.ts';
+
+/**
+ * Starts a run on its engine. Safe to retry at any point: the engine call carries an
+ * idempotency key derived from the run id (Databricks `idempotency_token`, the EMR step
+ * name, the Airflow `dag_run_id`), so a retried submit never starts a second run.
+ */
+export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, signal?: AbortSignal): Promise<void> {
+  const { runs, catalog, engines, queues } = deps;
+  const run = await runs.require(job.data.runId);
+  if (run.state !== 'queued' && run.state !== 'submitting') return; // cancelled before it started, or already submitted
+  const pipeline = catalog.pipelines[run.pipeline];
+  if (!pipeline) throw new UnrecoverableError(`pipeline ${run.pipeline} is no longer in the catalog`);
+
+  if (run.state === 'queued') {
+    await runs.update(run.id, (r) => (r.state === 'queued' ? { ...r, state: 'submitting' } : undefined), { ...BOT, action: 'run.state' });
+    await queues.status(run.id);
+  }
+  const fail = async (error: NonNullable<typeof run.error>) => {
+    await runs.update(run.id, (r) => ({ ...r, state: 'failed', error, endedAt: deps.now() }), { ...BOT, action: 'run.state' });
+    await queues.status(run.id, { immediate: true });
+  };
+
+  let rendered;
+  try {
+    rendered = renderEngineConfig(engineConfigFor(pipeline, run.side), { period: run.period, params: run.params });
+  } catch (err) {
+    const coded = asCodedError(err);
+    await fail({ code: coded.code, message: coded.message });
+    throw new UnrecoverableError(coded.message);
+  }
+  const engine = engines[rendered.config.engine];
+  if (!engine) {
+    await fail({ code: 'config_invalid', message: `the ${rendered.config.engine} engine is not configured on this deployment` });
+    throw new UnrecoverableError(`engine ${rendered.config.engine} not configured`);
+  }
+
+  const result = await engine
+    .submit({ runId: run.id, pipeline: run.pipeline, config: rendered.config, period: run.period, params: rendered.params, signal })
+    .catch((err) => handleEngineError(err, fail));
+
+  const submitted = await runs.update(
+    run.id,
+    (r) => (r.state === 'submitting' ? { ...r, state: 'pending', externalId: result.externalId, url: result.url ?? r.url, startedAt: deps.now() } : undefined),
+    { ...BOT, action: 'run.submitted' },
+  );
+  if (submitted.state === 'pending') {
+    await queues.poll(run.id, 0, deps.pollIntervalMs);
+    await queues.status(run.id);
+  }
+}

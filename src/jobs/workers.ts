@@ -1,0 +1,65 @@
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { backoffFor } from './engine-errors.ts';
+import type { JobDeps } from './job-deps.ts';
+import { cancelRun } from './cancel-run.ts';
+import { notifyStatus } from './notify-status.ts';
+import { pollRun } from './poll-run.ts';
+import { postThreadNote } from './post-thread-note.ts';
+import { QUEUE } from './queues.ts';
+import { repairRun } from './repair-run.ts';
+import { submitRun } from './submit-run.ts';
+
+export interface WorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  /** Jobs in flight per worker process and queue; engine jobs are mostly waiting on HTTP. */
+  concurrency?: number;
+}
+
+/** One processor per job name (STYLE 5); the queue's worker dispatches on `job.name`. */
+export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 8 }: WorkerOptions): Worker[] {
+  const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => backoffFor(attemptsMade, err) };
+  // A worker killed mid-job leaves it stalled; allow several stalls before BullMQ gives up on it.
+  const common = { connection, prefix, concurrency, settings, maxStalledCount: 10 };
+
+  const engine = new Worker(
+    QUEUE.engine,
+    async (job: Job, token?: string, signal?: AbortSignal) => {
+      switch (job.name) {
+        case 'submit':
+          return submitRun(deps, job, signal);
+        case 'poll':
+          return pollRun(deps, job, token, signal);
+        case 'cancel':
+          return cancelRun(deps, job, signal);
+        case 'repair':
+          return repairRun(deps, job, signal);
+        default:
+          throw new Error(`unknown engine job ${job.name}`);
+      }
+    },
+    common,
+  );
+  const notify = new Worker(
+    QUEUE.notify,
+    async (job: Job, token?: string) => {
+      switch (job.name) {
+        case 'status':
+          return notifyStatus(deps, job, token);
+        case 'thread-note':
+          return postThreadNote(deps, job);
+        default:
+          throw new Error(`unknown notify job ${job.name}`);
+      }
+    },
+    common,
+  );
+  for (const worker of [engine, notify]) {
+    worker.on('failed', (job, err) => {
+      const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
+      deps.logger[final ? 'error' : 'warn']({ queue: worker.name, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, final ? 'job failed for good' : 'job failed, will retry');
+    });
+    worker.on('error', (err) => deps.logger.error({ queue: worker.name, err }, 'worker error'));
+  }
+  return [engine, notify];
+}

@@ -1,0 +1,19 @@
+/** Block Kit views: pure functions from state to blocks (STYLE 4). */
+export { ACTION_IDS, type ActionId } from './action-ids.ts';
+export { buildStatusView, fallbackText } from './build-status-view.ts';
+export { buildFailureAlert, buildRepairNote, buildAckNote, alertButtons, TRACE_LINES } from './build-failure-alert.ts';
+export { buildHelp, buildUsageError, usageFor, helpText, HELP_LINES, SUBCOMMANDS, type EphemeralResponse } from './build-help.ts';
+export { buildListView, lastRunText, type PipelineListItem } from './build-list-view.ts';
+export { buildRunListView } from './build-run-list-view.ts';
+export { LIMITS, TRUNCATED_NOTE, truncateText, splitSections, capBlocks, section, context } from './limits.ts';
+export {
+  escapeMrkdwn,
+  formatAgo,
+  formatDuration,
+  link,
+  mention,
+  slackDate,
+  stateEmoji,
+  stateLabel,
+  type SlackMessage,
+} from './format.ts';

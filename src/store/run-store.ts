@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { InvalidStateError, NotFoundError } from '../errors.ts';
+import { RUN_STATES, type RunState } from '../engines/types.ts';
+import type { AuditEvent } from './audit-log.ts';
+import type { Keyspace } from './redis.ts';
+import type { RunRecord } from './run-record.ts';
+
+/**
+ * Compare-and-set of one run, its state counters and its audit event, atomically.
+ * A Lua script rather than WATCH/MULTI because WATCH belongs to a connection, and the
+ * app shares one connection between many concurrent jobs.
+ *
+ * KEYS: run, state-counts hash, audit stream, pipeline index
+ * ARGV: expected version ('' = must not exist), json, old state, new state, audit json, score
+ */
+const CAS_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '' then
+  if cur then return 0 end
+  redis.call('ZADD', KEYS[4], ARGV[6], cjson.decode(ARGV[2]).id)
+else
+  if not cur then return -1 end
+  if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[3] ~= ARGV[4] then
+  if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], -1) end
+  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+end
+if ARGV[5] ~= '' then redis.call('XADD', KEYS[3], '*', 'event', ARGV[5]) end
+return 1
+`;
+
+/** Fields whose changes are bookkeeping, not worth an audit line. */
+const UNAUDITED = new Set<keyof RunRecord>(['updatedAt', 'version', 'tasks', 'statusMessage', 'alertThread', 'stateMessage']);
+
+export interface AuditActor {
+  actor: string;
+  actorName?: string;
+  action: string;
+}
+
+/** Run ids are short, sortable-ish, never all digits and free of colons (BullMQ job-id rules). */
+export function newRunId(now = Date.now()): string {
+  return `r-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export class RunStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(run: RunRecord, who: AuditActor): Promise<void> {
+    const ok = await this.cas(run, '', '', audit(run, who, undefined, snapshot(run), this.now()));
+    if (ok !== 1) throw new InvalidStateError(`run ${run.id} already exists`);
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const json = await this.redis.get(this.keys.run(id));
+    return json ? (JSON.parse(json) as RunRecord) : undefined;
+  }
+
+  async require(id: string): Promise<RunRecord> {
+    const run = await this.get(id);
+    if (!run) throw new NotFoundError(`no run with id ${id}`);
+    return run;
+  }
+
+  /**
+   * Applies `mutate` to the latest copy and stores it if nobody changed it meanwhile,
+   * retrying on conflict. `mutate` returns undefined to leave the run as it is. Changed
+   * fields (other than bookkeeping) go to the audit stream with their before/after values.
+   */
+  async update(id: string, mutate: (run: RunRecord) => RunRecord | undefined, who: AuditActor): Promise<RunRecord> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      // Back off a little on conflict (jittered) so many writers of one run don't keep colliding.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
+      const current = await this.require(id);
+      const next = mutate(structuredClone(current));
+      if (!next) return current;
+      const stored: RunRecord = { ...next, version: current.version + 1, updatedAt: this.now() };
+      const [before, after] = changes(current, stored);
+      const event = Object.keys(after).length > 0 ? audit(stored, who, before, after, this.now()) : '';
+      const ok = await this.cas(stored, String(current.version), current.state, event);
+      if (ok === 1) return stored;
+      if (ok === -1) throw new NotFoundError(`no run with id ${id}`);
+    }
+    throw new InvalidStateError(`run ${id} is changing too fast to update`);
+  }
+
+  /** Latest runs of a pipeline, newest first. */
+  async listByPipeline(pipeline: string, limit = 10): Promise<RunRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.runsByPipeline(pipeline), 0, limit - 1);
+    if (ids.length === 0) return [];
+    const rows = await this.redis.mget(ids.map((id) => this.keys.run(id)));
+    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as RunRecord);
+  }
+
+  async countsByState(): Promise<Record<RunState, number>> {
+    const raw = await this.redis.hgetall(this.keys.runStateCounts);
+    return Object.fromEntries(RUN_STATES.map((s) => [s, Number(raw[s] ?? 0)])) as Record<RunState, number>;
+  }
+
+  private async cas(run: RunRecord, expected: string, oldState: string, event: string): Promise<number> {
+    const k = this.keys;
+    const result = await this.redis.eval(
+      CAS_SCRIPT,
+      4,
+      k.run(run.id),
+      k.runStateCounts,
+      k.audit(run.pipeline),
+      k.runsByPipeline(run.pipeline),
+      expected,
+      JSON.stringify(run),
+      oldState,
+      run.state,
+      event,
+      String(run.createdAt),
+    );
+    return Number(result);
+  }
+}
+
+function snapshot(run: RunRecord): Record<string, unknown> {
+  const { id, pipeline, period, engine, env, params, state, requestedBy } = run;
+  return { id, pipeline, period, engine, env, params, state, requestedBy };
+}
+
+function changes(before: RunRecord, after: RunRecord): [Record<string, unknown>, Record<string, unknown>] {
+  const b: Record<string, unknown> = {};
+  const a: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof RunRecord>) {
+    if (UNAUDITED.has(key)) continue;
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      b[key] = before[key];
+      a[key] = after[key];
+    }
+  }
+  return [b, a];
+}
+
+function audit(run: RunRecord, who: AuditActor, before: unknown, after: unknown, at: number): string {
+  const event: AuditEvent = { at, actor: who.actor, actorName: who.actorName, pipeline: run.pipeline, action: who.action, subject: run.id, before, after };
+  return JSON.stringify(event);
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { defaultPeriod, parseCommand } from '../../../src/commands/parse-command.ts';
+import { loadCatalog } from '../../../src/config/load-catalog.ts';
+import { UsageError } from '../../../src/errors.ts';
+
+const catalog = loadCatalog('examples/pipelines.yaml');
+const NOW = Date.UTC(2026, 10, 21); // 2026-11-21
+const parse = (text: string) => parseCommand(text, catalog, NOW);
+const usageError = (text: string): UsageError => {
+  try {
+    parse(text);
+  } catch (err) {
+    if (err instanceof UsageError) return err;
+    throw err;
+  }
+  throw new Error(`expected "${text}" to be rejected`);
+};
+
+describe('/pipeline grammar', () => {
+  it('parses run with every flag', () => {
+    expect(parse('run incites-monthly --on databricks --period 2026-07 --param region=eu --param=mode=full --env prod')).toEqual({
+      cmd: 'run',
+      pipeline: 'incites-monthly',
+      on: 'databricks',
+      period: '2026-07',
+      params: { region: 'eu', mode: 'full' },
+      env: 'prod',
+    });
+  });
+
+  it('defaults to the last complete month and the dev env', () => {
+    expect(parse('run incites-monthly')).toMatchObject({ period: '2026-10', env: 'dev', on: undefined, params: {} });
+    expect(defaultPeriod(Date.UTC(2027, 0, 3))).toBe('2026-12');
+  });
+
+  it('treats empty text and help as help', () => {
+    expect(parse('')).toEqual({ cmd: 'help' });
+    expect(parse('  help ')).toEqual({ cmd: 'help' });
+  });
+
+  it('parses status by pipeline, by run id, and bare', () => {
+    expect(parse('status')).toEqual({ cmd: 'status' });
+    expect(parse('status incites-monthly')).toEqual({ cmd: 'status', pipeline: 'incites-monthly' });
+    expect(parse('status r-mhx1y2z3-abc123')).toEqual({ cmd: 'status', runId: 'r-mhx1y2z3-abc123' });
+  });
+
+  it('parses backfill, cutover and the other subcommands', () => {
+    expect(parse('backfill incites-monthly --from 2026-01 --to 2026-06 --concurrency 3 --continue-on-failure')).toEqual({
+      cmd: 'backfill', pipeline: 'incites-monthly', from: '2026-01', to: '2026-06', on: undefined, concurrency: 3, continueOnFailure: true,
+    });
+    expect(parse('cutover incites-monthly request switch-primary')).toEqual({ cmd: 'cutover', pipeline: 'incites-monthly', action: { kind: 'request', step: 'switch-primary' } });
+    expect(parse('parallel incites-monthly --period 2026-01')).toEqual({ cmd: 'parallel', pipeline: 'incites-monthly', period: '2026-01' });
+    expect(parse('audit incites-monthly')).toEqual({ cmd: 'audit', pipeline: 'incites-monthly' });
+  });
+
+  it('undoes Slack escaping and smart quotes in values', () => {
+    expect(parse('run incites-monthly --param “note=a &amp; b”')).toMatchObject({ params: { note: 'a & b' } });
+  });
+
+  it.each([
+    ['frobnicate', /unknown subcommand "frobnicate"/, '/pipeline help'],
+    ['run', /missing <pipeline>/, '/pipeline run <pipeline>'],
+    ['run nope', /unknown pipeline "nope" \(known: incites-monthly, billing-rollup\)/, '/pipeline run <pipeline>'],
+    ['run incites-monthly --period 2026-13', /--period 2026-13: must be a month as YYYY-MM/, '/pipeline run'],
+    ['run incites-monthly --fast', /unknown flag --fast/, '/pipeline run'],
+    ['run incites-monthly --on spark', /--on spark: must be databricks, emr or airflow/, '/pipeline run'],
+    ['run incites-monthly --on airflow', /has no airflow engine \(its legacy engine is emr\)/, '/pipeline run'],
+    ['run incites-monthly --param novalue', /--param novalue: must look like key=value/, '/pipeline run'],
+    ['run incites-monthly --period', /--period needs a value/, '/pipeline run'],
+    ['run incites-monthly --period 2026-01 --period 2026-02', /--period given twice/, '/pipeline run'],
+    ['run incites-monthly extra', /unexpected "extra"/, '/pipeline run'],
+    ['cancel', /missing <run-id>/, '/pipeline cancel <run-id>'],
+    ['cancel 12345', /"12345" is not a run id/, '/pipeline cancel'],
+    ['backfill incites-monthly --from 2026-06 --to 2026-01', /--to 2026-01 is before --from 2026-06/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2000-01 --to 2026-01', /313 periods is more than the 120/, '/pipeline backfill'],
+    ['backfill incites-monthly --to 2026-01', /missing --from/, '/pipeline backfill'],
+    ['cutover incites-monthly request nope', /no step "nope".*steps: parallel-clean, switch-primary, decommission-legacy/, '/pipeline cutover'],
+    ['run incites-monthly --param "unbalanced', /unbalanced quotes/, '/pipeline run'],
+  ])('rejects %j naming the problem and the usage line', (text, message, usage) => {
+    const err = usageError(text);
+    expect(err.message).toMatch(message);
+    expect(err.usage).toContain(usage);
+  });
+});

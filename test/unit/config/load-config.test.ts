@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load-config.ts';
+import { ConfigError } from '../../../src/errors.ts';
+
+describe('environment', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({ env: {} });
+    expect(c).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      pipelinesFile: './pipelines.yaml',
+      port: 3000,
+      role: 'all',
+      pollIntervalMs: 15000,
+      playground: true,
+      slack: { apiUrl: 'https://slack.com/api/' },
+    });
+  });
+
+  it('reads every variable and normalises URLs', () => {
+    const c = loadConfig({
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_SIGNING_SECRET: 's',
+        SLACK_API_URL: 'http://127.0.0.1:9/api',
+        DATABRICKS_HOST: 'http://127.0.0.1:8/',
+        DATABRICKS_TOKEN: 'dapi1',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:7',
+        AWS_ENDPOINT_URL_EMR: 'http://127.0.0.1:6',
+        PORT: '0',
+        CUTOVER_ROLE: 'worker',
+        CUTOVER_POLL_INTERVAL_MS: '250',
+      },
+    });
+    expect(c.slack.apiUrl).toBe('http://127.0.0.1:9/api/');
+    expect(c.databricks.host).toBe('http://127.0.0.1:8');
+    expect(c.aws.endpoints).toEqual({ s3: 'http://127.0.0.1:7', sns: 'http://127.0.0.1:7', emr: 'http://127.0.0.1:6' });
+    expect(c).toMatchObject({ port: 0, role: 'worker', pollIntervalMs: 250, playground: false });
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxp-user', PORT: 'eighty', CUTOVER_ROLE: 'both', REDIS_URL: 'localhost' } });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const vars = (err as ConfigError).problems.map((p) => p.split(':')[0]);
+      expect(vars).toEqual(expect.arrayContaining(['SLACK_BOT_TOKEN', 'PORT', 'CUTOVER_ROLE', 'REDIS_URL']));
+    }
+  });
+
+  it('requires a signing secret in HTTP mode, not in Socket Mode', () => {
+    expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1' } })).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' } }).slack.appToken).toBe('xapp-1');
+  });
+});
