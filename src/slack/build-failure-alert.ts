@@ -2,7 +2,7 @@ import type { Button, KnownBlock } from '@slack/types';
 import { isTerminal, type TaskFailure } from '../engines/types.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { ACTION_IDS } from './action-ids.ts';
-import { escapeMrkdwn, link, mention, slackDate, stateLabel, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, link, mention, slackDate, stateLabel, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, truncateText } from './limits.ts';
 
 /** How much of a trace the thread shows; the log link has the rest. */
@@ -20,7 +20,7 @@ export function buildFailureAlert(run: RunRecord): SlackMessage {
     head.push(section(`:warning: *${escapeMrkdwn(run.error.code)}*${apiCode}: ${escapeMrkdwn(run.error.message)}`));
   }
   const tail: KnownBlock[] = [];
-  if (run.url) tail.push(context(`:link: ${link(run.url, `Open the run in ${run.engine}`)} · run \`${escapeMrkdwn(run.id)}\``));
+  if (run.url) tail.push(context(`:link: ${link(run.url, `Open the run in ${engineLabel(run.engine)}`)} · run \`${escapeMrkdwn(run.id)}\``));
   const buttons = alertButtons(run);
   if (buttons.length > 0) tail.push({ type: 'actions', block_id: `alert_actions_${run.repairs}`, elements: buttons });
   if (run.acknowledgedBy) tail.push(context(ackText(run.acknowledgedBy.user, run.acknowledgedBy.at)));

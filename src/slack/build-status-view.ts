@@ -3,6 +3,7 @@ import { isTerminal } from '../engines/types.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { ACTION_IDS } from './action-ids.ts';
 import {
+  engineLabel,
   escapeMrkdwn,
   formatDuration,
   link,
@@ -15,13 +16,6 @@ import {
   type SlackMessage,
 } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
-
-const ENGINE_LABEL: Record<RunRecord['engine'], string> = {
-  databricks: 'Databricks',
-  emr: 'EMR',
-  airflow: 'Airflow',
-  sandbox: 'the sandbox',
-};
 
 /**
  * The one status message of a run, edited in place as the run moves. Pure: the same run and
@@ -107,7 +101,7 @@ function linkBlocks(run: RunRecord): KnownBlock[] {
       {
         type: 'button',
         action_id: ACTION_IDS.openRun,
-        text: { type: 'plain_text', text: `Open in ${ENGINE_LABEL[run.engine]}`, emoji: true },
+        text: { type: 'plain_text', text: `Open in ${engineLabel(run.engine)}`, emoji: true },
         url: run.url,
         value: truncateText(run.id, LIMITS.buttonValue, ''),
       },

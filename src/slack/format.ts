@@ -14,6 +14,18 @@ const STATE_EMOJI: Record<RunState, string> = {
   timed_out: ':alarm_clock:',
 };
 
+const ENGINE_LABEL: Record<RunRecord['engine'], string> = {
+  databricks: 'Databricks',
+  emr: 'EMR',
+  airflow: 'Airflow',
+  sandbox: 'the sandbox',
+};
+
+/** The engine's product name for link labels (`Open in Databricks`). */
+export function engineLabel(engine: RunRecord['engine']): string {
+  return ENGINE_LABEL[engine];
+}
+
 export function stateEmoji(state: RunState): string {
   return STATE_EMOJI[state];
 }

@@ -7,6 +7,7 @@ export { buildListView, lastRunText, type PipelineListItem } from './build-list-
 export { buildRunListView } from './build-run-list-view.ts';
 export { LIMITS, TRUNCATED_NOTE, truncateText, splitSections, capBlocks, section, context } from './limits.ts';
 export {
+  engineLabel,
   escapeMrkdwn,
   formatAgo,
   formatDuration,

@@ -104,12 +104,12 @@ export class FakeAirflow {
 
   /** Starts on 127.0.0.1 (random port unless `port`). With `dags`, only those DAGs exist; otherwise any does. */
   static async start(opts: { port?: number; token?: string; dags?: string[] } = {}): Promise<FakeAirflow> {
-    let fake: FakeAirflow | undefined;
-    const server = createServer((req, res) => void fake?.handle(req, res));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeAirflow(server, `http://127.0.0.1:${port}`, opts.token ?? 'fake-airflow-token', !opts.dags);
+    const fake = new FakeAirflow(server, `http://127.0.0.1:${port}`, opts.token ?? 'fake-airflow-token', !opts.dags);
     for (const id of opts.dags ?? []) fake.addDag(id);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     return fake;
   }
 

@@ -4,7 +4,8 @@ import { FakeDatabricks, type FakeJobInput } from './databricks-server.ts';
 /**
  * Starts one fake Databricks in its own process (bench and crash tests, where the app under
  * test is killed and restarted but the fake must keep its runs). Prints one JSON line,
- * `{"url":"http://127.0.0.1:PORT"}`, once listening; stops on SIGTERM/SIGINT.
+ * `{"service":"databricks","url":"http://127.0.0.1:PORT"}`, once listening; stops on
+ * SIGTERM/SIGINT. Drive it with `POST /__fake/control`, read it with `GET /__fake/state`.
  *
  *   tsx test/fakes/databricks-server-main.ts [--port N] [--token T]... [--client-id ID]
  *       [--client-secret S] [--token-expires-in SEC] [--polls-per-step N] [--ms-per-step MS]
@@ -51,7 +52,7 @@ const jobs: FakeJobInput[] = [
 for (const job of jobs) fake.addJob(job);
 
 const url = await fake.start();
-process.stdout.write(`${JSON.stringify({ url })}\n`);
+process.stdout.write(`${JSON.stringify({ service: 'databricks', url })}\n`);
 
 const shutdown = () => void fake.stop().then(() => process.exit(0));
 process.once('SIGTERM', shutdown);

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
  * instance, and everything the in-process API does can also be done over HTTP
  * (`GET /__fake/state`, `POST /__fake/control`) when the fake runs in another process.
  *
- * Runs advance one step per `pollsPerStep` calls of `runs/get` (or every `msPerStep` ms):
+ * Each run state is shown to `pollsPerStep` calls of `runs/get` before the run moves one
+ * step (or it moves every `msPerStep` ms):
  * [QUEUED →] PENDING → RUNNING(first task) → RUNNING(next task)… → TERMINATED. Tasks run
  * one after another in the job's order; a failing task leaves the later ones UPSTREAM_FAILED.
  */
@@ -67,7 +68,7 @@ export interface FakeDatabricksOptions {
   clientSecret?: string;
   /** `expires_in` of issued OAuth tokens, seconds. Default 3600. */
   tokenExpiresIn?: number;
-  /** `runs/get` calls per step. Default 1; 0 means runs move only by `advance()`. */
+  /** How many `runs/get` calls see each state before the run moves on. Default 1; 0: runs move only by `advance()`. */
   pollsPerStep?: number;
   /** When set, runs advance on a timer every this many ms instead of by polls. */
   msPerStep?: number;
@@ -123,7 +124,12 @@ export class FakeDatabricks {
     };
   }
 
+  /** `http://127.0.0.1:PORT` once started (also returned by `start()`). */
   get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
+  get url(): string {
     return this.#baseUrl;
   }
 
@@ -301,9 +307,10 @@ export class FakeDatabricks {
       case 'GET /api/2.1/jobs/runs/get': {
         const run = this.#mustRun(idParam(query.run_id, 'run_id'));
         if (run.cancelRequested && run.phase !== 'TERMINATED') this.#cancel(run);
-        else if (!this.#opts.msPerStep && this.#opts.pollsPerStep > 0 && ++run.polls >= this.#opts.pollsPerStep) {
-          run.polls = 0;
-          this.#step(run);
+        else if (!this.#opts.msPerStep && this.#opts.pollsPerStep > 0) {
+          // Each state is seen by exactly `pollsPerStep` polls, the first one included.
+          if (run.polls >= this.#opts.pollsPerStep) this.#step(run);
+          run.polls++;
         }
         return this.#runJson(run, query.include_history === 'true');
       }
@@ -404,6 +411,7 @@ export class FakeDatabricks {
 
   #step(run: FakeRun): void {
     if (run.phase === 'TERMINATED') return;
+    run.polls = 0;
     if (run.cancelRequested) return this.#cancel(run);
     if (run.phase === 'QUEUED') run.phase = 'PENDING';
     else if (run.phase === 'PENDING') this.#startNextTask(run);

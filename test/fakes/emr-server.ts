@@ -85,11 +85,11 @@ export class FakeEmr {
 
   /** Starts on 127.0.0.1 (random port unless `port`); `clusters` restricts which cluster ids exist. */
   static async start(opts: { port?: number; clusters?: string[] } = {}): Promise<FakeEmr> {
-    let fake: FakeEmr | undefined;
-    const server = createServer((req, res) => void fake?.handle(req, res));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeEmr(server, `http://127.0.0.1:${port}`, opts.clusters ? new Set(opts.clusters) : undefined);
+    const fake = new FakeEmr(server, `http://127.0.0.1:${port}`, opts.clusters ? new Set(opts.clusters) : undefined);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     return fake;
   }
 

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeDatabricks } from '../fakes/databricks-server.ts';
+import { FakeSlack, type FakeMessage } from '../fakes/slack-server.ts';
+import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '../helpers/app-process.ts';
+import { deletePrefix, testRedis, uniquePrefix } from '../helpers/redis.ts';
+import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-requests.ts';
+
+const CHANNEL = 'C0PIPELINES';
+const CATALOG = `
+pipelines:
+  incites-monthly:
+    channel: ${CHANNEL}
+    stage: live
+    target: { engine: databricks, jobId: 123, jobParameters: { period: "{{period}}", source: "s3://in/{{period}}/" } }
+permissions:
+  run: { prod: [U0ALICE, S0DATAENG] }
+`;
+
+const slack = new FakeSlack({ usergroups: { S0DATAENG: ['U0DAN'] } });
+// Several polls per step, so a run lasts longer than the 2 s update window and `running` is shown.
+const databricks = new FakeDatabricks({ tokens: ['dapi-e2e-token'], pollsPerStep: 5 });
+const redis = testRedis();
+const prefix = uniquePrefix('e2e-run');
+let app: AppProcess;
+
+beforeAll(async () => {
+  const [slackUrl, dbUrl] = await Promise.all([slack.start(), databricks.start()]);
+  databricks.addJob({ jobId: 123, tasks: ['extract', 'transform', 'load'] });
+  app = await startAppProcess({
+    catalogYaml: CATALOG,
+    prefix,
+    env: { SLACK_API_URL: slackUrl, DATABRICKS_HOST: dbUrl, DATABRICKS_TOKEN: 'dapi-e2e-token' },
+  });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await Promise.all([slack.stop(), databricks.stop()]);
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+let responseSeq = 0;
+async function command(text: string, userId = 'U0ALICE') {
+  const responseId = `cmd-${++responseSeq}`;
+  const started = performance.now();
+  const res = await postSigned(`${app.url}/slack/events`, slashCommandBody({ text, userId, channelId: CHANNEL, responseUrl: slack.responseUrl(responseId) }), { secret: SIGNING_SECRET });
+  const ackMs = performance.now() - started;
+  const ackBody = await res.text();
+  return { res, ackMs, ackBody, responseId };
+}
+
+const replyTo = (responseId: string) => eventually(() => slack.responses.find((r) => r.id === responseId)?.body as { text: string } | undefined, 10_000, `reply ${responseId}`);
+const runIdOf = (text: string) => /`(r-[a-z0-9]+-[a-f0-9]{6})`/.exec(text)?.[1];
+const statusMessages = () => slack.messages.filter((m) => m.channel === CHANNEL && !m.thread_ts);
+const statusOf = (runId: string) => statusMessages().find((m) => JSON.stringify(m.blocks ?? []).includes(runId));
+const buttonsIn = (m: FakeMessage) => JSON.stringify(m.blocks ?? []).match(/"action_id":"(run_[a-z]+)"/g)?.map((s) => s.split('"')[3]) ?? [];
+
+describe('/pipeline run on Databricks, end to end', () => {
+  it('acks a signed command in under 3 s, calls run-now once, and updates one status message through to succeeded', async () => {
+    const { res, ackMs, responseId } = await command('run incites-monthly --on databricks --period 2026-07 --param region=eu');
+    expect(res.status).toBe(200);
+    expect(ackMs).toBeLessThan(3000);
+    const reply = await replyTo(responseId);
+    const runId = runIdOf(reply.text)!;
+    expect(runId).toBeDefined();
+
+    const message = await eventually(() => {
+      const m = statusOf(runId);
+      return m && /succeeded/.test(m.text ?? '') ? m : undefined;
+    }, 20_000, 'status message to reach succeeded');
+
+    const runNow = databricks.calls('/api/2.1/jobs/run-now');
+    expect(runNow).toHaveLength(1);
+    expect(runNow[0]!.body).toEqual({
+      job_id: 123,
+      job_parameters: { period: '2026-07', source: 's3://in/2026-07/', region: 'eu' },
+      idempotency_token: `cutover-${runId}`,
+    });
+    expect(runNow[0]!.headers.authorization).toBe('Bearer dapi-e2e-token');
+    // One status message, edited in place: it went through running before succeeding.
+    expect(statusMessages().filter((m) => JSON.stringify(m.blocks).includes(runId))).toHaveLength(1);
+    const seen = [...message.history.map((h) => h.text ?? ''), message.text ?? ''].join('\n');
+    expect(seen).toMatch(/running/);
+    expect(JSON.stringify(message.blocks)).toMatch(/extract[\s\S]*transform[\s\S]*load/);
+    // Coalesced: never two chat.update calls for this message within 2 s of each other.
+    const updates = slack.callsTo('chat.update').filter((c) => c.body.ts === message.ts).map((c) => c.at);
+    for (let i = 1; i < updates.length; i++) expect(updates[i]! - updates[i - 1]!).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('opens a failure thread with the task error and Repair/Cancel/Acknowledge; a signed Repair click repairs and reports back', async () => {
+    databricks.setOutcome(123, { fail: { task: 'transform', error: 'java.lang.RuntimeException: boom in transform', trace: 'at com.example.Transform.run(Transform.scala:42)\nat scala.Option.map' } }, 'next-run');
+    const { responseId } = await command('run incites-monthly --on databricks --period 2026-08');
+    const runId = runIdOf((await replyTo(responseId)).text)!;
+    const status = await eventually(() => statusOf(runId), 10_000, 'status message');
+    const alert = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && m.reply_broadcast), 20_000, 'alert thread');
+    expect(JSON.stringify(alert.blocks)).toContain('java.lang.RuntimeException: boom in transform');
+    expect(JSON.stringify(alert.blocks)).toContain('Transform.scala:42');
+    expect(buttonsIn(alert)).toEqual(expect.arrayContaining(['run_repair', 'run_cancel', 'run_ack']));
+    expect(await eventually(() => /failed/.test(statusOf(runId)?.text ?? ''), 5000, 'failed status')).toBe(true);
+    // get-output was asked for the failed task's run id, never the parent run's.
+    const outputs = databricks.calls('/api/2.1/jobs/runs/get-output');
+    expect(outputs.length).toBeGreaterThan(0);
+
+    const click = await postSigned(
+      `${app.url}/slack/events`,
+      blockActionBody({ actionId: 'run_repair', userId: 'U0ALICE', channelId: CHANNEL, messageTs: alert.ts, threadTs: status.ts, messageBlocks: alert.blocks, responseUrl: slack.responseUrl('repair-click') }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(click.status).toBe(200);
+    await eventually(() => databricks.calls('/api/2.1/jobs/runs/repair').length === 1, 10_000, 'runs/repair');
+    expect(databricks.calls('/api/2.1/jobs/runs/repair')[0]!.body).toMatchObject({ rerun_all_failed_tasks: true });
+    const finished = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && /repair/i.test(m.text ?? '') && /succeeded/.test(m.text ?? '')), 20_000, 'repair result in thread');
+    expect(finished).toBeDefined();
+    await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 10_000, 'status succeeded after repair');
+  });
+
+  it('refuses a prod run from someone outside permissions.run.prod, and accepts a member of an allowed user group', async () => {
+    const refused = await command('run incites-monthly --env prod', 'U0MALLORY');
+    expect((await replyTo(refused.responseId)).text).toMatch(/not allowed to start prod runs/);
+    const accepted = await command('run incites-monthly --env prod --period 2026-09', 'U0DAN');
+    expect((await replyTo(accepted.responseId)).text).toMatch(/is queued on databricks/);
+    expect(slack.callsTo('usergroups.users.list').some((c) => c.body.usergroup === 'S0DATAENG')).toBe(true);
+  });
+
+  it('answers bad command text with an ephemeral usage reply naming the problem', async () => {
+    const { res, ackBody } = await command('run nope --period 2026-07');
+    expect(res.status).toBe(200);
+    const body = JSON.parse(ackBody) as { response_type: string; text: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toMatch(/unknown pipeline "nope"/);
+    expect(body.text).toMatch(/\/pipeline run <pipeline>/);
+  });
+
+  it('rejects a forged signature and a stale timestamp with 401, and starts nothing', async () => {
+    const before = databricks.calls('/api/2.1/jobs/run-now').length;
+    const body = slashCommandBody({ text: 'run incites-monthly', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
+    const forged = await postSigned(`${app.url}/slack/events`, body, { secret: 'not-the-secret' });
+    expect(forged.status).toBe(401);
+    const stale = await postSigned(`${app.url}/slack/events`, body, { secret: SIGNING_SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(stale.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(databricks.calls('/api/2.1/jobs/run-now').length).toBe(before);
+    expect(slack.responses.find((r) => r.id === 'forged')).toBeUndefined();
+  });
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(await ready.json()).toMatchObject({ ok: true, redis: 'up' });
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/cutover_runs\{state="succeeded"\} [1-9]/);
+    expect(metrics).toMatch(/cutover_queue_jobs\{queue="engine",state="delayed"\}/);
+    expect(metrics).toMatch(/cutover_api_calls_total\{service="databricks",operation="\/api\/2\.1\/jobs\/run-now",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/cutover_api_call_duration_seconds_bucket\{.*service="slack"/);
+  });
+});

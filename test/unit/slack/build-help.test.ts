@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { HELP_LINES, buildHelp, buildUsageError, usageFor } from '../../../src/slack/index.ts';
+import { allText, limitProblems } from './run-fixture.ts';
+
+describe('help and usage', () => {
+  it('quotes the DESIGN.md grammar verbatim, one line per subcommand', () => {
+    expect(HELP_LINES).toHaveLength(12);
+    expect(HELP_LINES).toContain('/pipeline list                                   pipelines, migration stage, last run');
+    expect(HELP_LINES).toContain(
+      '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure]',
+    );
+    const help = buildHelp();
+    expect(help.response_type).toBe('ephemeral');
+    for (const line of HELP_LINES) expect(help.text).toContain(line);
+    expect(limitProblems(help)).toEqual([]);
+  });
+
+  it('gives the usage line of one subcommand, without its description', () => {
+    expect(usageFor('run')).toBe(
+      '/pipeline run <pipeline> [--on databricks|emr|airflow] [--period YYYY-MM] [--param k=v]... [--env dev|prod]',
+    );
+    expect(usageFor('list')).toBe('/pipeline list');
+    expect(usageFor('diff')).toBe('/pipeline diff <pipeline> [--period YYYY-MM]');
+    expect(usageFor('STATUS')).toBe('/pipeline status [<pipeline>|<run-id>]');
+  });
+
+  it('falls back to the whole grammar for an unknown subcommand', () => {
+    expect(usageFor('frobnicate')).toBe(HELP_LINES.join('\n'));
+  });
+
+  it('names the problem, then the usage line, in an ephemeral reply', () => {
+    const reply = buildUsageError('--period must be YYYY-MM, got "2024-13"', usageFor('run'));
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toBe(`--period must be YYYY-MM, got "2024-13"\nUsage: ${usageFor('run')}`);
+    expect(allText(reply)).toContain(':warning: --period must be YYYY-MM');
+    expect(allText(reply)).toContain('Usage:\\n```\\n/pipeline run &lt;pipeline&gt;');
+  });
+
+  it('clips a huge problem text to the limits', () => {
+    expect(limitProblems(buildUsageError('x'.repeat(10_000), 'y'.repeat(10_000)))).toEqual([]);
+  });
+});
