@@ -116,7 +116,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     metrics,
     logger,
     async start() {
-      if (working) workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix });
+      if (working) workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
       if (boltApp && config.slack.appToken) await boltApp.start();
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
       const port = (server.address() as AddressInfo).port;

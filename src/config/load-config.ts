@@ -38,6 +38,7 @@ const envSchema = z.object({
   CUTOVER_ROLE: optional.pipe(z.enum(['all', 'web', 'worker']).default('all')),
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
+  CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
@@ -62,6 +63,8 @@ export interface Config {
   port: number;
   role: Role;
   pollIntervalMs: number;
+  /** BullMQ lock duration: how soon a job of a crashed worker is taken over by another. */
+  jobLockMs: number;
   piiKey?: string;
   logLevel: string;
   /** True when no bot token is set: `npm start` runs the local playground. */
@@ -116,6 +119,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     port: e.PORT,
     role: e.CUTOVER_ROLE,
     pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
+    jobLockMs: e.CUTOVER_JOB_LOCK_MS,
     piiKey: e.CUTOVER_PII_KEY,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN,

@@ -14,13 +14,15 @@ export interface WorkerOptions {
   prefix: string;
   /** Jobs in flight per worker process and queue; engine jobs are mostly waiting on HTTP. */
   concurrency?: number;
+  /** How long a job's lock lasts without renewal; a crashed worker's jobs are taken over after it. Default 30 s. */
+  lockDurationMs?: number;
 }
 
 /** One processor per job name (STYLE 5); the queue's worker dispatches on `job.name`. */
-export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 8 }: WorkerOptions): Worker[] {
+export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 8, lockDurationMs = 30_000 }: WorkerOptions): Worker[] {
   const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => backoffFor(attemptsMade, err) };
   // A worker killed mid-job leaves it stalled; allow several stalls before BullMQ gives up on it.
-  const common = { connection, prefix, concurrency, settings, maxStalledCount: 10 };
+  const common = { connection, prefix, concurrency, settings, maxStalledCount: 10, lockDuration: lockDurationMs, stalledInterval: lockDurationMs };
 
   const engine = new Worker(
     QUEUE.engine,
@@ -56,7 +58,7 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
   );
   for (const worker of [engine, notify]) {
     worker.on('failed', (job, err) => {
-      const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
+      const final = err.name === 'UnrecoverableError' || (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
       deps.logger[final ? 'error' : 'warn']({ queue: worker.name, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, final ? 'job failed for good' : 'job failed, will retry');
     });
     worker.on('error', (err) => deps.logger.error({ queue: worker.name, err }, 'worker error'));

@@ -223,9 +223,14 @@ export class FakeAirflow {
     }
     if (seg.length === 8 && logs === 'logs' && method === 'GET') {
       const task = run.tasks.find((t) => t.taskId === taskId);
-      if (!task || Number(tryNumber) < 1 || Number(tryNumber) > task.tryNumber) throw new HttpError(404, 'TaskInstance not found', 'Not Found');
+      if (!task || Number(tryNumber) < 1 || Number(tryNumber) > task.tryNumber) {
+        throw new HttpError(404, 'TaskInstance not found', 'Not Found');
+      }
       const lines = task.script.log ?? defaultLog(task);
-      if (v === 'v2') return { content: lines.map((event) => ({ timestamp: task.start, level: /Error|Exception/.test(event) ? 'error' : 'info', event })), continuation_token: null };
+      if (v === 'v2') {
+        const level = (line: string) => (/Error|Exception/.test(line) ? 'error' : 'info');
+        return { content: lines.map((event) => ({ timestamp: task.start, level: level(event), event })), continuation_token: null };
+      }
       const text = lines.map((l) => `[${task.start}] {taskinstance.py:441} INFO - ${l}`).join('\n');
       return accept.includes('text/plain') ? text : { content: text, continuation_token: null };
     }
@@ -236,12 +241,18 @@ export class FakeAirflow {
     const allowed = v === 'v2' ? V2_TRIGGER_KEYS : V1_TRIGGER_KEYS;
     const extra = Object.keys(body).filter((k) => !allowed.has(k));
     if (v === 'v2') {
-      if (!('logical_date' in body)) throw new HttpError(422, [{ type: 'missing', loc: ['body', 'logical_date'], msg: 'Field required' }]);
-      if (extra.length) throw new HttpError(422, extra.map((k) => ({ type: 'extra_forbidden', loc: ['body', k], msg: 'Extra inputs are not permitted' })));
+      if (!('logical_date' in body)) {
+        throw new HttpError(422, [{ type: 'missing', loc: ['body', 'logical_date'], msg: 'Field required' }]);
+      }
+      if (extra.length) {
+        throw new HttpError(422, extra.map((k) => ({ type: 'extra_forbidden', loc: ['body', k], msg: 'Extra inputs are not permitted' })));
+      }
     } else if (extra.length) {
       throw new HttpError(400, `{${extra.map((k) => `'${k}': ['Unknown field.']`).join(', ')}}`, 'Bad Request');
     }
-    if (body.conf !== undefined && (typeof body.conf !== 'object' || Array.isArray(body.conf))) throw new HttpError(400, 'conf must be an object', 'Bad Request');
+    if (body.conf !== undefined && (typeof body.conf !== 'object' || Array.isArray(body.conf))) {
+      throw new HttpError(400, 'conf must be an object', 'Bad Request');
+    }
     const now = new Date().toISOString();
     const runId = typeof body.dag_run_id === 'string' ? body.dag_run_id : `manual__${now}`;
     if (this.runs.has(`${dagId}/${runId}`)) {
@@ -251,7 +262,18 @@ export class FakeAirflow {
     const taskScripts = script.tasks ?? defaultTasks(script.outcome);
     const tasks = taskScripts.map((s) => ({ taskId: s.taskId, state: null, tryNumber: 0, script: s }));
     const logicalDate = (body.logical_date ?? body.execution_date ?? (v === 'v1' ? now : null)) as string | null;
-    const run: FakeRun = { dagId, runId, conf: (body.conf as Record<string, unknown>) ?? {}, logicalDate, queuedAt: now, state: 'queued', polls: 0, note: (body.note as string) ?? null, script, tasks };
+    const run: FakeRun = {
+      dagId,
+      runId,
+      conf: (body.conf as Record<string, unknown>) ?? {},
+      logicalDate,
+      queuedAt: now,
+      state: 'queued',
+      polls: 0,
+      note: (body.note as string) ?? null,
+      script,
+      tasks,
+    };
     this.runs.set(`${dagId}/${runId}`, run);
     return this.runWire(run, v);
   }
@@ -265,11 +287,14 @@ export class FakeAirflow {
       for (const t of run.tasks) {
         const state = t.script.outcome ?? (run.script.outcome === 'success' ? 'success' : 'failed');
         const ran = state === 'success' || state === 'failed';
-        Object.assign(t, { state, tryNumber: ran ? (t.script.tries ?? 1) : 0, start: ran ? (t.start ?? now) : undefined, end: now });
+        const tryNumber = ran ? (t.script.tries ?? 1) : 0;
+        Object.assign(t, { state, tryNumber, start: ran ? (t.start ?? now) : undefined, end: now });
       }
     } else if (run.polls > 1) {
       Object.assign(run, { state: 'running', start: run.start ?? now });
-      run.tasks.forEach((t, i) => Object.assign(t, i === 0 ? { state: 'running', tryNumber: 1, start: t.start ?? now } : { state: 'scheduled' }));
+      const [first, ...rest] = run.tasks;
+      if (first) Object.assign(first, { state: 'running', tryNumber: 1, start: first.start ?? now });
+      for (const t of rest) t.state = 'scheduled';
     }
     return run;
   }
@@ -278,10 +303,14 @@ export class FakeAirflow {
   private patchRun(v: Version, run: FakeRun, body: Record<string, unknown>): FakeRun {
     const keys = Object.keys(body ?? {});
     const allowed = v === 'v2' ? ['state', 'note'] : ['state'];
-    if (keys.some((k) => !allowed.includes(k))) throw new HttpError(v === 'v2' ? 422 : 400, `unexpected fields: ${keys.join(', ')}`, 'Bad Request');
+    if (keys.some((k) => !allowed.includes(k))) {
+      throw new HttpError(v === 'v2' ? 422 : 400, `unexpected fields: ${keys.join(', ')}`, 'Bad Request');
+    }
     if (body.note !== undefined) run.note = body.note as string;
     if (body.state === undefined) return run;
-    if (!['queued', 'success', 'failed'].includes(body.state as string)) throw new HttpError(400, `invalid state ${String(body.state)}`, 'Bad Request');
+    if (!['queued', 'success', 'failed'].includes(body.state as string)) {
+      throw new HttpError(400, `invalid state ${String(body.state)}`, 'Bad Request');
+    }
     const now = new Date().toISOString();
     Object.assign(run, { state: body.state, end: body.state === 'queued' ? undefined : now });
     for (const t of run.tasks) {
@@ -293,19 +322,51 @@ export class FakeAirflow {
   }
 
   private runWire(r: FakeRun, v: Version): Record<string, unknown> {
-    const common = { dag_run_id: r.runId, dag_id: r.dagId, logical_date: r.logicalDate, start_date: r.start ?? null, end_date: r.end ?? null, data_interval_start: r.logicalDate, data_interval_end: r.logicalDate, last_scheduling_decision: null, run_type: 'manual', state: r.state, conf: r.conf, note: r.note };
+    const common = {
+      dag_run_id: r.runId,
+      dag_id: r.dagId,
+      logical_date: r.logicalDate,
+      start_date: r.start ?? null,
+      end_date: r.end ?? null,
+      data_interval_start: r.logicalDate,
+      data_interval_end: r.logicalDate,
+      last_scheduling_decision: null,
+      run_type: 'manual',
+      state: r.state,
+      conf: r.conf,
+      note: r.note,
+    };
     if (v === 'v1') return { ...common, execution_date: r.logicalDate, external_trigger: true };
-    return { ...common, queued_at: r.queuedAt, run_after: r.logicalDate ?? r.queuedAt, triggered_by: 'rest_api', dag_versions: [], bundle_version: null, dag_display_name: r.dagId };
+    const v2 = { queued_at: r.queuedAt, run_after: r.logicalDate ?? r.queuedAt, triggered_by: 'rest_api', dag_versions: [] };
+    return { ...common, ...v2, bundle_version: null, dag_display_name: r.dagId };
   }
 
   private taskWire(r: FakeRun, t: FakeTask, v: Version): Record<string, unknown> {
     const duration = t.start && t.end ? (Date.parse(t.end) - Date.parse(t.start)) / 1000 : null;
-    const common = { task_id: t.taskId, dag_id: r.dagId, dag_run_id: r.runId, map_index: -1, logical_date: r.logicalDate, start_date: t.start ?? null, end_date: t.end ?? null, duration, state: t.state, try_number: t.tryNumber, max_tries: t.script.tries ?? 1, hostname: 'worker-1', operator: 'BashOperator', pool: 'default_pool', queue: 'default', priority_weight: 1 };
-    return v === 'v1' ? { ...common, execution_date: r.logicalDate } : { ...common, id: `${r.runId}-${t.taskId}`, task_display_name: t.taskId, run_after: r.queuedAt };
+    const common = {
+      task_id: t.taskId,
+      dag_id: r.dagId,
+      dag_run_id: r.runId,
+      map_index: -1,
+      logical_date: r.logicalDate,
+      start_date: t.start ?? null,
+      end_date: t.end ?? null,
+      duration,
+      state: t.state,
+      try_number: t.tryNumber,
+      max_tries: t.script.tries ?? 1,
+      hostname: 'worker-1',
+      operator: 'BashOperator',
+      pool: 'default_pool',
+      queue: 'default',
+    };
+    if (v === 'v1') return { ...common, execution_date: r.logicalDate };
+    return { ...common, id: `${r.runId}-${t.taskId}`, task_display_name: t.taskId, run_after: r.queuedAt };
   }
 
   private dagWire(dagId: string, v: Version): Record<string, unknown> {
-    const common = { dag_id: dagId, is_paused: this.findDag(dagId).paused, description: null, fileloc: `/opt/airflow/dags/${dagId}.py`, owners: ['data-eng'], tags: [] };
+    const paused = this.findDag(dagId).paused;
+    const common = { dag_id: dagId, is_paused: paused, description: null, fileloc: `/opt/airflow/dags/${dagId}.py`, owners: ['data-eng'], tags: [] };
     return v === 'v1' ? { ...common, is_active: true, root_dag_id: null } : { ...common, dag_display_name: dagId, is_stale: false };
   }
 
@@ -351,7 +412,14 @@ function errorBody(v: Version, status: number, detail: unknown, title: string): 
 }
 
 /** The `type` links Airflow 2 puts on its problems (`api_connexion/exceptions.py`). */
-const V1_ERROR_TYPES: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthenticated', 403: 'PermissionDenied', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'AlreadyExists' };
+const V1_ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthenticated',
+  403: 'PermissionDenied',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'AlreadyExists',
+};
 
 const errorType = (v: Version): string => (v === 'v1' ? 'application/problem+json' : 'application/json');
 

@@ -45,8 +45,8 @@ export function createAirflowEngine({ client, logTailLines = 30 }: AirflowEngine
       lines = await client.getTaskLog(dagId, dagRunId, ti.task_id, tryNumber, { mapIndex: ti.map_index, signal });
     } catch (err) {
       // A missing or unreadable log must not hide the failure itself; a transient error is retried by the job.
-      if (err instanceof ApiError && !err.retryable) return { task, error: `task failed (try ${tryNumber}); log unavailable: ${err.message}`, logUrl };
-      throw err;
+      if (!(err instanceof ApiError) || err.retryable) throw err;
+      return { task, error: `task failed (try ${tryNumber}); log unavailable: ${err.message}`, logUrl };
     }
     const tail = lines.slice(-logTailLines);
     return {
@@ -97,7 +97,8 @@ export function createAirflowEngine({ client, logTailLines = 30 }: AirflowEngine
       const failed = (await client.listTaskInstances(dagId, dagRunId, signal)).filter((ti) => ti.state === 'failed');
       if (failed.length === 0) {
         // A run marked failed by hand, or ended by dagrun_timeout, has no failed task to show.
-        return [{ task: dagId, error: `DAG run ${dagRunId} failed without a failed task (marked failed or timed out)`, logUrl: client.runUrl(dagId, dagRunId) }];
+        const error = `DAG run ${dagRunId} failed without a failed task (marked failed or timed out)`;
+        return [{ task: dagId, error, logUrl: client.runUrl(dagId, dagRunId) }];
       }
       return Promise.all(failed.map((ti) => failureOf(dagId, dagRunId, ti, signal)));
     },

@@ -45,7 +45,7 @@ export function createDatabricksEngine(client: DatabricksEngineClient): Engine {
         url: run.run_page_url,
         startedAt: epochMs(run.start_time),
         endedAt: epochMs(run.end_time),
-        latestRepairId: latestRepairId(run),
+        latestRepairId: lastRepairId(run),
       };
     },
 
@@ -68,12 +68,12 @@ export function createDatabricksEngine(client: DatabricksEngineClient): Engine {
       await client.cancelRun(toRunId(externalId), signal);
     },
 
-    async repair(externalId: string, latestRepairIdArg: string | undefined, signal?: AbortSignal) {
+    async repair(externalId: string, latestRepairId: string | undefined, signal?: AbortSignal) {
       const { repairId } = await client.repairRun(
         {
           runId: toRunId(externalId),
           rerunAllFailedTasks: true,
-          latestRepairId: latestRepairIdArg === undefined ? undefined : toRunId(latestRepairIdArg),
+          latestRepairId: latestRepairId === undefined ? undefined : toRunId(latestRepairId),
         },
         signal,
       );
@@ -107,7 +107,7 @@ function toTaskStatus(task: RunTask): TaskStatus {
 }
 
 /** The id to pass as `latest_repair_id` next time: the last REPAIR entry of the history. */
-function latestRepairId(run: Run): string | undefined {
+function lastRepairId(run: Run): string | undefined {
   const repairs = (run.repair_history ?? []).filter((h) => h.type === 'REPAIR' && h.id !== undefined);
   const last = repairs.at(-1);
   return last?.id === undefined ? undefined : String(last.id);

@@ -63,6 +63,16 @@ describe('FakeSlack with the real WebClient', () => {
     expect(fake.calls.map((c) => c.error)).toEqual(['message_not_found', 'not_authed', 'invalid_blocks', 'invalid_blocks']);
   });
 
+  it('accepts the views at their largest (a 10,000-character error in 60 failures)', async () => {
+    const huge = 'E'.repeat(10_000);
+    const failures = Array.from({ length: 60 }, (_, i) => ({ task: `t${i}`, error: huge, trace: huge, logUrl: 'https://logs.example.com' }));
+    const run = makeFailedRun({ stateMessage: huge, failures });
+    const web = client();
+    const posted = await web.chat.postMessage({ channel: 'C0PIPELINES', ...buildStatusView(run, T0) });
+    await web.chat.postMessage({ channel: 'C0PIPELINES', thread_ts: posted.ts!, ...buildFailureAlert(run) });
+    expect(fake.calls.map((c) => c.error)).toEqual([undefined, undefined]);
+  });
+
   it('answers 429 with Retry-After, which WebClient waits out and retries', async () => {
     fake.failNext('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
     const started = Date.now();
