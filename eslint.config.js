@@ -12,4 +12,5 @@ export default tseslint.config(
     },
   },
   { files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'], rules: { 'no-restricted-properties': 'off' } },
+  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
 );

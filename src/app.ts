@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import bolt from '@slack/bolt';
+import { hostname } from 'node:os';
+import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Gauge } from 'prom-client';
@@ -16,6 +17,7 @@ import { instrumentedFetch } from './http/instrumented-fetch.ts';
 import { createHttpServer } from './http/server.ts';
 import type { JobDeps } from './jobs/job-deps.ts';
 import { Queues } from './jobs/queues.ts';
+import { IntakeConsumer } from './jobs/intake.ts';
 import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -25,7 +27,6 @@ import { createRedis, keyspace } from './store/redis.ts';
 import { RunStore } from './store/run-store.ts';
 import { StageStore } from './store/stage-store.ts';
 
-const { App, HTTPReceiver } = bolt;
 
 export interface CreateAppOptions {
   config: Config;
@@ -102,6 +103,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
 
   let workers: Worker[] = [];
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
+  const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
+  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   const engines = opts.engines ?? createEngines(config, { logger, metrics });
   const jobDeps: JobDeps = { runs, audit, catalog, engines, slack, queues, redis, keys, logger, pollIntervalMs: config.pollIntervalMs, now };
 
@@ -116,7 +119,10 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     metrics,
     logger,
     async start() {
-      if (working) workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
+      if (working) {
+        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
+        await intake.start();
+      }
       if (boltApp && config.slack.appToken) await boltApp.start();
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
       const port = (server.address() as AddressInfo).port;
@@ -127,11 +133,13 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       if (boltApp && config.slack.appToken) await boltApp.stop();
+      if (working) await intake.stop();
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
       redis.disconnect();
       queueConnection.disconnect();
       workerConnection.disconnect();
+      intakeConnection.disconnect();
     },
   };
 }

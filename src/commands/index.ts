@@ -6,7 +6,7 @@ import { cancelCommand } from './cancel.ts';
 import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
 import { listCommand } from './list.ts';
 import { parseCommand, type CommandArgs } from './parse-command.ts';
-import { runCommand } from './run.ts';
+import { runAck, runCommand } from './run.ts';
 import { statusCommand } from './status.ts';
 
 export type { CommandDeps } from './command-deps.ts';
@@ -29,11 +29,14 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       await ack(buildHelp());
       return;
     }
-    await ack();
     const who: Invoker = { userId: command.user_id, userName: command.user_name, channelId: command.channel_id };
-    let reply: Reply;
+    // `run` confirms (or refuses) in the ack itself when it can, sparing a response_url call.
+    const early = args.cmd === 'run' ? runAck(args, who, deps) : undefined;
+    await ack(early?.reply as Parameters<typeof ack>[0]);
+    if (early && !early.runId) return;
+    let reply: Reply | undefined;
     try {
-      reply = await execute(args, who, deps);
+      reply = args.cmd === 'run' ? await runCommand(args, who, deps, early?.runId) : await execute(args, who, deps);
     } catch (err) {
       if (err instanceof UsageError) {
         reply = buildUsageError(err.message, err.usage ?? '');
@@ -42,16 +45,14 @@ export function registerCommands(app: App, deps: CommandDeps): void {
         reply = ephemeral(describeError(err));
       }
     }
-    await respond(reply as Parameters<typeof respond>[0]);
+    if (reply) await respond(reply as Parameters<typeof respond>[0]);
   });
 }
 
-async function execute(args: CommandArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
+async function execute(args: Exclude<CommandArgs, { cmd: 'run' }>, who: Invoker, deps: CommandDeps): Promise<Reply> {
   switch (args.cmd) {
     case 'list':
       return listCommand(deps);
-    case 'run':
-      return runCommand(args, who, deps);
     case 'status':
       return statusCommand(args, deps);
     case 'cancel':

@@ -33,6 +33,23 @@ export class Permissions {
     return this.includes(allowed, user);
   }
 
+  /**
+   * The same answer as `canRun` when it needs no Slack call (a listed user, no rule, or
+   * groups already cached), so a command can be refused or confirmed in its ack; else undefined.
+   */
+  canRunNow(user: string, env: RunEnv): boolean | undefined {
+    const rules = this.opts.catalog.permissions.run;
+    const allowed = env === 'prod' ? rules.prod : rules.dev;
+    if (allowed === undefined || allowed.includes(user)) return true;
+    let unknown = false;
+    for (const group of allowed.filter((e) => e.startsWith('S'))) {
+      const hit = this.cache.get(group);
+      if (!hit || hit.until <= this.now()) unknown = true;
+      else if (hit.users.has(user)) return true;
+    }
+    return unknown ? undefined : false;
+  }
+
   async includes(entries: readonly string[], user: string): Promise<boolean> {
     if (entries.includes(user)) return true;
     for (const group of entries.filter((e) => e.startsWith('S'))) {

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import { isTerminal } from '../engines/types.ts';
-import { BOT, type JobDeps } from './job-deps.ts';
+import type { JobDeps } from './job-deps.ts';
 
 /**
  * Cancels a run. Before the engine has it, the run is simply marked cancelled (the submit

@@ -18,7 +18,8 @@ export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, sign
 
   if (run.state === 'queued') {
     await runs.update(run.id, (r) => (r.state === 'queued' ? { ...r, state: 'submitting' } : undefined), { ...BOT, action: 'run.state' });
-    await queues.status(run.id);
+    // The status message is first posted from here, so the command handler only writes one job.
+    await queues.status(run.id, { immediate: true });
   }
   const fail = async (error: NonNullable<typeof run.error>) => {
     await runs.update(run.id, (r) => ({ ...r, state: 'failed', error, endedAt: deps.now() }), { ...BOT, action: 'run.state' });

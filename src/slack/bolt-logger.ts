@@ -7,7 +7,10 @@ export function boltLogger(logger: Logger): SlackLogger {
   let level = LogLevel.INFO;
   const line = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
   return {
-    debug: (...args) => child.debug(line(args)),
+    // Bolt logs several debug lines per request: don't format them unless they will be written.
+    debug: (...args) => {
+      if (child.isLevelEnabled('debug')) child.debug(line(args));
+    },
     info: (...args) => child.info(line(args)),
     warn: (...args) => child.warn(line(args)),
     error: (...args) => child.error(line(args)),

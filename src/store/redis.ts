@@ -26,6 +26,8 @@ export function keyspace(prefix: string) {
     notifyLast: (id: string) => `${prefix}:notify:last:${id}`,
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,
     stage: (pipeline: string) => `${prefix}:stage:${pipeline}`,
+    /** New runs waiting to be handed to the engine queue (see src/jobs/intake.ts). */
+    intake: `${prefix}:intake`,
     bullPrefix: `${prefix}:bull`,
   };
 }

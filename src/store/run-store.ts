@@ -11,14 +11,19 @@ import type { RunRecord } from './run-record.ts';
  * A Lua script rather than WATCH/MULTI because WATCH belongs to a connection, and the
  * app shares one connection between many concurrent jobs.
  *
- * KEYS: run, state-counts hash, audit stream, pipeline index
+ * A new run is also appended to the intake stream in the same script, so a run can never
+ * be recorded without being handed to the workers (nor handed over without being recorded).
+ *
+ * KEYS: run, state-counts hash, audit stream, pipeline index, intake stream
  * ARGV: expected version ('' = must not exist), json, old state, new state, audit json, score
  */
 const CAS_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
   if cur then return 0 end
-  redis.call('ZADD', KEYS[4], ARGV[6], cjson.decode(ARGV[2]).id)
+  local id = cjson.decode(ARGV[2]).id
+  redis.call('ZADD', KEYS[4], ARGV[6], id)
+  redis.call('XADD', KEYS[5], '*', 'run', id)
 else
   if not cur then return -1 end
   if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
@@ -46,13 +51,22 @@ export function newRunId(now = Date.now()): string {
   return `r-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+type CasRedis = Redis & { cutoverRunCas(...args: Array<string | number>): Promise<number> };
+
 export class RunStore {
+  private readonly redis: CasRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // defineCommand sends EVALSHA (the script body only once per connection).
+    if (!('cutoverRunCas' in redis)) redis.defineCommand('cutoverRunCas', { numberOfKeys: 5, lua: CAS_SCRIPT });
+    this.redis = redis as CasRedis;
+  }
 
+  /** Records a new run and hands it to the workers' intake, atomically. */
   async create(run: RunRecord, who: AuditActor): Promise<void> {
     const ok = await this.cas(run, '', '', audit(run, who, undefined, snapshot(run), this.now()));
     if (ok !== 1) throw new InvalidStateError(`run ${run.id} already exists`);
@@ -106,13 +120,12 @@ export class RunStore {
 
   private async cas(run: RunRecord, expected: string, oldState: string, event: string): Promise<number> {
     const k = this.keys;
-    const result = await this.redis.eval(
-      CAS_SCRIPT,
-      4,
+    const result = await this.redis.cutoverRunCas(
       k.run(run.id),
       k.runStateCounts,
       k.audit(run.pipeline),
       k.runsByPipeline(run.pipeline),
+      k.intake,
       expected,
       JSON.stringify(run),
       oldState,

@@ -41,7 +41,7 @@ async function startRun(text: string): Promise<string> {
   const id = `r${Math.random()}`;
   const res = await postSigned(`${web.url}/slack/events`, slashCommandBody({ text, userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl(id) }), { secret: SIGNING_SECRET });
   expect(res.status).toBe(200);
-  const reply = await eventually(() => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined, 10_000, 'reply');
+  const reply = (await res.json()) as { text: string };
   return /`(r-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)![1]!;
 }
 

@@ -50,6 +50,11 @@ async function command(text: string, userId = 'U0ALICE') {
   return { res, ackMs, ackBody, responseId };
 }
 
+/** The confirmation of a run: in the ack body when it could be given at once, else via response_url. */
+async function confirmation(c: { ackBody: string; responseId: string }): Promise<string> {
+  if (c.ackBody) return (JSON.parse(c.ackBody) as { text: string }).text;
+  return (await replyTo(c.responseId)).text;
+}
 const replyTo = (responseId: string) => eventually(() => slack.responses.find((r) => r.id === responseId)?.body as { text: string } | undefined, 10_000, `reply ${responseId}`);
 const runIdOf = (text: string) => /`(r-[a-z0-9]+-[a-f0-9]{6})`/.exec(text)?.[1];
 const statusMessages = () => slack.messages.filter((m) => m.channel === CHANNEL && !m.thread_ts);
@@ -58,11 +63,10 @@ const buttonsIn = (m: FakeMessage) => JSON.stringify(m.blocks ?? []).match(/"act
 
 describe('/pipeline run on Databricks, end to end', () => {
   it('acks a signed command in under 3 s, calls run-now once, and updates one status message through to succeeded', async () => {
-    const { res, ackMs, responseId } = await command('run incites-monthly --on databricks --period 2026-07 --param region=eu');
-    expect(res.status).toBe(200);
-    expect(ackMs).toBeLessThan(3000);
-    const reply = await replyTo(responseId);
-    const runId = runIdOf(reply.text)!;
+    const c = await command('run incites-monthly --on databricks --period 2026-07 --param region=eu');
+    expect(c.res.status).toBe(200);
+    expect(c.ackMs).toBeLessThan(3000);
+    const runId = runIdOf(await confirmation(c))!;
     expect(runId).toBeDefined();
 
     const message = await eventually(() => {
@@ -90,8 +94,7 @@ describe('/pipeline run on Databricks, end to end', () => {
 
   it('opens a failure thread with the task error and Repair/Cancel/Acknowledge; a signed Repair click repairs and reports back', async () => {
     databricks.setOutcome(123, { fail: { task: 'transform', error: 'java.lang.RuntimeException: boom in transform', trace: 'at com.example.Transform.run(Transform.scala:42)\nat scala.Option.map' } }, 'next-run');
-    const { responseId } = await command('run incites-monthly --on databricks --period 2026-08');
-    const runId = runIdOf((await replyTo(responseId)).text)!;
+    const runId = runIdOf(await confirmation(await command('run incites-monthly --on databricks --period 2026-08')))!;
     const status = await eventually(() => statusOf(runId), 10_000, 'status message');
     const alert = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && m.reply_broadcast), 20_000, 'alert thread');
     expect(JSON.stringify(alert.blocks)).toContain('java.lang.RuntimeException: boom in transform');
@@ -116,10 +119,15 @@ describe('/pipeline run on Databricks, end to end', () => {
   });
 
   it('refuses a prod run from someone outside permissions.run.prod, and accepts a member of an allowed user group', async () => {
-    const refused = await command('run incites-monthly --env prod', 'U0MALLORY');
-    expect((await replyTo(refused.responseId)).text).toMatch(/not allowed to start prod runs/);
+    // The group is not cached yet: the answer comes after a usergroups.users.list lookup.
     const accepted = await command('run incites-monthly --env prod --period 2026-09', 'U0DAN');
-    expect((await replyTo(accepted.responseId)).text).toMatch(/is queued on databricks/);
+    expect(accepted.ackBody).toBe('');
+    expect(await confirmation(accepted)).toMatch(/is queued on databricks/);
+    const refused = await command('run incites-monthly --env prod', 'U0MALLORY');
+    expect(await confirmation(refused)).toMatch(/not allowed to start prod runs/);
+    // Now the group is cached, the next confirmation comes straight in the ack.
+    const again = await command('run incites-monthly --env prod --period 2026-10', 'U0DAN');
+    expect(JSON.parse(again.ackBody).text).toMatch(/Starting run `r-/);
     expect(slack.callsTo('usergroups.users.list').some((c) => c.body.usergroup === 'S0DATAENG')).toBe(true);
   });
 
@@ -133,14 +141,15 @@ describe('/pipeline run on Databricks, end to end', () => {
   });
 
   it('rejects a forged signature and a stale timestamp with 401, and starts nothing', async () => {
-    const before = databricks.calls('/api/2.1/jobs/run-now').length;
-    const body = slashCommandBody({ text: 'run incites-monthly', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
+    const body = slashCommandBody({ text: 'run incites-monthly --period 2031-01', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
     const forged = await postSigned(`${app.url}/slack/events`, body, { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
     const stale = await postSigned(`${app.url}/slack/events`, body, { secret: SIGNING_SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(databricks.calls('/api/2.1/jobs/run-now').length).toBe(before);
+    await new Promise((r) => setTimeout(r, 1000));
+    const forgedRuns = databricks.calls('/api/2.1/jobs/run-now').filter((c) => JSON.stringify(c.body).includes('2031-01'));
+    expect(forgedRuns).toEqual([]);
+    expect(statusMessages().filter((m) => (m.text ?? '').includes('2031-01'))).toEqual([]);
     expect(slack.responses.find((r) => r.id === 'forged')).toBeUndefined();
   });
 

@@ -25,6 +25,8 @@ export interface StartAppOptions {
   prefix: string;
   env?: Record<string, string>;
   role?: 'all' | 'web' | 'worker';
+  /** A command to run node under, e.g. `['taskset', '-c', '1']` (the benchmark pins CPUs). */
+  wrapper?: string[];
 }
 
 /**
@@ -52,8 +54,13 @@ export async function startAppProcess(opts: StartAppOptions): Promise<AppProcess
     AWS_SECRET_ACCESS_KEY: 'fake-secret',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const proc = spawn(command!, args, { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: AppProcess['logs'] = [];
+  // Never leave an app behind if the test (or bench) process dies first.
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
+  proc.once('exit', () => process.off('exit', reap));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`app did not start in 20 s:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`)), 20_000);

@@ -1,0 +1,21 @@
+/**
+ * `npm run bench [-- ack|diff …]`: prints the figures the issues ask for, each as a ratio
+ * against a baseline measured in the same run.
+ */
+import { formatAckFigures, runAckBench } from './ack-bench.ts';
+
+const which = process.argv[2] ?? 'all';
+const rest = process.argv.slice(3);
+
+if (which === 'ack' || which === 'all') {
+  const amount = 500;
+  const connections = 20;
+  const figures = await runAckBench({ amount, connections });
+  console.log(formatAckFigures(figures, amount, connections));
+}
+if (which === 'diff' || which === 'all') {
+  const { main } = await import('./diff-bench.ts').catch(() => ({ main: undefined }));
+  if (main) await main(rest);
+  else console.log('diff benchmark: not available');
+}
+process.exit(0);

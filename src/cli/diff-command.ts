@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.ts';
+import { createS3Access, diffDatasets, isS3Path, type CompareOptions, type S3Access, type TimestampPrecision } from '../diff/index.ts';
+import { UsageError } from '../errors.ts';
+import { formatDiffText } from './format-diff-text.ts';
+import type { CliIo } from './types.ts';
+
+const USAGE =
+  'cutover diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…] [--format parquet|csv] ' +
+  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--json]';
+
+const OPTIONS = {
+  legacy: { type: 'string' },
+  target: { type: 'string' },
+  key: { type: 'string' },
+  format: { type: 'string', default: 'parquet' },
+  ignore: { type: 'string' },
+  'abs-tol': { type: 'string' },
+  'rel-tol': { type: 'string' },
+  timestamps: { type: 'string', default: 'us' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export interface DiffArgs {
+  legacy: string;
+  target: string;
+  key: string[];
+  format: 'parquet' | 'csv';
+  options: CompareOptions;
+  json: boolean;
+}
+
+/** Parses and checks the flags; throws UsageError naming the first thing that is wrong. */
+export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
+  const { values: v } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  if (v.help) return 'help';
+  const required = (name: 'legacy' | 'target' | 'key') => {
+    const value = v[name]?.trim();
+    if (!value) throw new UsageError(`--${name} is required`, USAGE);
+    return value;
+  };
+  const [legacy, target] = [required('legacy'), required('target')];
+  const key = list(required('key'));
+  if (key.length === 0) throw new UsageError('--key needs at least one column', USAGE);
+  if (v.format !== 'parquet' && v.format !== 'csv') throw new UsageError(`--format must be parquet or csv, not "${v.format}"`, USAGE);
+  if (!['s', 'ms', 'us'].includes(v.timestamps)) throw new UsageError(`--timestamps must be s, ms or us, not "${v.timestamps}"`, USAGE);
+  return {
+    legacy,
+    target,
+    key,
+    format: v.format,
+    json: v.json,
+    options: {
+      ignore: v.ignore ? list(v.ignore) : [],
+      absTolerance: tolerance('abs-tol', v['abs-tol']),
+      relTolerance: tolerance('rel-tol', v['rel-tol']),
+      timestamps: v.timestamps as TimestampPrecision,
+    },
+  };
+}
+
+/** `cutover diff`: 0 clean, 1 different (report on stdout), 2 usage or runtime error. */
+export async function runDiffCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseDiffArgs(args);
+  if (parsed === 'help') {
+    io.stdout.write(`usage: ${USAGE}\n`);
+    return 0;
+  }
+  const needsS3 = isS3Path(parsed.legacy) || isS3Path(parsed.target);
+  const report = await diffDatasets({
+    legacy: { path: parsed.legacy, format: parsed.format },
+    target: { path: parsed.target, format: parsed.format },
+    key: parsed.key,
+    options: parsed.options,
+    access: needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {},
+  });
+  io.stdout.write(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatDiffText(report));
+  return report.verdict === 'clean' ? 0 : 1;
+}
+
+/** Region and endpoint (`AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`) as the app reads them. */
+function s3FromEnvironment(io: CliIo): S3Access {
+  const { aws } = loadConfig({ env: io.env });
+  return createS3Access({ region: aws.region, endpoint: aws.endpoints.s3 });
+}
+
+function list(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function tolerance(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`--${flag} must be a number >= 0, not "${text}"`, USAGE);
+  }
+  return value;
+}

@@ -1,0 +1,61 @@
+/**
+ * The `cutover` command line (DESIGN.md "Command line"). Exit codes: 0 clean / passing,
+ * 1 differences or failed checks, 2 usage or runtime error with a one-line reason on stderr.
+ */
+import { asCodedError, UsageError } from '../errors.ts';
+import { runDiffCommand } from './diff-command.ts';
+import type { CliCommand, CliIo } from './types.ts';
+import { runValidateCommand } from './validate-command.ts';
+
+export type { CliIo, CliCommand } from './types.ts';
+
+/**
+ * One entry per subcommand. `dq` (issue 4) plugs in here: `dq: runDqCommand` from
+ * `./dq-command.ts`, a `CliCommand` returning 0 when every check passes and 1 otherwise.
+ */
+export const commands: Record<string, CliCommand> = {
+  validate: runValidateCommand,
+  diff: runDiffCommand,
+};
+
+const USAGE = `usage: cutover <command> [options]
+
+commands:
+  validate [--catalog pipelines.yaml]          check the catalog, list every bad field
+  diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…]
+       [--format parquet|csv] [--ignore col,…] [--abs-tol X] [--rel-tol X]
+       [--timestamps s|ms|us] [--json]
+  dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--json]
+
+exit codes: 0 clean/passing, 1 differences/failed checks, 2 usage or runtime error
+`;
+
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, env: io.env, s3: io.s3 };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    (name === undefined ? full.stderr : full.stdout).write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    full.stderr.write(`cutover: unknown command "${name}" (expected ${Object.keys(commands).join(', ')}; see cutover --help)\n`);
+    return 2;
+  }
+  try {
+    return await command(rest, full);
+  } catch (err) {
+    full.stderr.write(`cutover ${name}: ${oneLine(describe(err))}\n`);
+    return 2;
+  }
+}
+
+function describe(err: unknown): string {
+  // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes: those are usage errors too.
+  if (err instanceof UsageError || (err as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) return (err as Error).message;
+  return asCodedError(err).message;
+}
+
+function oneLine(text: string): string {
+  return text.trim().split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
+}

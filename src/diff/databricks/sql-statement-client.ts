@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, parseRetryAfter } from '../../errors.ts';
+
+/**
+ * A thin typed client for the Databricks SQL Statement Execution API (apis.md section 2):
+ * submit with a short server-side wait, poll until the statement is terminal, then follow
+ * result chunks. JSON_ARRAY results are strings (or null) whatever the column type.
+ */
+export interface SqlStatementClientOptions {
+  /** Workspace URL, e.g. `https://adb-123.azuredatabricks.net` or a fake's `http://127.0.0.1:PORT`. */
+  host: string;
+  /** A PAT or an OAuth access token; asked for on every request so it can be refreshed. */
+  getToken: () => Promise<string>;
+  warehouseId: string;
+  fetch?: typeof fetch;
+  /** First poll delay; doubles up to `maxPollIntervalMs`. Default 500 ms. */
+  pollIntervalMs?: number;
+  /** Default 5,000 ms (the API may lag ~5 s behind reality anyway). */
+  maxPollIntervalMs?: number;
+  /** Server-side wait on submit: `0s` or `5s`–`50s`. Default `10s`. */
+  waitTimeout?: string;
+}
+
+export interface StatementParameter {
+  name: string;
+  value: string | null;
+  type?: string;
+}
+
+export interface StatementResult {
+  statementId: string;
+  columns: { name: string; typeName: string }[];
+  rows: (string | null)[][];
+  truncated: boolean;
+}
+
+type State = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'CLOSED';
+interface ResultChunk {
+  data_array?: (string | null)[][];
+  next_chunk_index?: number;
+  next_chunk_internal_link?: string;
+}
+interface StatementResponse {
+  statement_id: string;
+  status: { state: State; error?: { error_code?: string; message?: string }; sql_state?: string };
+  manifest?: { schema?: { columns?: { name: string; type_name: string }[] }; truncated?: boolean };
+  result?: ResultChunk;
+}
+
+/** Server-side failures worth another try (status.error.error_code). */
+const RETRYABLE_CODES = new Set(['TEMPORARILY_UNAVAILABLE', 'WORKSPACE_TEMPORARILY_UNAVAILABLE', 'SERVICE_UNDER_MAINTENANCE', 'RESOURCE_EXHAUSTED', 'INTERNAL_ERROR', 'IO_ERROR', 'ABORTED', 'DEADLINE_EXCEEDED']);
+
+export class SqlStatementClient {
+  private readonly fetch: typeof fetch;
+  private readonly base: string;
+
+  constructor(private readonly options: SqlStatementClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.base = `${options.host.replace(/\/+$/, '')}/api/2.0/sql/statements`;
+  }
+
+  /** Runs one statement to completion. FAILED, CANCELED and CLOSED become ApiErrors. */
+  async execute(statement: string, opts: { parameters?: StatementParameter[]; signal?: AbortSignal } = {}): Promise<StatementResult> {
+    const { signal } = opts;
+    let res = await this.call<StatementResponse>('POST', this.base, signal, {
+      warehouse_id: this.options.warehouseId,
+      statement,
+      parameters: opts.parameters,
+      wait_timeout: this.options.waitTimeout ?? '10s',
+      on_wait_timeout: 'CONTINUE',
+      disposition: 'INLINE',
+      format: 'JSON_ARRAY',
+    });
+    let delay = this.options.pollIntervalMs ?? 500;
+    const id = res.statement_id;
+    try {
+      while (res.status.state === 'PENDING' || res.status.state === 'RUNNING') {
+        await sleep(delay, undefined, { signal });
+        delay = Math.min(delay * 2, this.options.maxPollIntervalMs ?? 5000);
+        res = await this.call<StatementResponse>('GET', `${this.base}/${id}`, signal);
+      }
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+      // Stopping to poll does not stop the statement: cancel it explicitly, then say why.
+      await this.call('POST', `${this.base}/${id}/cancel`, undefined).catch(() => undefined);
+      throw signal.reason ?? err;
+    }
+    if (res.status.state !== 'SUCCEEDED') throw statementError(res);
+    const rows = [...(res.result?.data_array ?? [])];
+    let chunk = res.result;
+    while (chunk?.next_chunk_index !== undefined && chunk.next_chunk_index !== null) {
+      const url = chunk.next_chunk_internal_link
+        ? `${this.options.host.replace(/\/+$/, '')}${chunk.next_chunk_internal_link}`
+        : `${this.base}/${res.statement_id}/result/chunks/${chunk.next_chunk_index}`;
+      chunk = await this.call<ResultChunk>('GET', url, signal);
+      rows.push(...(chunk.data_array ?? []));
+    }
+    const columns = (res.manifest?.schema?.columns ?? []).map((c) => ({ name: c.name, typeName: c.type_name }));
+    return { statementId: res.statement_id, columns, rows, truncated: res.manifest?.truncated ?? false };
+  }
+
+  /** Rows as objects keyed by column name (values still strings or null). */
+  async query(statement: string, opts: { parameters?: StatementParameter[]; signal?: AbortSignal } = {}): Promise<Record<string, string | null>[]> {
+    const result = await this.execute(statement, opts);
+    return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i] ?? null])));
+  }
+
+  private async call<T>(method: 'GET' | 'POST', url: string, signal: AbortSignal | undefined, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetch(url, {
+        method,
+        signal,
+        headers: { Authorization: `Bearer ${await this.options.getToken()}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ApiError({ service: 'databricks-sql', message: `${method} ${new URL(url).pathname}: ${(err as Error).message}`, cause: err });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const parsed = safeJson(text) as { error_code?: string; message?: string } | undefined;
+      throw new ApiError({
+        service: 'databricks-sql',
+        statusCode: res.status,
+        apiCode: parsed?.error_code,
+        message: `${method} ${new URL(url).pathname}: ${res.status} ${parsed?.message ?? text.slice(0, 200)}`,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+      });
+    }
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+}
+
+function statementError(res: StatementResponse): ApiError {
+  const { state, error, sql_state: sqlState } = res.status;
+  const code = error?.error_code ?? state;
+  return new ApiError({
+    service: 'databricks-sql',
+    apiCode: code,
+    message: `statement ${res.statement_id} ${state}: ${error?.message ?? 'no result'}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`,
+    retryable: state === 'FAILED' && RETRYABLE_CODES.has(code),
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Output } from '../config/catalog-schema.ts';
+import { UsageError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { pushdownDiff, type WarehouseQuery } from './databricks/pushdown-diff.ts';
+import type { DatasetAccess } from './register-dataset.ts';
+import { diffDatasets } from './run-diff.ts';
+import type { CompareOptions, DiffReport, EngineOptions } from './types.ts';
+
+export interface DiffOutputDeps {
+  /** S3 and download settings for `path:` datasets. */
+  access?: DatasetAccess;
+  /** A Databricks SQL warehouse (`DATABRICKS_WAREHOUSE_ID`); needed when both sides are `table:`. */
+  warehouse?: WarehouseQuery;
+  engine?: EngineOptions;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/** The catalog's `compare` block in the engine's terms. */
+export function compareOptionsOf(output: Pick<Output, 'compare'>): CompareOptions {
+  const c = output.compare;
+  return {
+    ignore: c.ignore,
+    absTolerance: c.numeric.abs,
+    relTolerance: c.numeric.rel,
+    timestamps: c.timestamps,
+    trim: c.trim,
+    ignoreCase: c.ignoreCase,
+  };
+}
+
+/**
+ * Diffs one catalog output whose templates are already rendered: two `table:` datasets run in
+ * the warehouse, two `path:` datasets in DuckDB. A table on one side only cannot be compared
+ * in either engine without copying it, so it is refused with a clear message.
+ */
+export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target' | 'compare'>, deps: DiffOutputDeps = {}): Promise<DiffReport> {
+  const options = compareOptionsOf(output);
+  const { legacy, target } = output;
+  if ('table' in legacy && 'table' in target) {
+    if (!deps.warehouse) throw new UsageError('both datasets are tables: set DATABRICKS_WAREHOUSE_ID to diff them in the warehouse');
+    return pushdownDiff({ query: deps.warehouse, legacyTable: legacy.table, targetTable: target.table, key: output.key, options });
+  }
+  if ('table' in legacy || 'table' in target) {
+    throw new UsageError('cannot diff a table against a path: give both sides as tables or both as paths');
+  }
+  return diffDatasets({ legacy, target, key: output.key, options, access: deps.access, engine: deps.engine, signal: deps.signal, logger: deps.logger });
+}

@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiffReport } from '../../src/diff/index.ts';
+import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
+import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
+
+/** The real `cutover` bin in a child process: exit codes, stdout JSON, env-driven S3. */
+const exec = promisify(execFile);
+let dir: string;
+let cleanup: () => Promise<void>;
+let s3: FakeS3;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  await writeFiles({
+    [join(dir, 'legacy.parquet')]: `SELECT i AS id, i * 2 AS v FROM range(20) t(i)`,
+    [join(dir, 'target.parquet')]: `SELECT i AS id, CASE WHEN i = 3 THEN -1 ELSE i * 2 END AS v FROM range(20) t(i)`,
+  });
+  s3 = await startFakeS3();
+  s3.put('legacy', 'out/part-0.parquet', await readFile(join(dir, 'legacy.parquet')));
+});
+afterAll(async () => {
+  await s3.close();
+  await cleanup();
+});
+
+async function cutover(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['bin/cutover.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('cutover diff (spawned)', () => {
+  it('exits 1 and prints the JSON report for different datasets', async () => {
+    const r = await cutover(['diff', '--legacy', join(dir, 'legacy.parquet'), '--target', join(dir, 'target.parquet'), '--key', 'id', '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as DiffReport;
+    expect(report.verdict).toBe('different');
+    expect(report.columns.v).toEqual({ mismatches: 1, samples: [{ key: { id: '3' }, legacy: '6', target: '-1' }] });
+  });
+
+  it('reads s3:// paths through AWS_ENDPOINT_URL_S3 and exits 0 when clean', async () => {
+    const env = { AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const r = await cutover(['diff', '--legacy', 's3://legacy/out/', '--target', join(dir, 'legacy.parquet'), '--key', 'id'], env);
+    expect(r.stdout).toMatch(/^CLEAN/);
+    expect(r.code).toBe(0);
+  });
+
+  it('exits 2 with a one-line reason on bad usage', async () => {
+    const r = await cutover(['diff', '--legacy', 'a']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('cutover diff: --target is required\n');
+  });
+});

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCatalog } from '../../../src/config/load-catalog.ts';
+import { diffOutput } from '../../../src/diff/index.ts';
+import { tempDir, writeFiles } from './helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+const catalog = (legacy: string, target: string) =>
+  parseCatalog(`pipelines:
+  p:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1 }
+    outputs:
+      - name: insights
+        key: [id]
+        legacy: ${legacy}
+        target: ${target}
+        compare: { ignore: [etl_ts], numeric: { abs: 0.001 }, timestamps: ms }
+`).pipelines.p?.outputs[0];
+
+describe('diffOutput', () => {
+  it('applies the catalog compare block to two paths', async () => {
+    const [l, t] = [join(dir, 'l.parquet'), join(dir, 't.parquet')];
+    await writeFiles({ [l]: `SELECT 1 AS id, 1.0::DOUBLE AS x, now() AS etl_ts`, [t]: `SELECT 1 AS id, 1.0005::DOUBLE AS x, now() - INTERVAL 1 DAY AS etl_ts` });
+    const output = catalog(`{ path: "${l}" }`, `{ path: "${t}", format: parquet }`);
+    const report = await diffOutput(output!);
+    expect(report.verdict).toBe('clean');
+    expect(Object.keys(report.columns)).toEqual(['x']);
+  });
+
+  it('needs a warehouse for two tables and refuses a table against a path', async () => {
+    await expect(diffOutput(catalog('{ table: main.a.b }', '{ table: main.a.c }')!)).rejects.toThrow(/DATABRICKS_WAREHOUSE_ID/);
+    await expect(diffOutput(catalog('{ table: main.a.b }', '{ path: "/x" }')!)).rejects.toThrow(/table against a path/);
+  });
+});
