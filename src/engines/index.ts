@@ -3,6 +3,7 @@ import type { Config } from '../config/load-config.ts';
 import { instrumentedFetch } from '../http/instrumented-fetch.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { AirflowClient, createAirflowEngine } from './airflow/index.ts';
 import { DatabricksClient, createDatabricksEngine } from './databricks/index.ts';
 import { createEmrEngine } from './emr/index.ts';
 import type { EngineRegistry } from './types.ts';
@@ -23,5 +24,9 @@ export function createEngines(config: Config, { logger, metrics }: { logger: Log
   }
   // The AWS SDK finds credentials itself (env, profile, instance role); only the endpoint is ours.
   engines.emr = createEmrEngine({ client: new EMRClient({ region: config.aws.region, endpoint: config.aws.endpoints.emr }) });
+  if (config.airflow.url) {
+    const client = new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) });
+    engines.airflow = createAirflowEngine({ client });
+  }
   return engines;
 }
