@@ -9,7 +9,7 @@ import { registerCommands } from './commands/index.ts';
 import type { CommandDeps } from './commands/command-deps.ts';
 import type { Catalog } from './config/catalog-schema.ts';
 import type { Config } from './config/load-config.ts';
-import { createEngines } from './engines/index.ts';
+import { createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
 import { registerRunActions } from './handlers/run-actions.ts';
@@ -24,7 +24,10 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { AuditLog } from './store/audit-log.ts';
 import { createRedis, keyspace } from './store/redis.ts';
+import { ParallelStore } from './store/parallel-store.ts';
 import { RunStore } from './store/run-store.ts';
+import { createS3Access } from './diff/s3-source.ts';
+import { SqlStatementClient } from './diff/databricks/sql-statement-client.ts';
 import { StageStore } from './store/stage-store.ts';
 
 
@@ -61,6 +64,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const redis = createRedis(config.redisUrl, web ? 'producer' : 'worker');
   const queueConnection = createRedis(config.redisUrl, 'worker');
   const runs = new RunStore(redis, keys, now);
+  const parallels = new ParallelStore(redis, keys, now);
   const audit = new AuditLog(redis, keys);
   const stages = new StageStore(redis, keys, catalog);
   const queues = new Queues(queueConnection, keys.bullPrefix);
@@ -73,7 +77,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     fetch: instrumentedFetch('slack', metrics),
   } as ConstructorParameters<typeof WebClient>[1]);
   const permissions = new Permissions({ catalog, slack, now });
-  const commandDeps: CommandDeps = { catalog, runs, audit, stages, queues, permissions, logger, now };
+  const commandDeps: CommandDeps = { catalog, runs, parallels, audit, stages, queues, permissions, logger, now };
 
   registerGauges(metrics, runs, queues);
 
@@ -106,7 +110,21 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   const engines = opts.engines ?? createEngines(config, { logger, metrics });
-  const jobDeps: JobDeps = { runs, audit, catalog, engines, slack, queues, redis, keys, logger, pollIntervalMs: config.pollIntervalMs, now };
+  const jobDeps: JobDeps = {
+    runs,
+    parallels,
+    audit,
+    catalog,
+    engines,
+    slack,
+    queues,
+    redis,
+    keys,
+    logger,
+    pollIntervalMs: config.pollIntervalMs,
+    now,
+    datasets: datasetAccess(config, metrics),
+  };
 
   const server: Server = createHttpServer({
     slack: receiver?.requestListener,
@@ -142,6 +160,16 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       intakeConnection.disconnect();
     },
   };
+}
+
+/** S3 for `path:` outputs, and the SQL warehouse for `table:` outputs when one is configured. */
+function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
+  const s3 = createS3Access({ region: config.aws.region, endpoint: config.aws.endpoints.s3 });
+  const db = config.databricks;
+  const tokens = databricksTokenSource(config);
+  if (!db.host || !db.warehouseId || !tokens) return { access: { s3 } };
+  const client = new SqlStatementClient({ host: db.host, warehouseId: db.warehouseId, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks-sql', metrics) });
+  return { access: { s3 }, warehouse: (sql, opts) => client.query(sql, opts) };
 }
 
 function registerGauges(metrics: Metrics, runs: RunStore, queues: Queues): void {

@@ -4,6 +4,7 @@
  */
 import { asCodedError, UsageError } from '../errors.ts';
 import { runDiffCommand } from './diff-command.ts';
+import { runDqCommand } from './dq-command.ts';
 import type { CliCommand, CliIo } from './types.ts';
 import { runValidateCommand } from './validate-command.ts';
 
@@ -16,6 +17,7 @@ export type { CliIo, CliCommand } from './types.ts';
 export const commands: Record<string, CliCommand> = {
   validate: runValidateCommand,
   diff: runDiffCommand,
+  dq: runDqCommand,
 };
 
 const USAGE = `usage: cutover <command> [options]

@@ -3,6 +3,7 @@ import type { Permissions } from '../handlers/permissions.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditLog } from '../store/audit-log.ts';
+import type { ParallelStore } from '../store/parallel-store.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { StageStore } from '../store/stage-store.ts';
 
@@ -10,6 +11,7 @@ import type { StageStore } from '../store/stage-store.ts';
 export interface CommandDeps {
   catalog: Catalog;
   runs: RunStore;
+  parallels: ParallelStore;
   audit: AuditLog;
   stages: StageStore;
   queues: Queues;

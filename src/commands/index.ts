@@ -4,7 +4,9 @@ import { buildHelp, buildUsageError } from '../slack/index.ts';
 import { describeError } from '../slack/describe-error.ts';
 import { cancelCommand } from './cancel.ts';
 import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
+import { historyCommand } from './history.ts';
 import { listCommand } from './list.ts';
+import { diffCommand, parallelCommand } from './parallel.ts';
 import { parseCommand, type CommandArgs } from './parse-command.ts';
 import { runAck, runCommand } from './run.ts';
 import { statusCommand } from './status.ts';
@@ -57,6 +59,12 @@ async function execute(args: Exclude<CommandArgs, { cmd: 'run' }>, who: Invoker,
       return statusCommand(args, deps);
     case 'cancel':
       return cancelCommand(args, who, deps);
+    case 'parallel':
+      return parallelCommand(args, who, deps);
+    case 'diff':
+      return diffCommand(args, who, deps);
+    case 'history':
+      return historyCommand(args, deps);
     default:
       return ephemeral(`\`/pipeline ${args.cmd}\` is not available on this deployment yet.`);
   }

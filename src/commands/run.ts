@@ -1,6 +1,6 @@
-import { defaultSide, engineConfigFor, renderEngineConfig, sideFor } from '../engines/resolve-engine.ts';
-import type { RunRecord } from '../store/run-record.ts';
+import { defaultSide, sideFor } from '../engines/resolve-engine.ts';
 import { newRunId } from '../store/run-store.ts';
+import { newRunRecord } from './new-run-record.ts';
 import type { CommandArgs } from './parse-command.ts';
 import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
 
@@ -30,32 +30,9 @@ export async function runCommand(args: RunArgs, who: Invoker, deps: CommandDeps,
   const pipeline = deps.catalog.pipelines[args.pipeline]!;
   if (!ackedRunId && !(await deps.permissions.canRun(who.userId, args.env))) return refusal(args);
   const side = args.on ? sideFor(args.on) : defaultSide(pipeline, await deps.stages.get(args.pipeline));
-  const config = engineConfigFor(pipeline, side);
-  // Render now so a missing --param is a usage error for the person, not a failed job later.
-  renderEngineConfig(config, { period: args.period, params: args.params });
-
-  const now = deps.now();
-  const run: RunRecord = {
-    v: 1,
-    id: ackedRunId ?? newRunId(now),
-    pipeline: args.pipeline,
-    period: args.period,
-    engine: config.engine,
-    side,
-    env: args.env,
-    params: args.params,
-    requestedBy: who.userId,
-    channel: pipeline.channel,
-    state: 'queued',
-    tasks: [],
-    failures: [],
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-    repairs: 0,
-  };
+  const run = newRunRecord({ pipelineName: args.pipeline, pipeline, side, period: args.period, params: args.params, env: args.env, requestedBy: who.userId, now: deps.now(), id: ackedRunId });
   // One Redis script: the run, its audit event, and its intake entry for the workers.
   await deps.runs.create(run, { actor: who.userId, actorName: who.userName, action: 'run.created' });
   if (ackedRunId) return undefined;
-  return ephemeral(`:rocket: Run \`${run.id}\` of *${args.pipeline}* (${args.period}) is queued on ${config.engine}. Its status is in <#${pipeline.channel}>.`);
+  return ephemeral(`:rocket: Run \`${run.id}\` of *${args.pipeline}* (${args.period}) is queued on ${run.engine}. Its status is in <#${pipeline.channel}>.`);
 }

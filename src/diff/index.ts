@@ -13,3 +13,4 @@ export { databricksDialect } from './databricks-dialect.ts';
 export { pushdownDiff, tableRef, type PushdownInput, type WarehouseQuery } from './databricks/pushdown-diff.ts';
 export { SqlStatementClient, type SqlStatementClientOptions, type StatementResult, type StatementParameter } from './databricks/sql-statement-client.ts';
 export { diffOutput, compareOptionsOf, type DiffOutputDeps } from './diff-output.ts';
+export { exportMismatchedRows, csvField, csvLine, MISMATCH_KINDS, type MismatchKind, type ExportOptions } from './mismatch-rows.ts';

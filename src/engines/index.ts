@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { AirflowClient, createAirflowEngine } from './airflow/index.ts';
 import { DatabricksClient, createDatabricksEngine } from './databricks/index.ts';
+import { OAuthM2MTokenSource, personalAccessToken, type TokenSource } from './databricks/token-source.ts';
 import { createEmrEngine } from './emr/index.ts';
 import type { EngineRegistry } from './types.ts';
 
@@ -29,4 +30,13 @@ export function createEngines(config: Config, { logger, metrics }: { logger: Log
     engines.airflow = createAirflowEngine({ client });
   }
   return engines;
+}
+
+/** Bearer tokens for Databricks APIs outside the Jobs client (the SQL warehouse): PAT or OAuth M2M. */
+export function databricksTokenSource(config: Config, fetchImpl: typeof fetch = fetch): TokenSource | undefined {
+  const db = config.databricks;
+  if (!db.host) return undefined;
+  if (db.token) return personalAccessToken(db.token);
+  if (db.clientId && db.clientSecret) return new OAuthM2MTokenSource({ host: db.host, clientId: db.clientId, clientSecret: db.clientSecret, fetch: fetchImpl, now: Date.now });
+  return undefined;
 }

@@ -5,13 +5,18 @@ import type { EngineRegistry } from '../engines/types.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditLog } from '../store/audit-log.ts';
 import type { Keyspace } from '../store/redis.ts';
+import type { DiffOutputDeps } from '../diff/diff-output.ts';
+import type { ParallelStore } from '../store/parallel-store.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { Queues } from './queues.ts';
 
 /** What every processor may use; built once in src/app.ts (the composition root). */
 export interface JobDeps {
   runs: RunStore;
+  parallels: ParallelStore;
   audit: AuditLog;
+  /** How diffs and checks reach the data: S3 access for `path:` outputs, the SQL warehouse for `table:` ones. */
+  datasets: Pick<DiffOutputDeps, 'access' | 'warehouse' | 'engine'>;
   catalog: Catalog;
   engines: EngineRegistry;
   slack: WebClient;

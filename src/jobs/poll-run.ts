@@ -32,6 +32,7 @@ export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: nu
   const updated = await runs.update(run.id, (r) => (isTerminal(r.state) ? undefined : apply(r, status, failures, limit, deps.now())), { ...BOT, action: 'run.state' });
   if (updated.version !== run.version) await queues.status(run.id, { immediate: isTerminal(updated.state) });
   if (isTerminal(updated.state)) {
+    if (updated.parallelId) await queues.advanceParallel(updated.parallelId, updated.id);
     if (updated.repairs > 0) await queues.threadNote(run.id, { kind: 'repair-finished', repair: updated.repairs }, `note-${run.id}-repair-${updated.repairs}-finished`);
     return;
   }

@@ -4,7 +4,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
  * Queue names. `engine` carries every call to Databricks/AWS/Airflow; `notify` every call
  * to Slack. Separate queues so a Slack rate limit never holds up polling, and vice versa.
  */
-export const QUEUE = { engine: 'engine', notify: 'notify' } as const;
+export const QUEUE = { engine: 'engine', notify: 'notify', diff: 'diff' } as const;
 
 /** Job payloads: plain JSON with a version (STYLE 5). Never secrets: job data is stored in clear. */
 export type EngineJob =
@@ -13,8 +13,14 @@ export type EngineJob =
   | { name: 'cancel'; data: { v: 1; runId: string; by: string } }
   | { name: 'repair'; data: { v: 1; runId: string; by: string } };
 
+export type DiffJob =
+  | { name: 'parallel-advance'; data: { v: 1; parallelId: string } }
+  | { name: 'parallel-diff'; data: { v: 1; parallelId: string } };
+
 export type NotifyJob =
   | { name: 'status'; data: { v: 1; runId: string } }
+  | { name: 'parallel-status'; data: { v: 1; parallelId: string } }
+  | { name: 'parallel-details'; data: { v: 1; parallelId: string } }
   | { name: 'thread-note'; data: { v: 1; runId: string; note: ThreadNote } };
 
 export type ThreadNote =
@@ -48,10 +54,36 @@ export const STATUS_UPDATE_INTERVAL_MS = 2000;
 export class Queues {
   readonly engine: Queue;
   readonly notify: Queue;
+  /** Diffs and DQ checks: CPU- and memory-heavy, so their own queue with low concurrency. */
+  readonly diff: Queue;
 
   constructor(connection: ConnectionOptions, prefix: string) {
     this.engine = new Queue(QUEUE.engine, { connection, prefix, defaultJobOptions: ENGINE_JOB_OPTIONS });
     this.notify = new Queue(QUEUE.notify, { connection, prefix, defaultJobOptions: NOTIFY_JOB_OPTIONS });
+    this.diff = new Queue(QUEUE.diff, { connection, prefix, defaultJobOptions: ENGINE_JOB_OPTIONS });
+  }
+
+  /** A run of a parallel run ended: see whether both have. One job per run end. */
+  advanceParallel(parallelId: string, runId: string) {
+    return this.diff.add('parallel-advance', { v: 1, parallelId }, { jobId: `padv-${parallelId}-${runId}` });
+  }
+
+  /** The diffs and DQ of a parallel run: exactly one job per parallel run. */
+  diffParallel(parallelId: string) {
+    return this.diff.add('parallel-diff', { v: 1, parallelId }, { jobId: `pdiff-${parallelId}` });
+  }
+
+  parallelStatus(parallelId: string, { immediate = false } = {}) {
+    return this.notify.add(
+      'parallel-status',
+      { v: 1, parallelId },
+      { deduplication: { id: `pstatus-${parallelId}`, ttl: immediate ? 250 : STATUS_UPDATE_INTERVAL_MS }, delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS },
+    );
+  }
+
+  /** The per-output details and report files, posted once per parallel run. */
+  parallelDetails(parallelId: string) {
+    return this.notify.add('parallel-details', { v: 1, parallelId }, { jobId: `pdetails-${parallelId}` });
   }
 
   /** Idempotent by job id: submitting the same run twice enqueues one job. */
@@ -94,6 +126,6 @@ export class Queues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.engine.close(), this.notify.close()]);
+    await Promise.all([this.engine.close(), this.notify.close(), this.diff.close()]);
   }
 }

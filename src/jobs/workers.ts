@@ -8,6 +8,9 @@ import { postThreadNote } from './post-thread-note.ts';
 import { QUEUE } from './queues.ts';
 import { repairRun } from './repair-run.ts';
 import { submitRun } from './submit-run.ts';
+import { advanceParallel } from './advance-parallel.ts';
+import { diffParallel } from './diff-parallel.ts';
+import { notifyParallel, postParallelDetails } from './notify-parallel.ts';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -50,18 +53,37 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return notifyStatus(deps, job, token);
         case 'thread-note':
           return postThreadNote(deps, job);
+        case 'parallel-status':
+          return notifyParallel(deps, job, token);
+        case 'parallel-details':
+          return postParallelDetails(deps, job);
         default:
           throw new Error(`unknown notify job ${job.name}`);
       }
     },
     common,
   );
-  for (const worker of [engine, notify]) {
+  // One diff at a time per worker process: DuckDB already uses the cores it is given.
+  const diff = new Worker(
+    QUEUE.diff,
+    async (job: Job, _token?: string, signal?: AbortSignal) => {
+      switch (job.name) {
+        case 'parallel-advance':
+          return advanceParallel(deps, job);
+        case 'parallel-diff':
+          return diffParallel(deps, job, signal);
+        default:
+          throw new Error(`unknown diff job ${job.name}`);
+      }
+    },
+    { ...common, concurrency: 1 },
+  );
+  for (const worker of [engine, notify, diff]) {
     worker.on('failed', (job, err) => {
       const final = err.name === 'UnrecoverableError' || (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
       deps.logger[final ? 'error' : 'warn']({ queue: worker.name, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, final ? 'job failed for good' : 'job failed, will retry');
     });
     worker.on('error', (err) => deps.logger.error({ queue: worker.name, err }, 'worker error'));
   }
-  return [engine, notify];
+  return [engine, notify, diff];
 }

@@ -5,6 +5,10 @@ export { buildFailureAlert, buildRepairNote, buildAckNote, alertButtons, TRACE_L
 export { buildHelp, buildUsageError, usageFor, helpText, HELP_LINES, SUBCOMMANDS, type EphemeralResponse } from './build-help.ts';
 export { buildListView, lastRunText, type PipelineListItem } from './build-list-view.ts';
 export { buildRunListView } from './build-run-list-view.ts';
+export { buildParallelView, outputLine, verdictOrPhase, verdictLabel, speedUpRatio, fitLines, formatCount } from './build-parallel-view.ts';
+export { buildDiffDetails, formatKey, DETAIL_SAMPLES, FULL_REPORT_NOTE } from './build-diff-details.ts';
+export { buildHistoryView, mismatchTotal, type HistoryItem } from './build-history-view.ts';
+export { buildReportFiles, countCsvRows, safeName, type ReportFile } from './report-files.ts';
 export { LIMITS, TRUNCATED_NOTE, truncateText, splitSections, capBlocks, section, context } from './limits.ts';
 export {
   engineLabel,

@@ -26,6 +26,11 @@ export function keyspace(prefix: string) {
     notifyLast: (id: string) => `${prefix}:notify:last:${id}`,
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,
     stage: (pipeline: string) => `${prefix}:stage:${pipeline}`,
+    parallel: (id: string) => `${prefix}:parallel:${id}`,
+    parallelReports: (id: string) => `${prefix}:parallel:${id}:reports`,
+    parallelCsvs: (id: string) => `${prefix}:parallel:${id}:csvs`,
+    parallelPosted: (id: string) => `${prefix}:parallel:${id}:posted`,
+    parallelsByPipeline: (pipeline: string) => `${prefix}:parallels:pipeline:${pipeline}`,
     /** New runs waiting to be handed to the engine queue (see src/jobs/intake.ts). */
     intake: `${prefix}:intake`,
     bullPrefix: `${prefix}:bull`,

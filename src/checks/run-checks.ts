@@ -1,0 +1,94 @@
+import type { Check, Dataset, Output } from '../config/catalog-schema.ts';
+import { renderTemplate, type TemplateValues } from '../config/template.ts';
+import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
+import { asCodedError, UsageError } from '../errors.ts';
+import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
+import { executeCheck } from './execute-check.ts';
+import { createOutputSources, type OutputSource } from './output-sources.ts';
+import type { CheckResult, RunChecksInput, RunChecksResult } from './types.ts';
+
+/**
+ * Runs every check of the pipeline's outputs on one side (the target by default) for one
+ * period. The bot's jobs and `cutover dq` both call this. Templates are rendered first, so a
+ * missing `--param` fails the whole call as a usage error; after that, anything going wrong
+ * with one check (unreadable dataset, bad SQL, warehouse error) becomes that check's `error`
+ * and the others still run. Only cancellation (`signal`) stops the run.
+ */
+export async function runChecks(input: RunChecksInput): Promise<RunChecksResult> {
+  const side = input.side ?? 'target';
+  const values: TemplateValues = { period: input.period, params: input.params ?? {} };
+  const checked = input.pipeline.outputs.filter((o) => o.checks.length > 0);
+  // Only outputs a check reads are rendered: a param used by some other output is not needed here.
+  const needed = new Set(checked.flatMap((o) => [o.name, ...o.checks.flatMap((c) => ('relationships' in c ? [c.relationships.to.output] : []))]));
+  const datasets = new Map(input.pipeline.outputs.filter((o) => needed.has(o.name)).map((o) => [o.name, renderDataset(o[side], values)]));
+  const needsDuckDb = checked.some((o) => usesPaths(o, datasets));
+
+  const runAll = async (session?: DuckDbSession): Promise<CheckResult[]> => {
+    const source = createOutputSources({ datasets, session, warehouse: input.warehouse, access: { ...input.access, signal: input.signal } });
+    const results: CheckResult[] = [];
+    for (const output of checked) {
+      for (const check of output.checks) results.push(await runOne(output, check, source, input));
+    }
+    return results;
+  };
+  const checks = needsDuckDb ? await withDuckDb({ ...input.engine, signal: input.signal }, runAll) : await runAll();
+  return { passed: checks.every((c) => c.passed), checks };
+}
+
+async function runOne(output: Output, check: Check, source: (name: string) => Promise<OutputSource>, input: RunChecksInput): Promise<CheckResult> {
+  const started = performance.now();
+  const base = { output: output.name, check: checkLabel(check), kind: checkKind(check) };
+  let sql = '';
+  let engine: OutputSource['engine'] | undefined;
+  try {
+    const own = await source(output.name);
+    engine = own.engine;
+    const parentRelation = 'relationships' in check ? await parentOf(check.relationships.to.output, own, source) : undefined;
+    const compiled = compileCheck(check, {
+      dialect: own.dialect,
+      relation: own.relation,
+      parentRelation,
+      now: input.now ?? Date.now(),
+      period: input.period,
+      params: input.params ?? {},
+    });
+    sql = compiled.sql;
+    const outcome = await executeCheck(compiled, own.query, own.dialect, {
+      history: input.history,
+      pipeline: input.pipelineName,
+      output: output.name,
+      period: input.period,
+    });
+    return { ...base, ...outcome, sql, engine, durationMs: elapsed(started) };
+  } catch (err) {
+    if (input.signal?.aborted) throw input.signal.reason;
+    const error = asCodedError(err).message;
+    return { ...base, passed: false, failingRows: 0, samples: [], sql, engine, error, durationMs: elapsed(started) };
+  }
+}
+
+/** The referenced output's relation; it must live in the same engine to be joined. */
+async function parentOf(name: string, own: OutputSource, source: (name: string) => Promise<OutputSource>): Promise<string> {
+  const parent = await source(name);
+  if (parent.engine !== own.engine) {
+    throw new UsageError(`output "${name}" is ${parent.engine === 'duckdb' ? 'a path' : 'a table'} and this one is not: relationships need both in the same engine`);
+  }
+  return parent.relation;
+}
+
+function renderDataset(dataset: Dataset, values: TemplateValues): Dataset {
+  return 'table' in dataset ? { table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderTemplate(dataset.path, values) };
+}
+
+/** True when any check of the output reads a `path:` dataset (its own or a relationship's). */
+function usesPaths(output: Output, datasets: ReadonlyMap<string, Dataset>): boolean {
+  const isPath = (name: string) => {
+    const d = datasets.get(name);
+    return d !== undefined && 'path' in d;
+  };
+  return isPath(output.name) || output.checks.some((c) => 'relationships' in c && isPath(c.relationships.to.output));
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

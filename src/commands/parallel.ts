@@ -1,0 +1,54 @@
+import type { ParallelRecord } from '../store/parallel-record.ts';
+import { newParallelId } from '../store/parallel-store.ts';
+import type { CommandArgs } from './parse-command.ts';
+import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
+import { newRunRecord } from './new-run-record.ts';
+
+type ParallelArgs = Extract<CommandArgs, { cmd: 'parallel' }>;
+type DiffArgs = Extract<CommandArgs, { cmd: 'diff' }>;
+
+/**
+ * `/pipeline parallel`: one legacy and one Databricks run of the same period, started
+ * together. When both end, a diff job compares every output and runs DQ on the target
+ * (src/jobs/advance-parallel.ts). Parallel runs are QA runs, so the `dev` rules apply.
+ */
+export async function parallelCommand(args: ParallelArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
+  const pipeline = deps.catalog.pipelines[args.pipeline]!;
+  if (!pipeline.legacy) return ephemeral(`:warning: ${args.pipeline} has no legacy engine, so there is nothing to run in parallel.`);
+  if (!(await deps.permissions.canRun(who.userId, 'dev'))) return ephemeral(`:no_entry: You are not allowed to start runs of ${args.pipeline}.`);
+  const now = deps.now();
+  const id = newParallelId(now);
+  const base = { pipelineName: args.pipeline, pipeline, period: args.period, params: {}, env: 'dev' as const, requestedBy: who.userId, now, parallelId: id };
+  const legacy = newRunRecord({ ...base, side: 'legacy' });
+  const target = newRunRecord({ ...base, side: 'target' });
+  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }), { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
+  const created = { actor: who.userId, actorName: who.userName, action: 'run.created' };
+  await deps.runs.create(legacy, created);
+  await deps.runs.create(target, created);
+  await deps.queues.parallelStatus(id, { immediate: true });
+  return ephemeral(`:twisted_rightwards_arrows: Parallel run \`${id}\` of *${args.pipeline}* (${args.period}) started on ${legacy.engine} and ${target.engine}; the comparison will be in <#${pipeline.channel}>.`);
+}
+
+/** `/pipeline diff`: compares the outputs already written for a period, without new runs. */
+export async function diffCommand(args: DiffArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
+  const pipeline = deps.catalog.pipelines[args.pipeline]!;
+  if (pipeline.outputs.length === 0) return ephemeral(`:warning: ${args.pipeline} declares no outputs to compare.`);
+  const now = deps.now();
+  const id = newParallelId(now);
+  await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
+  await deps.queues.diffParallel(id);
+  await deps.queues.parallelStatus(id, { immediate: true });
+  return ephemeral(`:mag: Comparing the ${args.period} outputs of *${args.pipeline}* (\`${id}\`); the report will be in <#${pipeline.channel}>.`);
+}
+
+function parallelRecord(
+  id: string,
+  kind: ParallelRecord['kind'],
+  args: { pipeline: string; period: string },
+  who: Invoker,
+  channel: string,
+  now: number,
+  runs: Pick<ParallelRecord, 'legacyRunId' | 'targetRunId'>,
+): ParallelRecord {
+  return { v: 1, id, kind, pipeline: args.pipeline, period: args.period, requestedBy: who.userId, channel, ...runs, state: 'running', outputs: {}, createdAt: now, updatedAt: now, version: 1 };
+}

@@ -1,0 +1,103 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { runChecks } from '../checks/index.ts';
+import type { Output } from '../config/catalog-schema.ts';
+import { renderTemplate } from '../config/template.ts';
+import { compareOptionsOf, diffOutput } from '../diff/diff-output.ts';
+import { exportMismatchedRows } from '../diff/mismatch-rows.ts';
+import type { DiffReport } from '../diff/types.ts';
+import { asCodedError } from '../errors.ts';
+import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
+import { BOT, type JobDeps } from './job-deps.ts';
+
+/**
+ * Diffs every output of a parallel run, then runs the DQ checks on the target outputs, and
+ * gives the verdict. Each output's result is stored as soon as it is known, so a worker that
+ * dies mid-way resumes with the outputs not yet done. A transient error (S3, the warehouse)
+ * is retried by BullMQ; a permanent one (no data at the path, bad types) becomes that
+ * output's `error`, which makes the verdict `different`.
+ */
+export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string }>, signal?: AbortSignal): Promise<void> {
+  const { parallels, queues } = deps;
+  let p = await parallels.require(job.data.parallelId);
+  if (p.state === 'done') return;
+  const pipeline = deps.catalog.pipelines[p.pipeline];
+  if (!pipeline) throw new UnrecoverableError(`pipeline ${p.pipeline} is no longer in the catalog`);
+
+  for (const output of pipeline.outputs) {
+    if (p.outputs[output.name]) continue; // done before a restart
+    const summary = await diffOne(deps, rendered(output, p.period), signal).then(
+      async (report) => {
+        await parallels.saveReport(p.id, output.name, report);
+        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, rendered(output, p.period), signal);
+        if (csv) await parallels.saveCsv(p.id, output.name, csv);
+        return summarize(output.name, report);
+      },
+      (err: unknown) => {
+        const coded = asCodedError(err);
+        if (coded.retryable) throw coded;
+        return { output: output.name, verdict: 'error', topColumns: [], error: coded.message } satisfies OutputSummary;
+      },
+    );
+    p = await parallels.update(p.id, (cur) => ({ ...cur, outputs: { ...cur.outputs, [output.name]: summary } }), { ...BOT, action: 'parallel.diff' });
+    await queues.parallelStatus(p.id);
+  }
+
+  const dq = p.kind === 'parallel' || pipeline.outputs.some((o) => o.checks.length > 0) ? await checks(deps, p, signal) : undefined;
+  const verdict = verdictOf(p, dq);
+  await parallels.update(p.id, (cur) => (cur.state === 'done' ? undefined : { ...cur, dq, ...verdict, state: 'done', endedAt: deps.now() }), { ...BOT, action: 'parallel.verdict' });
+  await queues.parallelStatus(p.id, { immediate: true });
+  await queues.parallelDetails(p.id);
+}
+
+/** Up to 10,000 mismatched rows for the report file; only for `path:` outputs (tables stay in the warehouse). */
+async function mismatchCsv(deps: JobDeps, output: Output, signal?: AbortSignal): Promise<string | undefined> {
+  if (!('path' in output.legacy) || !('path' in output.target)) return undefined;
+  try {
+    return await exportMismatchedRows(
+      { legacy: output.legacy, target: output.target, key: output.key, options: compareOptionsOf(output), access: deps.datasets.access, engine: deps.datasets.engine, signal },
+      { limit: 10_000 },
+    );
+  } catch (err) {
+    deps.logger.warn({ err, output: output.name }, 'could not export mismatched rows; the report goes without its CSV');
+    return undefined;
+  }
+}
+
+function diffOne(deps: JobDeps, output: Output, signal?: AbortSignal): Promise<DiffReport> {
+  return diffOutput(output, { ...deps.datasets, signal, logger: deps.logger });
+}
+
+/** The output with `{{period}}` rendered in its dataset locations. */
+function rendered(output: Output, period: string): Output {
+  const render = (d: Output['legacy']) => ('path' in d ? { ...d, path: renderTemplate(d.path, { period, params: {} }) } : { table: renderTemplate(d.table, { period, params: {} }) });
+  return { ...output, legacy: render(output.legacy), target: render(output.target) };
+}
+
+function summarize(output: string, r: DiffReport): OutputSummary {
+  const topColumns = Object.entries(r.columns)
+    .map(([column, c]) => ({ column, mismatches: c.mismatches }))
+    .filter((c) => c.mismatches > 0)
+    .sort((a, b) => b.mismatches - a.mismatches)
+    .slice(0, 5);
+  return { output, verdict: r.verdict, counts: r.counts, schema: r.schema, topColumns, durationMs: r.durationMs };
+}
+
+async function checks(deps: JobDeps, p: ParallelRecord, signal?: AbortSignal): Promise<DqSummary> {
+  const pipeline = deps.catalog.pipelines[p.pipeline]!;
+  const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, signal });
+  return {
+    passed: result.passed,
+    total: result.checks.length,
+    failing: result.checks.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows })),
+  };
+}
+
+/** DESIGN.md: `clean` only when both runs succeeded, every output is within tolerance, and DQ is green. */
+export function verdictOf(p: ParallelRecord, dq: DqSummary | undefined): Pick<ParallelRecord, 'verdict' | 'verdictReason'> {
+  const bad = Object.values(p.outputs).filter((o) => o.verdict !== 'clean');
+  const reasons = [
+    ...bad.map((o) => (o.verdict === 'error' ? `${o.output} could not be compared` : `${o.output} differs`)),
+    ...(dq && !dq.passed ? [`${dq.failing.length} DQ check${dq.failing.length === 1 ? '' : 's'} failing`] : []),
+  ];
+  return reasons.length === 0 ? { verdict: 'clean', verdictReason: undefined } : { verdict: 'different', verdictReason: reasons.join('; ') };
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { DiffReport } from '../diff/types.ts';
+import { InvalidStateError, NotFoundError } from '../errors.ts';
+import type { AuditEvent } from './audit-log.ts';
+import type { ParallelRecord } from './parallel-record.ts';
+import type { Keyspace } from './redis.ts';
+import type { AuditActor } from './run-store.ts';
+
+/**
+ * Compare-and-set of a parallel run and its audit event (same reasoning as RunStore's).
+ * KEYS: record, audit stream, pipeline index. ARGV: expected version ('' = new), json, audit json, score, id
+ */
+const CAS_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '' then
+  if cur then return 0 end
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+else
+  if not cur then return -1 end
+  if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
+return 1
+`;
+
+type CasRedis = Redis & { cutoverParallelCas(...args: Array<string | number>): Promise<number> };
+
+export function newParallelId(now = Date.now()): string {
+  return `p-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Parallel runs and their full diff reports (the record holds only summaries). */
+export class ParallelStore {
+  private readonly redis: CasRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: Keyspace,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!('cutoverParallelCas' in redis)) redis.defineCommand('cutoverParallelCas', { numberOfKeys: 3, lua: CAS_SCRIPT });
+    this.redis = redis as CasRedis;
+  }
+
+  async create(p: ParallelRecord, who: AuditActor): Promise<void> {
+    const ok = await this.cas(p, '', this.event(p, who, undefined, { kind: p.kind, period: p.period, legacyRunId: p.legacyRunId, targetRunId: p.targetRunId }));
+    if (ok !== 1) throw new InvalidStateError(`parallel run ${p.id} already exists`);
+  }
+
+  async get(id: string): Promise<ParallelRecord | undefined> {
+    const json = await this.redis.get(this.keys.parallel(id));
+    return json ? (JSON.parse(json) as ParallelRecord) : undefined;
+  }
+
+  async require(id: string): Promise<ParallelRecord> {
+    const p = await this.get(id);
+    if (!p) throw new NotFoundError(`no parallel run with id ${id}`);
+    return p;
+  }
+
+  /** Like RunStore.update; audits only when `who.action` is given and the verdict or state changed. */
+  async update(id: string, mutate: (p: ParallelRecord) => ParallelRecord | undefined, who: AuditActor): Promise<ParallelRecord> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
+      const current = await this.require(id);
+      const next = mutate(structuredClone(current));
+      if (!next) return current;
+      const stored = { ...next, version: current.version + 1, updatedAt: this.now() };
+      const changed = current.state !== stored.state || current.verdict !== stored.verdict || JSON.stringify(current.outputs) !== JSON.stringify(stored.outputs);
+      const event = changed
+        ? this.event(stored, who, { state: current.state, verdict: current.verdict }, { state: stored.state, verdict: stored.verdict, verdictReason: stored.verdictReason, outputs: Object.fromEntries(Object.entries(stored.outputs).map(([k, o]) => [k, o.verdict])) })
+        : '';
+      const ok = await this.cas(stored, String(current.version), event);
+      if (ok === 1) return stored;
+      if (ok === -1) throw new NotFoundError(`no parallel run with id ${id}`);
+    }
+    throw new InvalidStateError(`parallel run ${id} is changing too fast to update`);
+  }
+
+  async listByPipeline(pipeline: string, limit = 10): Promise<ParallelRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.parallelsByPipeline(pipeline), 0, limit - 1);
+    if (ids.length === 0) return [];
+    const rows = await this.redis.mget(ids.map((id) => this.keys.parallel(id)));
+    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as ParallelRecord);
+  }
+
+  async saveReport(id: string, output: string, report: DiffReport): Promise<void> {
+    await this.redis.hset(this.keys.parallelReports(id), output, JSON.stringify(report));
+  }
+
+  async reports(id: string): Promise<Record<string, DiffReport>> {
+    const raw = await this.redis.hgetall(this.keys.parallelReports(id));
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as DiffReport]));
+  }
+
+  /** CSV of mismatched rows per output (up to 10,000 rows each), for the report files. */
+  async saveCsv(id: string, output: string, csv: string): Promise<void> {
+    await this.redis.hset(this.keys.parallelCsvs(id), output, csv);
+  }
+
+  async csvs(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.parallelCsvs(id));
+  }
+
+  /** Which details were already posted to the thread, so a retried job never posts one twice. */
+  async postedDetails(id: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.parallelPosted(id));
+  }
+
+  async markDetailPosted(id: string, what: string): Promise<void> {
+    await this.redis.sadd(this.keys.parallelPosted(id), what);
+  }
+
+  private event(p: ParallelRecord, who: AuditActor, before: unknown, after: unknown): string {
+    const event: AuditEvent = { at: this.now(), actor: who.actor, actorName: who.actorName, pipeline: p.pipeline, action: who.action, subject: p.id, before, after };
+    return JSON.stringify(event);
+  }
+
+  private cas(p: ParallelRecord, expected: string, event: string): Promise<number> {
+    const k = this.keys;
+    return this.redis.cutoverParallelCas(k.parallel(p.id), k.audit(p.pipeline), k.parallelsByPipeline(p.pipeline), expected, JSON.stringify(p), event, String(p.createdAt), p.id).then(Number);
+  }
+}

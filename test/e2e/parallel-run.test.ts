@@ -1,0 +1,141 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeDatabricks } from '../fakes/databricks-server.ts';
+import { FakeEmr } from '../fakes/emr-server.ts';
+import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
+import { FakeSlack, type FakeMessage } from '../fakes/slack-server.ts';
+import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '../helpers/app-process.ts';
+import { deletePrefix, testRedis, uniquePrefix } from '../helpers/redis.ts';
+import { postSigned, slashCommandBody } from '../helpers/slack-requests.ts';
+import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
+
+const CHANNEL = 'C0PARALLEL';
+const CATALOG = `
+pipelines:
+  incites-monthly:
+    channel: ${CHANNEL}
+    stage: parallel
+    legacy:
+      engine: emr
+      clusterId: j-ABC123
+      step: { name: incites, args: [spark-submit, s3://jobs/incites.py, --period, "{{period}}"] }
+    target: { engine: databricks, jobId: 9, jobParameters: { period: "{{period}}" } }
+    outputs:
+      - name: insights
+        key: [customer_id]
+        legacy: { path: "s3://legacy/out/period={{period}}/", format: parquet }
+        target: { path: "s3://lake/out/period={{period}}/", format: parquet }
+        compare: { numeric: { abs: 0.001 } }
+        checks:
+          - not_null: [segment]
+`;
+
+const slack = new FakeSlack();
+const databricks = new FakeDatabricks({ tokens: ['dapi-par'] });
+const redis = testRedis();
+const prefix = uniquePrefix('e2e-parallel');
+let emr: FakeEmr;
+let s3: FakeS3;
+let app: AppProcess;
+let cleanup: () => Promise<void>;
+
+/** Real Parquet objects in the fake S3: identical sides for 2026-07, planted differences for 2026-08. */
+async function seedOutputs(): Promise<void> {
+  const t = await tempDir();
+  cleanup = t.cleanup;
+  const rows = (extra = '') => `SELECT i AS customer_id, 'academic' AS segment, i * 1.5 AS revenue FROM range(1, 1001) t(i) ${extra}`;
+  await writeFiles({
+    [join(t.dir, 'same-legacy.parquet')]: rows(),
+    [join(t.dir, 'same-target.parquet')]: `SELECT * FROM (${rows()}) ORDER BY customer_id DESC`,
+    [join(t.dir, 'diff-legacy.parquet')]: rows(),
+    [join(t.dir, 'diff-target.parquet')]: `SELECT customer_id, segment, CASE WHEN customer_id = 7 THEN revenue + 5 ELSE revenue END AS revenue FROM (${rows('WHERE i <> 500')})`,
+  });
+  const put = async (file: string, bucket: string, key: string) => s3.put(bucket, key, await readFile(join(t.dir, file)));
+  await put('same-legacy.parquet', 'legacy', 'out/period=2026-07/part-0.parquet');
+  await put('same-target.parquet', 'lake', 'out/period=2026-07/part-0.parquet');
+  await put('diff-legacy.parquet', 'legacy', 'out/period=2026-08/part-0.parquet');
+  await put('diff-target.parquet', 'lake', 'out/period=2026-08/part-0.parquet');
+  await put('same-legacy.parquet', 'legacy', 'out/period=2026-09/part-0.parquet');
+  await put('same-target.parquet', 'lake', 'out/period=2026-09/part-0.parquet');
+  expect((await readdir(t.dir)).length).toBe(4);
+}
+
+beforeAll(async () => {
+  [emr, s3] = await Promise.all([FakeEmr.start({ clusters: ['j-ABC123'] }), startFakeS3()]);
+  const [slackUrl, dbUrl] = await Promise.all([slack.start(), databricks.start()]);
+  databricks.addJob({ jobId: 9, tasks: ['build'] });
+  await seedOutputs();
+  app = await startAppProcess({
+    catalogYaml: CATALOG,
+    prefix,
+    env: { SLACK_API_URL: slackUrl, DATABRICKS_HOST: dbUrl, DATABRICKS_TOKEN: 'dapi-par', AWS_ENDPOINT_URL_EMR: emr.url, AWS_ENDPOINT_URL_S3: s3.url },
+  });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await Promise.all([slack.stop(), databricks.stop(), emr?.close(), s3?.close()]);
+  await cleanup?.();
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+});
+
+async function parallel(period: string): Promise<{ id: string; message: () => FakeMessage | undefined }> {
+  const res = await postSigned(`${app.url}/slack/events`, slashCommandBody({ text: `parallel incites-monthly --period ${period}`, userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl(`par-${period}`) }), { secret: SIGNING_SECRET });
+  expect(res.status).toBe(200);
+  const reply = await eventually(() => slack.responses.find((r) => r.id === `par-${period}`)?.body as { text: string } | undefined, 10_000, 'reply');
+  const id = /`(p-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)?.[1];
+  expect(id, reply.text).toBeDefined();
+  return { id: id!, message: () => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes(period)) };
+}
+
+const threadOf = (m: FakeMessage) => slack.messages.filter((r) => r.thread_ts === m.ts);
+
+describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () => {
+  it('runs both engines, diffs the outputs, posts a clean report once and stores the verdict', async () => {
+    emr.script('incites', { outcome: 'succeed' });
+    const { message } = await parallel('2026-07');
+    const final = await eventually(() => (/clean/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'clean verdict');
+    const add = emr.calls('AddJobFlowSteps');
+    expect(add).toHaveLength(1);
+    expect(JSON.stringify(add[0]!.body)).toContain('2026-07');
+    expect(JSON.stringify(add[0]!.body)).toContain('command-runner.jar');
+    expect(databricks.calls('/api/2.1/jobs/run-now')).toHaveLength(1);
+    // One message for the whole parallel run (no separate status messages for its two runs).
+    expect(slack.messages.filter((m) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes('2026-07'))).toHaveLength(1);
+    expect(JSON.stringify(final.blocks)).toMatch(/insights/);
+    await eventually(() => slack.callsTo('files.completeUploadExternal').length >= 1, 20_000, 'report files');
+  });
+
+  it('reports planted differences exactly, with the mismatched rows in a CSV file', async () => {
+    emr.script('incites', { outcome: 'succeed' });
+    const { message } = await parallel('2026-08');
+    const final = await eventually(() => (/different/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'different verdict');
+    const blocks = JSON.stringify(final.blocks);
+    expect(blocks).toMatch(/revenue/);
+    const details = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('revenue')), 20_000, 'details in thread');
+    expect(JSON.stringify(details.blocks)).toContain('500'); // the key only in legacy
+    const csv = await eventually(() => slack.files.find((f) => f.completed && f.filename.includes('2026-08') && f.filename.endsWith('.csv')), 20_000, 'csv file');
+    const text = csv.bytes!.toString('utf8');
+    expect(text).toMatch(/only_legacy.*500/);
+    expect(text).toMatch(/changed.*7.*revenue/);
+  });
+
+  it('a failed EMR step gives verdict failed and its FailureDetails in the thread', async () => {
+    emr.script('incites', { outcome: 'fail', failure: { Reason: 'Spark job failed', Message: 'Exception in thread main: java.io.FileNotFoundException s3://jobs/input', LogFile: 's3://logs/j-ABC123/steps/stderr.gz' } });
+    const { message } = await parallel('2026-09');
+    const final = await eventually(() => (/failed/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'failed verdict');
+    const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('FileNotFoundException')), 20_000, 'EMR failure in thread');
+    expect(JSON.stringify(alert.blocks)).toContain('s3://logs/j-ABC123/steps/stderr.gz');
+  });
+
+  it('lists the parallel runs with their verdicts in /pipeline history', async () => {
+    await postSigned(`${app.url}/slack/events`, slashCommandBody({ text: 'history incites-monthly', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('hist') }), { secret: SIGNING_SECRET });
+    const reply = await eventually(() => slack.responses.find((r) => r.id === 'hist')?.body as { text: string; blocks: unknown[] } | undefined, 10_000, 'history');
+    const text = JSON.stringify(reply.blocks);
+    expect(text).toMatch(/2026-07[\s\S]*clean|clean[\s\S]*2026-07/);
+    expect(text).toMatch(/2026-08/);
+    expect(text).toMatch(/failed/);
+  });
+});
