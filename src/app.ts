@@ -13,6 +13,7 @@ import { createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
 import { registerRunActions } from './handlers/run-actions.ts';
+import { createSnsListener, snsKeys } from './handlers/sns/index.ts';
 import { instrumentedFetch } from './http/instrumented-fetch.ts';
 import { createHttpServer } from './http/server.ts';
 import type { JobDeps } from './jobs/job-deps.ts';
@@ -126,8 +127,21 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     datasets: datasetAccess(config, metrics),
   };
 
+  // SNS in: verified, de-duplicated, routed to a pipeline, and durably enqueued before the 2xx.
+  const sns = web
+    ? createSnsListener({
+        allowedTopics: catalog.alerts.inboundTopics,
+        routes: catalog.alerts.routes,
+        pipelines: Object.keys(catalog.pipelines),
+        redis,
+        keys: snsKeys(config.redisPrefix),
+        enqueue: (alert) => queues.snsAlert(alert),
+        logger,
+      })
+    : undefined;
   const server: Server = createHttpServer({
     slack: receiver?.requestListener,
+    sns,
     redis,
     metrics,
     logger,

@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { SnsAlertJob } from '../handlers/sns/index.ts';
 
 /**
  * Queue names. `engine` carries every call to Databricks/AWS/Airflow; `notify` every call
@@ -21,6 +22,7 @@ export type NotifyJob =
   | { name: 'status'; data: { v: 1; runId: string } }
   | { name: 'parallel-status'; data: { v: 1; parallelId: string } }
   | { name: 'parallel-details'; data: { v: 1; parallelId: string } }
+  | { name: 'sns-alert'; data: { v: 1; alert: SnsAlertJob } }
   | { name: 'thread-note'; data: { v: 1; runId: string; note: ThreadNote } };
 
 export type ThreadNote =
@@ -119,6 +121,11 @@ export class Queues {
         delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS,
       },
     );
+  }
+
+  /** A verified SNS notification for a pipeline; one job per SNS MessageId. */
+  snsAlert(alert: SnsAlertJob) {
+    return this.notify.add('sns-alert', { v: 1, alert }, { jobId: `sns-${alert.messageId.replace(/:/g, '-')}` });
   }
 
   threadNote(runId: string, note: ThreadNote, jobId: string) {

@@ -11,6 +11,7 @@ import { submitRun } from './submit-run.ts';
 import { advanceParallel } from './advance-parallel.ts';
 import { diffParallel } from './diff-parallel.ts';
 import { notifyParallel, postParallelDetails } from './notify-parallel.ts';
+import { postSnsAlert } from './post-sns-alert.ts';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -57,6 +58,8 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return notifyParallel(deps, job, token);
         case 'parallel-details':
           return postParallelDetails(deps, job);
+        case 'sns-alert':
+          return postSnsAlert(deps, job);
         default:
           throw new Error(`unknown notify job ${job.name}`);
       }

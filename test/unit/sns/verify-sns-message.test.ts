@@ -63,7 +63,7 @@ describe('verifySnsMessage: rejected', () => {
       { ...signedWithout, Subject: 'injected' },
       withoutSubject,
       { ...valid(), Timestamp: new Date(Date.now() - 1000).toISOString() },
-      { ...valid(), Signature: 'AAAA' + valid().Signature.slice(4) },
+      { ...valid(), Signature: 'AAAA' + String(valid().Signature).slice(4) },
       { ...valid(), Signature: 'not base64!' },
       { ...valid(), SignatureVersion: '1' }, // signed with SHA256, claimed SHA1
     ];
