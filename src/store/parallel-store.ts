@@ -6,6 +6,7 @@ import type { AuditEvent } from './audit-log.ts';
 import type { ParallelRecord } from './parallel-record.ts';
 import type { Keyspace } from './redis.ts';
 import type { AuditActor } from './run-store.ts';
+import { updateVersioned } from './update-versioned.ts';
 
 /**
  * Compare-and-set of a parallel run and its audit event (same reasoning as RunStore's).
@@ -60,23 +61,22 @@ export class ParallelStore {
     return p;
   }
 
-  /** Like RunStore.update; audits only when `who.action` is given and the verdict or state changed. */
+  /** Like RunStore.update; audits a change of state, verdict or output results. */
   async update(id: string, mutate: (p: ParallelRecord) => ParallelRecord | undefined, who: AuditActor): Promise<ParallelRecord> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
-      const current = await this.require(id);
-      const next = mutate(structuredClone(current));
-      if (!next) return current;
-      const stored = { ...next, version: current.version + 1, updatedAt: this.now() };
-      const changed = current.state !== stored.state || current.verdict !== stored.verdict || JSON.stringify(current.outputs) !== JSON.stringify(stored.outputs);
-      const event = changed
-        ? this.event(stored, who, { state: current.state, verdict: current.verdict }, { state: stored.state, verdict: stored.verdict, verdictReason: stored.verdictReason, outputs: Object.fromEntries(Object.entries(stored.outputs).map(([k, o]) => [k, o.verdict])) })
-        : '';
-      const ok = await this.cas(stored, String(current.version), event);
-      if (ok === 1) return stored;
-      if (ok === -1) throw new NotFoundError(`no parallel run with id ${id}`);
-    }
-    throw new InvalidStateError(`parallel run ${id} is changing too fast to update`);
+    return updateVersioned(
+      `parallel run with id ${id}`,
+      () => this.get(id),
+      mutate,
+      (current, stored) => {
+        const changed = current.state !== stored.state || current.verdict !== stored.verdict || JSON.stringify(current.outputs) !== JSON.stringify(stored.outputs);
+        const verdicts = Object.fromEntries(Object.entries(stored.outputs).map(([k, o]) => [k, o.verdict]));
+        const event = changed
+          ? this.event(stored, who, { state: current.state, verdict: current.verdict }, { state: stored.state, verdict: stored.verdict, verdictReason: stored.verdictReason, outputs: verdicts })
+          : '';
+        return this.cas(stored, String(current.version), event);
+      },
+      (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
+    );
   }
 
   async listByPipeline(pipeline: string, limit = 10): Promise<ParallelRecord[]> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
+import { updateVersioned } from './update-versioned.ts';
 import { RUN_STATES, type RunState } from '../engines/types.ts';
 import type { AuditEvent } from './audit-log.ts';
 import type { Keyspace } from './redis.ts';
@@ -89,20 +90,17 @@ export class RunStore {
    * fields (other than bookkeeping) go to the audit stream with their before/after values.
    */
   async update(id: string, mutate: (run: RunRecord) => RunRecord | undefined, who: AuditActor): Promise<RunRecord> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      // Back off a little on conflict (jittered) so many writers of one run don't keep colliding.
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 20)));
-      const current = await this.require(id);
-      const next = mutate(structuredClone(current));
-      if (!next) return current;
-      const stored: RunRecord = { ...next, version: current.version + 1, updatedAt: this.now() };
-      const [before, after] = changes(current, stored);
-      const event = Object.keys(after).length > 0 ? audit(stored, who, before, after, this.now()) : '';
-      const ok = await this.cas(stored, String(current.version), current.state, event);
-      if (ok === 1) return stored;
-      if (ok === -1) throw new NotFoundError(`no run with id ${id}`);
-    }
-    throw new InvalidStateError(`run ${id} is changing too fast to update`);
+    return updateVersioned(
+      `run with id ${id}`,
+      () => this.get(id),
+      mutate,
+      (current, stored) => {
+        const [before, after] = changes(current, stored);
+        const event = Object.keys(after).length > 0 ? audit(stored, who, before, after, this.now()) : '';
+        return this.cas(stored, String(current.version), current.state, event);
+      },
+      (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
+    );
   }
 
   /** Latest runs of a pipeline, newest first. */
