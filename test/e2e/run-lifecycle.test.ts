@@ -153,6 +153,16 @@ describe('/pipeline run on Databricks, end to end', () => {
     expect(slack.responses.find((r) => r.id === 'forged')).toBeUndefined();
   });
 
+  it('retries Slack 429s honouring Retry-After without posting the status message twice', async () => {
+    slack.failNext('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
+    const runId = runIdOf(await confirmation(await command('run incites-monthly --on databricks --period 2025-12')))!;
+    await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 30_000, 'succeeded after a Slack 429');
+    const posts = slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.body).includes(runId));
+    expect(posts.map((c) => c.status)).toEqual([429, 200]);
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(statusMessages().filter((m) => JSON.stringify(m.blocks).includes(runId))).toHaveLength(1);
+  });
+
   it('serves health, readiness and Prometheus metrics', async () => {
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${app.url}/readyz`);
