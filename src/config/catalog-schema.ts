@@ -67,7 +67,11 @@ export const checkSchema = z.union([
       .refine((v) => v.min !== undefined || v.max !== undefined, 'row_count needs min or max'),
   }),
   z.strictObject({ accepted_values: z.strictObject({ column: z.string(), values: z.array(z.union([z.string(), z.number()])).min(1) }) }),
-  z.strictObject({ range: z.strictObject({ column: z.string(), min: z.number().optional(), max: z.number().optional() }) }),
+  z.strictObject({
+    range: z
+      .strictObject({ column: z.string(), min: z.number().optional(), max: z.number().optional() })
+      .refine((v) => v.min !== undefined || v.max !== undefined, 'range needs min or max'),
+  }),
   z.strictObject({ regex: z.strictObject({ column: z.string(), pattern: z.string().min(1) }) }),
   z.strictObject({ freshness: z.strictObject({ column: z.string(), maxAgeHours: z.number().positive() }) }),
   z.strictObject({

@@ -94,8 +94,10 @@ alerts:
         target: { path: y }
         checks:
           - not_nul: [id]
+          - range: { column: amount }
 `);
     expect(problems.some((p) => p.startsWith('pipelines.p1.outputs.0.checks.0'))).toBe(true);
+    expect(problems).toContain('pipelines.p1.outputs.0.checks.1.range: range needs min or max');
   });
 
   it('reports YAML syntax errors and unreadable files', () => {
