@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DiffReport } from '../diff/types.ts';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
 import type { AuditEvent } from './audit-log.ts';
 import type { ParallelRecord } from './parallel-record.ts';
 import type { Keyspace } from './redis.ts';
-import type { AuditActor } from './run-store.ts';
+import { newId, type AuditActor } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
 /**
@@ -28,9 +27,7 @@ return 1
 
 type CasRedis = Redis & { cutoverParallelCas(...args: Array<string | number>): Promise<number> };
 
-export function newParallelId(now = Date.now()): string {
-  return `p-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
-}
+export const newParallelId = (now = Date.now()): string => newId('p', now);
 
 /** Parallel runs and their full diff reports (the record holds only summaries). */
 export class ParallelStore {

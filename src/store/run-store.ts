@@ -47,10 +47,15 @@ export interface AuditActor {
   action: string;
 }
 
-/** Run ids are short, sortable-ish, never all digits and free of colons (BullMQ job-id rules). */
-export function newRunId(now = Date.now()): string {
-  return `r-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+/**
+ * Ids like `r-mwqhio5f-889ab1`: short enough to type, roughly time-ordered, never all digits
+ * and free of colons (BullMQ job-id rules). `r` for runs, `p` for parallel runs.
+ */
+export function newId(kind: 'r' | 'p', now = Date.now()): string {
+  return `${kind}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
 }
+
+export const newRunId = (now = Date.now()): string => newId('r', now);
 
 type CasRedis = Redis & { cutoverRunCas(...args: Array<string | number>): Promise<number> };
 
