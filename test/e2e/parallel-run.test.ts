@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDatabricks } from '../fakes/databricks-server.ts';
+import { FakeAirflow } from '../fakes/airflow-server.ts';
 import { FakeEmr } from '../fakes/emr-server.ts';
 import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
 import { FakeSlack, type FakeMessage } from '../fakes/slack-server.ts';
@@ -29,6 +30,16 @@ pipelines:
         compare: { numeric: { abs: 0.001 } }
         checks:
           - not_null: [segment]
+  billing-rollup:
+    channel: ${CHANNEL}
+    stage: parallel
+    legacy: { engine: airflow, dagId: billing_rollup, conf: { period: "{{period}}" } }
+    target: { engine: databricks, jobId: 9, jobParameters: { period: "{{period}}" } }
+    outputs:
+      - name: rollup
+        key: [customer_id]
+        legacy: { path: "s3://legacy/out/period={{period}}/", format: parquet }
+        target: { path: "s3://lake/out/period={{period}}/", format: parquet }
 `;
 
 const slack = new FakeSlack();
@@ -36,6 +47,7 @@ const databricks = new FakeDatabricks({ tokens: ['dapi-par'] });
 const redis = testRedis();
 const prefix = uniquePrefix('e2e-parallel');
 let emr: FakeEmr;
+let airflow: FakeAirflow;
 let s3: FakeS3;
 let app: AppProcess;
 let cleanup: () => Promise<void>;
@@ -62,32 +74,32 @@ async function seedOutputs(): Promise<void> {
 }
 
 beforeAll(async () => {
-  [emr, s3] = await Promise.all([FakeEmr.start({ clusters: ['j-ABC123'] }), startFakeS3()]);
+  [emr, s3, airflow] = await Promise.all([FakeEmr.start({ clusters: ['j-ABC123'] }), startFakeS3(), FakeAirflow.start({ token: 'airflow-e2e', dags: ['billing_rollup'] })]);
   const [slackUrl, dbUrl] = await Promise.all([slack.start(), databricks.start()]);
   databricks.addJob({ jobId: 9, tasks: ['build'] });
   await seedOutputs();
   app = await startAppProcess({
     catalogYaml: CATALOG,
     prefix,
-    env: { SLACK_API_URL: slackUrl, DATABRICKS_HOST: dbUrl, DATABRICKS_TOKEN: 'dapi-par', AWS_ENDPOINT_URL_EMR: emr.url, AWS_ENDPOINT_URL_S3: s3.url },
+    env: { SLACK_API_URL: slackUrl, DATABRICKS_HOST: dbUrl, DATABRICKS_TOKEN: 'dapi-par', AWS_ENDPOINT_URL_EMR: emr.url, AWS_ENDPOINT_URL_S3: s3.url, AIRFLOW_URL: airflow.url, AIRFLOW_TOKEN: 'airflow-e2e' },
   });
 });
 
 afterAll(async () => {
   await app?.stop();
-  await Promise.all([slack.stop(), databricks.stop(), emr?.close(), s3?.close()]);
+  await Promise.all([slack.stop(), databricks.stop(), emr?.close(), s3?.close(), airflow?.close()]);
   await cleanup?.();
   await deletePrefix(redis, prefix);
   redis.disconnect();
 });
 
-async function parallel(period: string): Promise<{ id: string; message: () => FakeMessage | undefined }> {
-  const res = await postSigned(`${app.url}/slack/events`, slashCommandBody({ text: `parallel incites-monthly --period ${period}`, userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl(`par-${period}`) }), { secret: SIGNING_SECRET });
+async function parallel(period: string, pipeline = 'incites-monthly'): Promise<{ id: string; message: () => FakeMessage | undefined }> {
+  const res = await postSigned(`${app.url}/slack/events`, slashCommandBody({ text: `parallel ${pipeline} --period ${period}`, userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl(`par-${pipeline}-${period}`) }), { secret: SIGNING_SECRET });
   expect(res.status).toBe(200);
-  const reply = await eventually(() => slack.responses.find((r) => r.id === `par-${period}`)?.body as { text: string } | undefined, 10_000, 'reply');
+  const reply = await eventually(() => slack.responses.find((r) => r.id === `par-${pipeline}-${period}`)?.body as { text: string } | undefined, 10_000, 'reply');
   const id = /`(p-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)?.[1];
   expect(id, reply.text).toBeDefined();
-  return { id: id!, message: () => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes(period)) };
+  return { id: id!, message: () => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes(period) && (m.text ?? '').includes(pipeline)) };
 }
 
 const threadOf = (m: FakeMessage) => slack.messages.filter((r) => r.thread_ts === m.ts);
@@ -128,6 +140,16 @@ describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () =>
     const final = await eventually(() => (/failed/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'failed verdict');
     const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('FileNotFoundException')), 20_000, 'EMR failure in thread');
     expect(JSON.stringify(alert.blocks)).toContain('s3://logs/j-ABC123/steps/stderr.gz');
+  });
+
+  it('runs an Airflow legacy DAG beside Databricks and compares their outputs', async () => {
+    airflow.script('billing_rollup', { outcome: 'success' });
+    const { message } = await parallel('2026-07', 'billing-rollup');
+    await eventually(() => (/clean/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'clean verdict for the Airflow pipeline');
+    const triggers = airflow.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/dags/billing_rollup/dagRuns'));
+    expect(triggers).toHaveLength(1);
+    expect(JSON.stringify(triggers[0]!.body)).toMatch(/"dag_run_id":"cutover-r-[a-z0-9]+-[a-f0-9]{6}"/);
+    expect(JSON.stringify(triggers[0]!.body)).toContain('"period":"2026-07"');
   });
 
   it('lists the parallel runs with their verdicts in /pipeline history', async () => {
