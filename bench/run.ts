@@ -14,8 +14,7 @@ if (which === 'ack' || which === 'all') {
   console.log(formatAckFigures(figures, amount, connections));
 }
 if (which === 'diff' || which === 'all') {
-  const { main } = await import('./diff-bench.ts').catch(() => ({ main: undefined }));
-  if (main) await main(rest);
-  else console.log('diff benchmark: not available');
+  const { main } = await import('./diff-bench.ts');
+  await main(rest);
 }
 process.exit(0);

@@ -110,7 +110,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
-  const engines = opts.engines ?? createEngines(config, { logger, metrics });
+  // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
+  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics })) : {};
   const jobDeps: JobDeps = {
     runs,
     parallels,
@@ -124,7 +125,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     logger,
     pollIntervalMs: config.pollIntervalMs,
     now,
-    datasets: datasetAccess(config, metrics),
+    datasets: working ? datasetAccess(config, metrics) : {},
   };
 
   // SNS in: verified, de-duplicated, routed to a pipeline, and durably enqueued before the 2xx.

@@ -54,10 +54,8 @@ async function adoptMessage(deps: JobDeps, run: RunRecord, message: NonNullable<
 export async function postParallelDetails(deps: JobDeps, job: Job<{ parallelId: string }>): Promise<void> {
   const { parallels } = deps;
   const p = await parallels.require(job.data.parallelId);
-  if (p.detailsPosted || !p.message) {
-    if (!p.message) throw new Error('parallel message not posted yet'); // retried with backoff
-    return;
-  }
+  if (p.detailsPosted) return;
+  if (!p.message) throw new Error('parallel message not posted yet'); // retried with backoff
   const reports = await parallels.reports(p.id);
   const csvs = await parallels.csvs(p.id);
   const posted = new Set(await parallels.postedDetails(p.id));

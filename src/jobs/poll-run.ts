@@ -37,7 +37,6 @@ export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: nu
     return;
   }
   if (!token) throw new UnrecoverableError('poll job has no lock token');
-  await job.updateData({ ...job.data, polls: ((job.data as { polls?: number }).polls ?? 0) + 1 } as typeof job.data);
   await job.moveToDelayed(deps.now() + deps.pollIntervalMs, token);
   throw new DelayedError();
 }

@@ -7,24 +7,10 @@ import type { SnsAlertJob } from '../handlers/sns/index.ts';
  */
 export const QUEUE = { engine: 'engine', notify: 'notify', diff: 'diff' } as const;
 
-/** Job payloads: plain JSON with a version (STYLE 5). Never secrets: job data is stored in clear. */
-export type EngineJob =
-  | { name: 'submit'; data: { v: 1; runId: string } }
-  | { name: 'poll'; data: { v: 1; runId: string; epoch: number } }
-  | { name: 'cancel'; data: { v: 1; runId: string; by: string } }
-  | { name: 'repair'; data: { v: 1; runId: string; by: string } };
-
-export type DiffJob =
-  | { name: 'parallel-advance'; data: { v: 1; parallelId: string } }
-  | { name: 'parallel-diff'; data: { v: 1; parallelId: string } };
-
-export type NotifyJob =
-  | { name: 'status'; data: { v: 1; runId: string } }
-  | { name: 'parallel-status'; data: { v: 1; parallelId: string } }
-  | { name: 'parallel-details'; data: { v: 1; parallelId: string } }
-  | { name: 'sns-alert'; data: { v: 1; alert: SnsAlertJob } }
-  | { name: 'thread-note'; data: { v: 1; runId: string; note: ThreadNote } };
-
+/**
+ * Job payloads are built only by the methods of `Queues` below: plain JSON with a version
+ * (STYLE 5), never secrets (job data is stored in clear).
+ */
 export type ThreadNote =
   | { kind: 'repair-started'; by: string; repair: number }
   | { kind: 'repair-finished'; repair: number }
