@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
 import { createS3Access, diffDatasets, isS3Path, type CompareOptions, type S3Access, type TimestampPrecision } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
+import { piiPolicy, protectDiffReport, protectErrorText, type PiiPolicy } from '../pii/index.ts';
 import { formatDiffText } from './format-diff-text.ts';
+import { piiPolicyOrUsageError } from './pii-options.ts';
 import type { CliIo } from './types.ts';
 
 const USAGE =
   'cutover diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…] [--format parquet|csv] ' +
-  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--json]';
+  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]';
 
 const OPTIONS = {
   legacy: { type: 'string' },
@@ -18,6 +20,9 @@ const OPTIONS = {
   'abs-tol': { type: 'string' },
   'rel-tol': { type: 'string' },
   timestamps: { type: 'string', default: 'us' },
+  pii: { type: 'string' },
+  'pii-mode': { type: 'string', default: 'mask' },
+  'show-pii': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -29,6 +34,8 @@ export interface DiffArgs {
   format: 'parquet' | 'csv';
   options: CompareOptions;
   json: boolean;
+  /** Columns whose sample values are PII (`--pii`), how they are shown, and `--show-pii`. */
+  pii: { columns: string[]; mode: 'mask' | 'hash'; show: boolean };
 }
 
 /** Parses and checks the flags; throws UsageError naming the first thing that is wrong. */
@@ -45,12 +52,15 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
   if (key.length === 0) throw new UsageError('--key needs at least one column', USAGE);
   if (v.format !== 'parquet' && v.format !== 'csv') throw new UsageError(`--format must be parquet or csv, not "${v.format}"`, USAGE);
   if (!['s', 'ms', 'us'].includes(v.timestamps)) throw new UsageError(`--timestamps must be s, ms or us, not "${v.timestamps}"`, USAGE);
+  const piiMode = v['pii-mode'];
+  if (piiMode !== 'mask' && piiMode !== 'hash') throw new UsageError(`--pii-mode must be mask or hash, not "${piiMode}" (raw values: --show-pii)`, USAGE);
   return {
     legacy,
     target,
     key,
     format: v.format,
     json: v.json,
+    pii: { columns: v.pii ? list(v.pii) : [], mode: piiMode, show: v['show-pii'] },
     options: {
       ignore: v.ignore ? list(v.ignore) : [],
       absTolerance: tolerance('abs-tol', v['abs-tol']),
@@ -60,13 +70,19 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
   };
 }
 
-/** `cutover diff`: 0 clean, 1 different (report on stdout), 2 usage or runtime error. */
+/**
+ * `cutover diff`: 0 clean, 1 different (report on stdout), 2 usage or runtime error. Sample
+ * values of `--pii` columns (keys included) are masked or hashed in the text and the JSON
+ * unless `--show-pii`; counts are never affected.
+ */
 export async function runDiffCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = parseDiffArgs(args);
   if (parsed === 'help') {
     io.stdout.write(`usage: ${USAGE}\n`);
     return 0;
   }
+  // Built before the diff runs, so a missing CUTOVER_PII_KEY fails at once.
+  const policy = piiPolicyOf(parsed, io);
   const needsS3 = isS3Path(parsed.legacy) || isS3Path(parsed.target);
   const report = await diffDatasets({
     legacy: { path: parsed.legacy, format: parsed.format },
@@ -74,9 +90,20 @@ export async function runDiffCommand(args: string[], io: CliIo): Promise<number>
     key: parsed.key,
     options: parsed.options,
     access: needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {},
+  }).catch((err: unknown) => {
+    // An engine error can quote a value (`Could not convert string '…'`): it goes to stderr.
+    if (err instanceof Error) err.message = protectErrorText(policy, err.message);
+    throw err;
   });
-  io.stdout.write(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatDiffText(report));
+  const shown = protectDiffReport(report, policy);
+  io.stdout.write(parsed.json ? `${JSON.stringify(shown, null, 2)}\n` : formatDiffText(shown, { pii: policy.describe() }));
   return report.verdict === 'clean' ? 0 : 1;
+}
+
+function piiPolicyOf({ pii }: DiffArgs, io: CliIo): PiiPolicy {
+  // The environment is read only when a key is needed: a laptop's stray settings should not break a mask-only diff.
+  const needsKey = pii.mode === 'hash' && !pii.show;
+  return piiPolicyOrUsageError(() => piiPolicy(pii.columns, pii.mode, { showPii: pii.show, key: needsKey ? loadConfig({ env: io.env }).piiKey : undefined }));
 }
 
 /** Region and endpoint (`AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`) as the app reads them. */

@@ -8,16 +8,19 @@ import { loadConfig, type Config } from '../config/load-config.ts';
 import { createS3Access, SqlStatementClient, type WarehouseQuery } from '../diff/index.ts';
 import { OAuthM2MTokenSource, personalAccessToken } from '../engines/databricks/token-source.ts';
 import { UsageError } from '../errors.ts';
+import { piiPolicyForPipeline, protectChecksResult } from '../pii/index.ts';
 import { createRedis, type Redis } from '../store/redis.ts';
+import { piiPolicyOrUsageError } from './pii-options.ts';
 import type { CliIo } from './types.ts';
 
-const USAGE = 'cutover dq --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]... [--json]';
+const USAGE = 'cutover dq --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]... [--show-pii] [--json]';
 
 const OPTIONS = {
   catalog: { type: 'string' },
   pipeline: { type: 'string' },
   period: { type: 'string' },
   param: { type: 'string', multiple: true },
+  'show-pii': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -28,6 +31,8 @@ export interface DqArgs {
   period: string;
   params: Record<string, string>;
   json: boolean;
+  /** Raw sample values of the catalog's `pii` columns (otherwise masked or hashed per `pii.default`). */
+  showPii: boolean;
 }
 
 /** Parses and checks the flags; throws UsageError naming the first thing that is wrong. */
@@ -45,7 +50,7 @@ export function parseDqArgs(args: string[], now = Date.now()): DqArgs | 'help' {
     if (eq <= 0) throw new UsageError(`--param must be k=v, not "${pair}"`, USAGE);
     params[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return { catalog, pipeline, period: v.period ?? defaultPeriod(now), params, json: v.json };
+  return { catalog, pipeline, period: v.period ?? defaultPeriod(now), params, json: v.json, showPii: v['show-pii'] };
 }
 
 /**
@@ -53,6 +58,8 @@ export function parseDqArgs(args: string[], now = Date.now()): DqArgs | 'help' {
  * Exit 0 when every check passes, 1 when any fails, 2 on usage errors and when a check could
  * not run at all (its data or SQL is broken, so pass/fail is unknown); the report is printed
  * in every case. `row_count_change` uses the Redis history only when REDIS_URL is set.
+ * Sample values of every column in the pipeline's `pii` lists are masked or hashed (the
+ * catalog's `pii.default`; `show` counts as `mask`) unless `--show-pii`.
  */
 export async function runDqCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = parseDqArgs(args);
@@ -67,11 +74,13 @@ export async function runDqCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`no pipeline "${parsed.pipeline}" in ${parsed.catalog} (known: ${known})`, USAGE);
   }
   const config = loadConfig({ env: io.env });
+  // Before any check runs: `pii.default: hash` without CUTOVER_PII_KEY fails at once.
+  const policy = piiPolicyOrUsageError(() => piiPolicyForPipeline(catalog, parsed.pipeline, { key: config.piiKey, showPii: parsed.showPii }));
   const redis = redisUrlIsSet(io) ? await connectRedis(config.redisUrl) : undefined;
   const ownS3 = io.s3 ? undefined : createS3Access({ region: config.aws.region, endpoint: config.aws.endpoints.s3 });
   try {
     const history: RowCountHistory | undefined = redis && new RedisRowCountHistory({ redis, prefix: config.redisPrefix });
-    const result = await runChecks({
+    const raw = await runChecks({
       pipeline,
       pipelineName: parsed.pipeline,
       period: parsed.period,
@@ -80,8 +89,11 @@ export async function runDqCommand(args: string[], io: CliIo): Promise<number> {
       warehouse: warehouseOf(config),
       history,
     });
+    const result = protectChecksResult(raw, policy);
     const heading = { pipeline: parsed.pipeline, period: parsed.period, side: 'target' as const };
-    io.stdout.write(parsed.json ? `${JSON.stringify({ ...result, ...heading }, null, 2)}\n` : formatChecksText(result, heading));
+    const pii = policy.describe();
+    const text = () => `${formatChecksText(result, heading)}${pii && !result.passed ? `  pii: ${pii} in samples (--show-pii for raw values)\n` : ''}`;
+    io.stdout.write(parsed.json ? `${JSON.stringify({ ...result, ...heading }, null, 2)}\n` : text());
     const broken = result.checks.filter((c) => c.error !== undefined);
     if (broken.length > 0) {
       const first = broken[0] as (typeof broken)[number];

@@ -4,8 +4,13 @@ const n = (value: number) => value.toLocaleString('en-US');
 const keyText = (key: KeyValues) => Object.entries(key).map(([k, v]) => `${k}=${v ?? 'NULL'}`).join(', ');
 const value = (v: string | null) => (v === null ? 'NULL' : JSON.stringify(v));
 
+export interface DiffTextOptions {
+  /** What the PII policy did to the samples (`PiiPolicy.describe()`), e.g. `email masked`; shown when not empty. */
+  pii?: string;
+}
+
 /** The report for people at a terminal: verdict first, then only the levels that have news. */
-export function formatDiffText(r: DiffReport): string {
+export function formatDiffText(r: DiffReport, { pii }: DiffTextOptions = {}): string {
   const c = r.counts;
   const lines = [
     `${r.verdict === 'clean' ? 'CLEAN' : 'DIFFERENT'}  key (${r.key.join(', ')})  legacy ${n(c.legacy)} rows, target ${n(c.target)} rows  [${r.strategy}, ${(r.durationMs / 1000).toFixed(1)} s]`,
@@ -38,5 +43,6 @@ export function formatDiffText(r: DiffReport): string {
       lines.push(`    ${keyText(sample.key)}: ${value(sample.legacy)} -> ${value(sample.target)}`);
     }
   }
+  if (pii && r.verdict !== 'clean') lines.push(`  pii: ${pii} in samples (--show-pii for raw values)`);
   return `${lines.join('\n')}\n`;
 }

@@ -26,8 +26,12 @@ commands:
   validate [--catalog pipelines.yaml]          check the catalog, list every bad field
   diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…]
        [--format parquet|csv] [--ignore col,…] [--abs-tol X] [--rel-tol X]
-       [--timestamps s|ms|us] [--json]
-  dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--json]
+       [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]
+  dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]… [--show-pii] [--json]
+
+PII: sample values of PII columns (diff: --pii; dq: the catalog's pii lists) are shown as •••
+(mask) or as a 12-hex-char HMAC keyed by CUTOVER_PII_KEY (hash: equal values, equal hashes).
+NULL stays NULL and counts are exact. --show-pii prints raw values.
 
 exit codes: 0 clean/passing, 1 differences/failed checks, 2 usage or runtime error
 `;
