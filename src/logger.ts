@@ -1,3 +1,4 @@
+import { PII_LOG_CENSOR, PII_LOG_FIELDS } from './pii/log-redaction.ts';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
@@ -31,7 +32,8 @@ export function createLogger({ level = 'info', secrets = [], destination }: Logg
     if (typeof value === 'string') return redactSecrets(value, secrets);
     if (value instanceof Error) return { type: value.name, message: redactSecrets(value.message, secrets), code: (value as { code?: unknown }).code };
     if (Array.isArray(value)) return value.map(scrub);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+    // Sample rows may hold personal data (issue 7): never logged, at any depth.
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, PII_LOG_FIELDS.has(k) ? PII_LOG_CENSOR : scrub(v)]));
     return value;
   };
   return pino(

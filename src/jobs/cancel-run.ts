@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import { isTerminal } from '../engines/types.ts';
 import type { JobDeps } from './job-deps.ts';
+import { onRunEnded } from './run-ended.ts';
 
 /**
  * Cancels a run. Before the engine has it, the run is simply marked cancelled (the submit
@@ -14,8 +15,9 @@ export async function cancelRun(deps: JobDeps, job: Job<{ runId: string; by: str
   const run = await runs.require(job.data.runId);
   if (isTerminal(run.state) && run.repairs === 0) return;
   if (run.state === 'queued') {
-    await runs.update(run.id, (r) => (r.state === 'queued' ? { ...r, state: 'cancelled', endedAt: deps.now(), stateMessage: `cancelled by <@${job.data.by}> before it started` } : undefined), who);
+    const ended = await runs.update(run.id, (r) => (r.state === 'queued' ? { ...r, state: 'cancelled', endedAt: deps.now(), stateMessage: `cancelled by <@${job.data.by}> before it started` } : undefined), who);
     await queues.status(run.id, { immediate: true });
+    await onRunEnded(deps, ended);
     return;
   }
   if (!run.externalId) {

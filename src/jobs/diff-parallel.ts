@@ -8,6 +8,7 @@ import type { DiffReport } from '../diff/types.ts';
 import { asCodedError } from '../errors.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
+import { recordDqResult, toFailingCheck } from './record-dq-result.ts';
 
 /**
  * Diffs every output of a parallel run, then runs the DQ checks on the target outputs, and
@@ -27,15 +28,16 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
     if (p.outputs[output.name]) continue; // done before a restart
     const summary = await diffOne(deps, rendered(output, p.period), signal).then(
       async (report) => {
-        await parallels.saveReport(p.id, output.name, report);
-        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, rendered(output, p.period), signal);
+        // Samples leave the engine here: PII columns are masked or hashed before they are stored.
+        await parallels.saveReport(p.id, output.name, deps.protect.diffReport(p.pipeline, output.name, report));
+        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, p.pipeline, rendered(output, p.period), signal);
         if (csv) await parallels.saveCsv(p.id, output.name, csv);
         return summarize(output.name, report);
       },
       (err: unknown) => {
         const coded = asCodedError(err);
         if (coded.retryable) throw coded;
-        return { output: output.name, verdict: 'error', topColumns: [], error: coded.message } satisfies OutputSummary;
+        return { output: output.name, verdict: 'error', topColumns: [], error: deps.protect.errorText(p.pipeline, output.name, coded.message) } satisfies OutputSummary;
       },
     );
     p = await parallels.update(p.id, (cur) => ({ ...cur, outputs: { ...cur.outputs, [output.name]: summary } }), { ...BOT, action: 'parallel.diff' });
@@ -47,18 +49,23 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
   await parallels.update(p.id, (cur) => (cur.state === 'done' ? undefined : { ...cur, dq, ...verdict, state: 'done', endedAt: deps.now() }), { ...BOT, action: 'parallel.verdict' });
   await queues.parallelStatus(p.id, { immediate: true });
   await queues.parallelDetails(p.id);
+  // A new verdict is new evidence for the cutover gates: approvals given on the old one lapse.
+  await queues.cutoverRevalidate(p.pipeline);
 }
 
 /** Up to 10,000 mismatched rows for the report file; only for `path:` outputs (tables stay in the warehouse). */
-async function mismatchCsv(deps: JobDeps, output: Output, signal?: AbortSignal): Promise<string | undefined> {
+async function mismatchCsv(deps: JobDeps, pipeline: string, output: Output, signal?: AbortSignal): Promise<string | undefined> {
   if (!('path' in output.legacy) || !('path' in output.target)) return undefined;
   try {
-    return await exportMismatchedRows(
+    // Protected here, inside the try: a CSV that cannot be protected is not kept (fail closed).
+    const csv = await exportMismatchedRows(
       { legacy: output.legacy, target: output.target, key: output.key, options: compareOptionsOf(output), access: deps.datasets.access, engine: deps.datasets.engine, signal },
       { limit: 10_000 },
     );
+    return deps.protect.csv(pipeline, output.name, csv);
   } catch (err) {
-    deps.logger.warn({ err, output: output.name }, 'could not export mismatched rows; the report goes without its CSV');
+    const reason = deps.protect.errorText(pipeline, output.name, (err as Error).message ?? String(err));
+    deps.logger.warn({ reason, output: output.name }, 'could not export mismatched rows; the report goes without its CSV');
     return undefined;
   }
 }
@@ -84,7 +91,10 @@ function summarize(output: string, r: DiffReport): OutputSummary {
 
 async function checks(deps: JobDeps, p: ParallelRecord, signal?: AbortSignal): Promise<DqSummary> {
   const pipeline = deps.catalog.pipelines[p.pipeline]!;
-  const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, signal });
+  const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, history: deps.rowCounts, signal });
+  // The period's DQ thread hangs on the parallel run's message, like a run's on its status message.
+  const failing = result.checks.filter((c) => !c.passed).map((c) => deps.protect.checkResult(p.pipeline, toFailingCheck(c)));
+  await recordDqResult(deps, p.pipeline, p.period, { passed: result.passed, total: result.checks.length, failing, source: 'parallel', anchor: p.message });
   return {
     passed: result.passed,
     total: result.checks.length,

@@ -3,6 +3,7 @@ import { engineConfigFor, renderEngineConfig } from '../engines/resolve-engine.t
 import { asCodedError } from '../errors.ts';
 import { handleEngineError } from './engine-errors.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
+import { onRunEnded } from './run-ended.ts';
 
 /**
  * Starts a run on its engine. Safe to retry at any point: the engine call carries an
@@ -12,7 +13,12 @@ import { BOT, type JobDeps } from './job-deps.ts';
 export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, signal?: AbortSignal): Promise<void> {
   const { runs, catalog, engines, queues } = deps;
   const run = await runs.require(job.data.runId);
-  if (run.state !== 'queued' && run.state !== 'submitting') return; // cancelled before it started, or already submitted
+  if (run.state !== 'queued' && run.state !== 'submitting') {
+    // Already submitted. A replay after a crash between recording that and enqueuing the poll job
+    // enqueues it now (one job per run and epoch); a run cancelled before it started needs nothing.
+    if (run.state === 'pending' && run.externalId) await queues.poll(run.id, run.repairs, deps.pollIntervalMs);
+    return;
+  }
   const pipeline = catalog.pipelines[run.pipeline];
   if (!pipeline) throw new UnrecoverableError(`pipeline ${run.pipeline} is no longer in the catalog`);
 
@@ -22,8 +28,9 @@ export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, sign
     await queues.status(run.id, { immediate: true });
   }
   const fail = async (error: NonNullable<typeof run.error>) => {
-    await runs.update(run.id, (r) => ({ ...r, state: 'failed', error, endedAt: deps.now() }), { ...BOT, action: 'run.state' });
+    const ended = await runs.update(run.id, (r) => ({ ...r, state: 'failed', error, endedAt: deps.now() }), { ...BOT, action: 'run.state' });
     await queues.status(run.id, { immediate: true });
+    await onRunEnded(deps, ended);
   };
 
   let rendered;

@@ -1,0 +1,19 @@
+import { buildAuditView } from '../slack/build-audit-view.ts';
+import type { CommandArgs } from './parse-command.ts';
+import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
+
+type AuditArgs = Extract<CommandArgs, { cmd: 'audit' }>;
+
+/** Events shown in the reply; the file has them all. */
+export const AUDIT_SHOWN = 20;
+
+/**
+ * `/pipeline audit`: the latest 20 events as an ephemeral reply, and the full trail as a JSON
+ * Lines file uploaded by a notify job (files upload v2) to the channel the command came from.
+ */
+export async function auditCommand(args: AuditArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
+  const events = await deps.audit.latest(args.pipeline, AUDIT_SHOWN);
+  if (events.length > 0) await deps.queues.auditExport(args.pipeline, { user: who.userId, channel: who.channelId }, `audit-${args.pipeline}-${deps.now()}`);
+  const view = buildAuditView(args.pipeline, events);
+  return ephemeral(view.text, view.blocks);
+}

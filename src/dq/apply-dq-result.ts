@@ -1,0 +1,81 @@
+import type { DqAlertRecord, DqEvent, DqSource, FailingCheck, NumberedDqEvent } from '../store/dq-alert-record.ts';
+import type { MessageRef } from '../store/run-record.ts';
+
+/** One evaluation of a pipeline's checks for a period, from whatever ran them. */
+export interface DqResultInput {
+  passed: boolean;
+  total: number;
+  failing: FailingCheck[];
+  source: DqSource;
+  runId?: string;
+  /** The status message of the run that was checked, if it has one. */
+  anchor?: MessageRef;
+  now: number;
+}
+
+export type DqPublish = 'dq.failed' | 'dq.recovered';
+
+/** Events kept on the record (the audit stream keeps them all). */
+const EVENTS_KEPT = 20;
+
+/** A record for a pipeline and period that has never been checked; `version: 0` means not stored yet. */
+export function emptyDqAlert(pipeline: string, period: string, channel: string, now: number): DqAlertRecord {
+  return { v: 1, pipeline, period, channel, state: 'passing', failing: [], total: 0, evaluations: 0, lastSource: 'run', lastCheckedAt: now, seq: 0, notedSeq: 0, events: [], createdAt: now, updatedAt: now, version: 0 };
+}
+
+/** `output: check`, the identity of a failure: the same failures again are not news. */
+export const failureLabel = (f: Pick<FailingCheck, 'output' | 'check'>): string => `${f.output}: ${f.check}`;
+
+/**
+ * The state machine of a DQ alert (issue 4). A first failure opens the thread; the same
+ * failures again only refresh the summary; a different set of failures is a change; a pass
+ * after failures resolves it; a failure after that reopens it (and clears the
+ * acknowledgement, which was for the earlier failure). Returns the next record, the event to
+ * announce (if any) and what to publish to SNS (muted alerts publish recoveries only).
+ */
+export function applyDqResult(cur: DqAlertRecord, r: DqResultInput): { next: DqAlertRecord; event?: NumberedDqEvent; publish?: DqPublish } {
+  const base: DqAlertRecord = {
+    ...cur,
+    failing: r.failing,
+    total: r.total,
+    evaluations: cur.evaluations + 1,
+    lastSource: r.source,
+    lastRunId: r.runId ?? cur.lastRunId,
+    lastCheckedAt: r.now,
+    // The thread stays where it was first opened; before that, the newest status message is its home.
+    anchor: cur.summary ? cur.anchor : (r.anchor ?? cur.anchor),
+  };
+  const muted = Boolean(cur.mutedBy);
+  if (r.passed) {
+    if (cur.state !== 'failing') return { next: { ...base, failing: [] } };
+    return withEvent({ ...base, failing: [], state: 'resolved', resolvedAt: r.now }, { kind: 'resolved', at: r.now }, 'dq.recovered');
+  }
+  if (cur.state !== 'failing') {
+    const reopened = cur.state === 'resolved';
+    const next: DqAlertRecord = { ...base, state: 'failing', failingSince: r.now, resolvedAt: undefined, acknowledgedBy: reopened ? undefined : cur.acknowledgedBy };
+    return withEvent(next, { kind: reopened ? 'reopened' : 'opened', at: r.now }, muted ? undefined : 'dq.failed');
+  }
+  const before = new Set(cur.failing.map(failureLabel));
+  const after = new Set(r.failing.map(failureLabel));
+  const added = [...after].filter((l) => !before.has(l));
+  const removed = [...before].filter((l) => !after.has(l));
+  if (added.length === 0 && removed.length === 0) return { next: base };
+  return withEvent(base, { kind: 'changed', at: r.now, added, removed }, added.length > 0 && !muted ? 'dq.failed' : undefined);
+}
+
+/** Records an event on the alert: numbered, kept (the last few), to be posted by the notifier. */
+export function withEvent(next: DqAlertRecord, event: DqEvent, publish?: DqPublish): { next: DqAlertRecord; event: NumberedDqEvent; publish?: DqPublish } {
+  const numbered: NumberedDqEvent = { ...event, seq: next.seq + 1 };
+  const events = [...next.events, numbered].slice(-EVENTS_KEPT);
+  return { next: { ...next, seq: numbered.seq, events }, event: numbered, publish };
+}
+
+/**
+ * Whether an event gets its own reply in the thread. The opening is the summary itself;
+ * a muted alert stays quiet about failures but still says it recovered.
+ */
+export function postsNote(alert: Pick<DqAlertRecord, 'mutedBy'>, event: NumberedDqEvent): boolean {
+  if (event.kind === 'opened') return false;
+  if (alert.mutedBy && (event.kind === 'changed' || event.kind === 'reopened' || event.kind === 'reminder')) return false;
+  return true;
+}

@@ -1,0 +1,177 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeDatabricks } from '../fakes/databricks-server.ts';
+import { FakeSlack, type FakeMessage } from '../fakes/slack-server.ts';
+import { FakeSns } from '../fakes/sns-server.ts';
+import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '../helpers/app-process.ts';
+import { deletePrefix, testRedis, uniquePrefix } from '../helpers/redis.ts';
+import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-requests.ts';
+import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
+
+/**
+ * Issue 4 end to end: a run whose output breaks two checks opens one DQ thread with both;
+ * the same failures again post nothing new and edit the summary; Acknowledge is recorded in
+ * the thread and the audit stream; fixed data resolves it; SNS gets each change with its
+ * attributes, through the AWS query protocol.
+ */
+const CHANNEL = 'C0DQ';
+const TOPIC = 'arn:aws:sns:us-east-1:111122223333:dq-alerts';
+const PERIOD = '2026-09';
+const BAD = `SELECT * FROM (VALUES (1, 10.0, 'a'), (NULL, 5.0, 'b'), (3, -2.5, 'c'), (4, 7.0, 'd')) t(customer_id, revenue, segment)`;
+const GOOD = `SELECT * FROM (VALUES (1, 10.0, 'a'), (2, 5.0, 'b'), (3, 2.5, 'c'), (4, 7.0, 'd')) t(customer_id, revenue, segment)`;
+
+const slack = new FakeSlack();
+const databricks = new FakeDatabricks({ tokens: ['dapi-dq'], pollsPerStep: 1 });
+const sns = new FakeSns([TOPIC]);
+const redis = testRedis();
+const prefix = uniquePrefix('e2e-dq');
+let app: AppProcess;
+let dir: { dir: string; cleanup: () => Promise<void> };
+let dataFile: string;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  mkdirSync(join(dir.dir, `target/period=${PERIOD}`), { recursive: true });
+  dataFile = join(dir.dir, `target/period=${PERIOD}/part-0.parquet`);
+  await writeFiles({ [dataFile]: BAD });
+  const [slackUrl, dbUrl, snsUrl] = await Promise.all([slack.start(), databricks.start(), sns.start()]);
+  databricks.addJob({ jobId: 7, tasks: ['load'] });
+  app = await startAppProcess({
+    prefix,
+    catalogYaml: `
+pipelines:
+  dq-monthly:
+    channel: ${CHANNEL}
+    stage: live
+    target: { engine: databricks, jobId: 7 }
+    outputs:
+      - name: customers
+        key: [customer_id]
+        legacy: { path: "${dir.dir}/legacy/period={{period}}/part-0.parquet" }
+        target: { path: "${dir.dir}/target/period={{period}}/part-0.parquet" }
+        checks:
+          - not_null: [customer_id]
+          - range: { column: revenue, min: 0 }
+          - row_count: { min: 1 }
+alerts:
+  snsTopicArn: ${TOPIC}
+`,
+    env: { SLACK_API_URL: slackUrl, DATABRICKS_HOST: dbUrl, DATABRICKS_TOKEN: 'dapi-dq', AWS_ENDPOINT_URL_SNS: snsUrl },
+  });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await Promise.all([slack.stop(), databricks.stop(), sns.stop()]);
+  await deletePrefix(redis, prefix);
+  redis.disconnect();
+  await dir?.cleanup();
+});
+
+const command = (text: string, userId = 'U0ALICE', responseId = `r-${Math.random()}`) =>
+  postSigned(`${app.url}/slack/events`, slashCommandBody({ text, userId, channelId: CHANNEL, responseUrl: slack.responseUrl(responseId) }), { secret: SIGNING_SECRET });
+
+const dqSummaries = () => slack.messages.filter((m) => m.channel === CHANNEL && /DQ (failing|resolved)/.test(m.text ?? ''));
+const threadOf = (summary: FakeMessage) => slack.messages.filter((m) => m.thread_ts === (summary.thread_ts ?? summary.ts) && m.ts !== summary.ts);
+const runsSucceeded = () => slack.messages.filter((m) => m.channel === CHANNEL && !m.thread_ts && /succeeded/.test(m.text ?? '')).length;
+const dqPublishes = () => sns.published.filter((p) => p.attributes.event?.value.startsWith('dq.'));
+
+describe('DQ alert threads', () => {
+  let summary: FakeMessage;
+
+  it('a run whose output breaks two checks opens one thread with both, and publishes to SNS', async () => {
+    // SNS is down for the first two attempts: the Slack alert must not wait, the publish must not be lost.
+    sns.failNext(2);
+    expect((await command(`run dq-monthly --period ${PERIOD}`)).status).toBe(200);
+    summary = await eventually(() => dqSummaries()[0], 20_000, 'DQ summary');
+    expect(dqSummaries()).toHaveLength(1);
+    // On the run's status message, broadcast to the channel.
+    const status = slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && m.ts === summary.thread_ts);
+    expect(status, 'the summary hangs on the status message').toBeDefined();
+    expect(summary.reply_broadcast).toBe(true);
+    const text = JSON.stringify(summary.blocks);
+    expect(summary.text).toMatch(/DQ failing/);
+    expect(text).toContain('not_null(customer_id)');
+    expect(text).toMatch(/range\(revenue/);
+    expect(text).not.toContain('row_count');
+    expect(text).toContain('2 of 3 checks failing');
+
+    const published = await eventually(() => dqPublishes()[0], 20_000, 'SNS publish');
+    expect(sns.requests.filter((r) => r.Action === 'Publish').length).toBeGreaterThanOrEqual(3);
+    expect(published.at).toBeGreaterThan(slack.calls.find((c) => c.method === 'chat.postMessage' && JSON.stringify(c.body).includes('DQ failing'))!.at);
+    expect(published.topicArn).toBe(TOPIC);
+    expect(published.attributes).toEqual({
+      pipeline: { dataType: 'String', value: 'dq-monthly' },
+      severity: { dataType: 'String', value: 'warning' },
+      event: { dataType: 'String', value: 'dq.failed' },
+    });
+    expect(published.subject!.length).toBeLessThan(100);
+    const body = JSON.parse(published.message) as Record<string, unknown>;
+    expect(body).toMatchObject({ event: 'dq.failed', pipeline: 'dq-monthly', period: PERIOD });
+    expect((body.failingChecks as unknown[]).length).toBe(2);
+    expect(String(body.slack)).toContain(`/archives/${CHANNEL}/`);
+  });
+
+  it('the same failures on a re-run post nothing new and update the summary', async () => {
+    const repliesBefore = threadOf(summary).length;
+    const editsBefore = slack.message(CHANNEL, summary.ts)!.history.length;
+    const succeeded = runsSucceeded();
+    expect((await command(`run dq-monthly --period ${PERIOD}`)).status).toBe(200);
+    await eventually(() => runsSucceeded() > succeeded, 20_000, 'second run');
+    const edited = await eventually(() => {
+      const m = slack.message(CHANNEL, summary.ts)!;
+      return m.history.length > editsBefore && /2 evaluations/.test(JSON.stringify(m.blocks)) ? m : undefined;
+    }, 20_000, 'summary edited');
+    expect(JSON.stringify(edited.blocks)).toContain('2 of 3 checks failing');
+    expect(dqSummaries()).toHaveLength(1);
+    expect(threadOf(summary).length).toBe(repliesBefore);
+    expect(dqPublishes()).toHaveLength(1);
+  });
+
+  it('Acknowledge records the user in the thread and the audit stream', async () => {
+    const current = slack.message(CHANNEL, summary.ts)!;
+    const res = await postSigned(
+      `${app.url}/slack/events`,
+      blockActionBody({ actionId: 'dq_ack', userId: 'U0BOB', channelId: CHANNEL, messageTs: summary.ts, threadTs: summary.thread_ts, messageBlocks: current.blocks, responseUrl: slack.responseUrl('ack') }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(res.status).toBe(200);
+    const note = await eventually(() => threadOf(summary).find((m) => /acknowledged/.test(m.text ?? '')), 15_000, 'ack note');
+    expect(note.text).toContain('<@U0BOB>');
+    await eventually(() => /Acknowledged by <@U0BOB>/.test(JSON.stringify(slack.message(CHANNEL, summary.ts)!.blocks)), 15_000, 'summary shows ack');
+    const audit = await redis.xrange(`${prefix}:audit:dq-monthly`, '-', '+');
+    const acks = audit.map(([, f]) => JSON.parse(f[1]!) as { action: string; actor: string }).filter((e) => e.action === 'dq.acknowledge');
+    expect(acks).toEqual([expect.objectContaining({ action: 'dq.acknowledge', actor: 'U0BOB' })]);
+  });
+
+  it('fixed data marks the thread resolved, and SNS hears of the recovery', async () => {
+    await writeFiles({ [dataFile]: GOOD });
+    expect((await command(`dq dq-monthly --period ${PERIOD}`)).status).toBe(200);
+    const resolvedNote = await eventually(() => threadOf(summary).find((m) => /Resolved/.test(m.text ?? '')), 20_000, 'resolved note');
+    expect(resolvedNote.text).toContain('all 3 checks pass');
+    await eventually(() => /DQ resolved/.test(slack.message(CHANNEL, summary.ts)!.text ?? ''), 15_000, 'summary resolved');
+    const recovered = await eventually(() => dqPublishes().find((p) => p.attributes.event?.value === 'dq.recovered'), 15_000, 'recovery publish');
+    expect(recovered.attributes.severity?.value).toBe('info');
+    // The person who asked hears the outcome too.
+    await eventually(() => slack.ephemerals.find((e) => e.user === 'U0ALICE' && /All 3 DQ checks/.test(e.text ?? '')), 15_000, 'ephemeral answer');
+    expect(dqSummaries()).toHaveLength(1);
+  });
+
+  it('/pipeline audit shows the latest events and attaches the whole trail as JSON Lines', async () => {
+    expect((await command('audit dq-monthly', 'U0CAROL', 'audit-1')).status).toBe(200);
+    const reply = await eventually(() => slack.responses.find((r) => r.id === 'audit-1')?.body as { blocks: unknown[]; response_type: string } | undefined, 15_000, 'audit reply');
+    expect(reply.response_type).toBe('ephemeral');
+    const shown = JSON.stringify(reply.blocks);
+    expect(shown).toContain('dq.acknowledge');
+    expect(shown).toContain('<@U0BOB>');
+    const file = await eventually(() => slack.files.find((f) => f.completed && f.filename.startsWith('audit-dq-monthly')), 15_000, 'audit file');
+    expect(file.channel_id).toBe(CHANNEL);
+    const lines = file.bytes!.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; action: string });
+    const stored = await redis.xrange(`${prefix}:audit:dq-monthly`, '-', '+');
+    // Every event, oldest first, nothing rewritten (the audit command itself adds none).
+    expect(lines.map((l) => l.id)).toEqual(stored.slice(0, lines.length).map(([id]) => id));
+    expect(lines.length).toBeGreaterThanOrEqual(stored.length - 2);
+    expect(lines.map((l) => l.action)).toEqual(expect.arrayContaining(['run.created', 'dq.failed', 'dq.acknowledge', 'dq.passed']));
+  });
+});
