@@ -27,4 +27,5 @@ export async function advanceParallel(deps: JobDeps, job: Job<{ parallelId: stri
   );
   if (next.state === 'diffing') await queues.diffParallel(p.id);
   await queues.parallelStatus(p.id, { immediate: true });
+  if (next.state === 'done') await queues.cutoverRevalidate(p.pipeline);
 }

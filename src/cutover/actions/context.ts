@@ -1,0 +1,48 @@
+import type { EMRClient } from '@aws-sdk/client-emr';
+import type { Pipeline } from '../../config/catalog-schema.ts';
+import type { AirflowClient } from '../../engines/airflow/client.ts';
+import type { DatabricksClient } from '../../engines/databricks/client.ts';
+import type { StageStore } from '../../store/stage-store.ts';
+import type { ActionName } from '../describe-action.ts';
+
+/** What `sns.publish` hands to the publisher the app injects (it owns the topic and the SNS client). */
+export interface CutoverEvent {
+  event: string;
+  pipeline: string;
+  step: string;
+  subject: string;
+  detail: Record<string, unknown>;
+}
+
+export type PublishCutoverEvent = (event: CutoverEvent) => Promise<void>;
+
+/**
+ * Everything an action may touch, injected. A client left undefined (not configured in this
+ * deployment) makes the actions that need it fail with a permanent ConfigError.
+ */
+export interface ActionContext {
+  pipeline: string;
+  /** The step being executed or rolled back. */
+  step: string;
+  /** The pipeline's catalog entry (target job id, legacy cluster and step name). */
+  config: Pipeline;
+  /** Who the change is for (the audit actor of a stage change): the requester or `cutover`. */
+  actor: string;
+  databricks?: Pick<DatabricksClient, 'getJob' | 'updateJob'>;
+  airflow?: Pick<AirflowClient, 'setDagPaused'>;
+  emr?: EMRClient;
+  stages?: Pick<StageStore, 'get' | 'set'>;
+  publish?: PublishCutoverEvent;
+  /** Added to the `sns.publish` event's detail (request id, kind, approvers…). */
+  detail?: Record<string, unknown>;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** One action's outcome, with a short line for the thread. */
+export interface ActionResult {
+  action: ActionName;
+  /** False when the target was already in the wanted state (a retried action changes nothing). */
+  changed: boolean;
+  text: string;
+}

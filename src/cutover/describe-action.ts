@@ -1,0 +1,43 @@
+import type { CutoverAction, Pipeline } from '../config/catalog-schema.ts';
+
+export type ActionName = 'databricks.schedule' | 'emr.cancelPending' | 'airflow.pauseDag' | 'airflow.unpauseDag' | 'sns.publish' | 'stage';
+
+/** The one key of an action object and its value (the catalog schema allows exactly one). */
+export function actionEntry(action: CutoverAction): [ActionName, string | boolean] {
+  const [entry] = Object.entries(action) as Array<[ActionName, string | boolean]>;
+  if (!entry) throw new TypeError('a cutover action has exactly one key');
+  return entry;
+}
+
+/** The event name `sns.publish` sends: its own string, or `cutover.step` for `true`. */
+export const snsEventName = (value: string | boolean): string => (typeof value === 'string' ? value : 'cutover.step');
+
+/**
+ * What an action will do, in words for the plan view and the approval request. With the
+ * pipeline's config the words name the job, cluster and step they touch.
+ */
+export function describeAction(action: CutoverAction, config?: Pipeline): string {
+  const [name, value] = actionEntry(action);
+  switch (name) {
+    case 'databricks.schedule': {
+      const job = config?.target.engine === 'databricks' ? `Databricks job ${config.target.jobId}` : 'the Databricks job';
+      return value === 'PAUSED'
+        ? `pause the schedule of ${job} (cron and time zone kept)`
+        : `unpause the schedule of ${job} (same cron and time zone)`;
+    }
+    case 'emr.cancelPending': {
+      const legacy = config?.legacy?.engine === 'emr' ? config.legacy : undefined;
+      return legacy
+        ? `cancel the pending EMR steps of ${legacy.step.name} on cluster ${legacy.clusterId}`
+        : 'cancel the pending EMR steps of the legacy job';
+    }
+    case 'airflow.pauseDag':
+      return `pause the Airflow DAG ${String(value)}`;
+    case 'airflow.unpauseDag':
+      return `unpause the Airflow DAG ${String(value)}`;
+    case 'sns.publish':
+      return `publish \`${snsEventName(value)}\` to the alerts SNS topic`;
+    case 'stage':
+      return `set the pipeline's stage to ${String(value)}`;
+  }
+}

@@ -1,0 +1,104 @@
+import type { Job } from 'bullmq';
+import { loadPlan } from '../cutover/load-plan.ts';
+import { buildApprovalRequest } from '../slack/build-approval-request.ts';
+import { buildExecutionProgress } from '../slack/build-cutover-progress.ts';
+import type { JobDeps } from './job-deps.ts';
+import { renderInSlot } from './message-slot.ts';
+import { toSlackJobError } from './slack-errors.ts';
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Posts a cutover request's message (Approve / Reject) in the pipeline channel, or edits it to
+ * the request's current state: approvals so far, or decided / expired / void without buttons.
+ * Every render reads the request fresh, so edits are idempotent; the first post is under a
+ * lock so a retried job never posts the request twice.
+ */
+export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: string }>): Promise<void> {
+  const lockKey = deps.keys.notifyLock(`cutover-${job.data.requestId}`);
+  const lockValue = String(job.id);
+  if (!(await deps.redis.set(lockKey, lockValue, 'PX', 30_000, 'NX'))) throw Object.assign(new Error('request message is being rendered'), { retryAfterMs: 500 });
+  try {
+    const request = await deps.cutover.requireRequest(job.data.requestId);
+    const config = deps.catalog.pipelines[request.pipeline];
+    const plan = config ? await loadPlan(deps, request.pipeline) : undefined;
+    const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config });
+    if (!request.message) {
+      const res = await deps.slack.chat.postMessage({ channel: config?.channel ?? '', text: view.text, blocks: view.blocks, unfurl_links: false });
+      await deps.cutover.setRequestMessage(request.id, { channel: res.channel ?? config?.channel ?? '', ts: res.ts! });
+    } else {
+      await deps.slack.chat.update({ channel: request.message.channel, ts: request.message.ts, text: view.text, blocks: view.blocks });
+    }
+  } catch (err) {
+    throw err instanceof Error && 'retryAfterMs' in err ? err : toSlackJobError(err);
+  } finally {
+    await deps.redis.eval(RELEASE_LOCK, 1, lockKey, lockValue);
+  }
+}
+
+/**
+ * The execution's progress, one message in the request's thread edited as each action ends
+ * (the same slot rules as status messages: one poster, coalesced edits, last state lands).
+ */
+export async function notifyCutoverProgress(deps: JobDeps, job: Job<{ requestId: string }>, token: string | undefined): Promise<void> {
+  const { requestId } = job.data;
+  await renderInSlot(deps, job, token, `cutover-exec-${requestId}`, {
+    posted: async () => Boolean(await deps.cutoverExec.message(requestId)),
+    render: async () => {
+      const [exec, request] = await Promise.all([deps.cutoverExec.get(requestId), deps.cutover.getRequest(requestId)]);
+      if (!exec || !request?.message) return undefined;
+      const config = deps.catalog.pipelines[request.pipeline];
+      const stepConfig = config?.cutover?.steps.find((s) => s.id === request.step);
+      const view = buildExecutionProgress({
+        pipeline: request.pipeline,
+        step: request.step,
+        kind: request.kind,
+        state: exec.state,
+        actions: (request.kind === 'execute' ? stepConfig?.actions : stepConfig?.rollback) ?? [],
+        lines: exec.lines,
+        approvedBy: request.approvals.map((a) => a.user),
+        requestId,
+        error: exec.error,
+        config,
+      });
+      try {
+        const ref = await deps.cutoverExec.message(requestId);
+        if (!ref) {
+          const res = await deps.slack.chat.postMessage({ channel: request.message.channel, thread_ts: request.message.ts, text: view.text, blocks: view.blocks, unfurl_links: false });
+          await deps.cutoverExec.setMessage(requestId, { channel: res.channel ?? request.message.channel, ts: res.ts! });
+        } else {
+          await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: view.text, blocks: view.blocks });
+        }
+      } catch (err) {
+        throw toSlackJobError(err);
+      }
+      return exec.version;
+    },
+    latestVersion: async () => (await deps.cutoverExec.get(requestId))?.version,
+    again: async () => deps.queues.cutoverProgress(requestId, ((await deps.cutoverExec.get(requestId))?.version ?? 0) + 1),
+  });
+}
+
+/** A request's expiry time came: mark it (and any other due) expired, and take their buttons away. */
+export async function expireCutoverRequests(deps: JobDeps): Promise<void> {
+  for (const r of await deps.cutover.expireDue()) await deps.queues.cutoverMessage(r.id);
+}
+
+/**
+ * The evidence of a pipeline changed (a parallel verdict, a DQ result, a step done) or the app
+ * started with another catalog: pending requests bound to a plan version that no longer holds
+ * are voided, and their messages say so.
+ */
+export async function revalidateCutover(deps: JobDeps, job: Job<{ pipeline: string }>): Promise<void> {
+  const { pipeline } = job.data;
+  if (!deps.catalog.pipelines[pipeline]?.cutover) return;
+  const pending = await deps.cutover.pendingRequests(pipeline);
+  if (pending.length === 0) return;
+  const plan = await loadPlan(deps, pipeline);
+  for (const r of pending) {
+    const step = plan.steps.find((s) => s.id === r.step);
+    const version = step ? (r.kind === 'execute' ? step.planVersion : step.rollbackVersion) : 'step-removed';
+    const { outcome } = await deps.cutover.voidIfStale(r.id, version, { actor: 'cutover' });
+    if (outcome === 'void') await deps.queues.cutoverMessage(r.id);
+  }
+}

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { evaluatePlan, planHash, stableStringify, versionFor } from '../../../src/cutover/index.ts';
+import type { CutoverStepRecord } from '../../../src/store/cutover-record.ts';
+import { HOUR, T0, parallel, pendingRequest, pipeline, planInput } from './fixtures.ts';
+
+const done = (step: string): CutoverStepRecord => ({ pipeline: 'incites-monthly', step, state: 'done', requestId: `c-${step}`, requestKind: 'execute' });
+const states = (plan: ReturnType<typeof evaluatePlan>) => plan.steps.map((s) => [s.id, s.state]);
+
+describe('evaluatePlan: gates and states', () => {
+  it('starts with the first step ready on 3 clean parallel runs and the others blocked by the previous step', () => {
+    const plan = evaluatePlan(planInput());
+    expect(plan.problems).toEqual([]);
+    expect(plan.approvers).toEqual({ users: ['U0BOB', 'U0CAROL'], min: 2, source: 'pipeline' });
+    expect(plan.ttlHours).toBe(24);
+    expect(states(plan)).toEqual([['parallel-clean', 'ready'], ['switch-primary', 'blocked'], ['decommission-legacy', 'blocked']]);
+    expect(plan.steps[0]!.gates).toEqual([
+      {
+        gate: 'cleanParallelRuns', met: true, required: 3, reason: 'the last 3 finished parallel runs are clean',
+        runs: [expect.objectContaining({ id: 'p-c1', verdict: 'clean' }), expect.objectContaining({ id: 'p-c2' }), expect.objectContaining({ id: 'p-c3' })],
+      },
+    ]);
+    expect(plan.steps[1]!.gates).toEqual([
+      { gate: 'previousStep', met: false, previous: 'parallel-clean', previousState: 'ready', reason: 'waits for step parallel-clean to be done (it is ready)' },
+    ]);
+  });
+
+  it('counts only the last N finished parallel runs: diffs and runs still going are no evidence', () => {
+    const parallels = [
+      parallel(undefined, { id: 'p-going', state: 'running' }),
+      parallel('different', { id: 'p-diff-only', kind: 'diff' }),
+      parallel('clean', { id: 'p-a' }),
+      parallel('clean', { id: 'p-b' }),
+      parallel('clean', { id: 'p-c' }),
+      parallel('different', { id: 'p-old' }),
+    ];
+    const gate = evaluatePlan(planInput({ parallels })).steps[0]!.gates[0]!;
+    expect(gate).toMatchObject({ met: true });
+    expect(gate.gate === 'cleanParallelRuns' && gate.runs.map((r) => r.id)).toEqual(['p-a', 'p-b', 'p-c']);
+  });
+
+  it('blocks on a different or failed run among the last N, naming it, and on too few runs', () => {
+    const bad = evaluatePlan(planInput({ parallels: [parallel('clean', { id: 'p-1' }), parallel('different', { id: 'p-2', period: '2024-04' }), parallel('failed', { id: 'p-3', period: '2024-03' })] }));
+    expect(bad.steps[0]!.state).toBe('blocked');
+    expect(bad.steps[0]!.gates[0]!.reason).toBe('the last 3 finished parallel runs must all be clean: p-2 (2024-04) was different, p-3 (2024-03) was failed');
+    const few = evaluatePlan(planInput({ parallels: [parallel('clean'), parallel('clean')] }));
+    expect(few.steps[0]!.gates[0]).toMatchObject({ met: false, reason: '2 of the 3 clean parallel runs needed so far' });
+    expect(few.steps[0]!.refusal.execute).toBe('not yet: 2 of the 3 clean parallel runs needed so far');
+  });
+
+  it('dqGreen follows the latest DQ result on the target', () => {
+    const steps = { 'parallel-clean': done('parallel-clean'), 'switch-primary': done('switch-primary') };
+    const green = evaluatePlan(planInput({ steps }));
+    expect(green.steps[2]).toMatchObject({ state: 'ready', gatesMet: true });
+    expect(green.steps[2]!.gates.map((g) => g.reason)).toEqual(['step switch-primary is done', 'the latest DQ result (2024-05) passed']);
+    const red = evaluatePlan(planInput({ steps, dq: { passed: false, at: T0, period: '2024-05' } }));
+    expect(red.steps[2]).toMatchObject({ state: 'blocked', refusal: { execute: 'not yet: the latest DQ result (2024-05) failed' } });
+    expect(evaluatePlan(planInput({ steps, dq: undefined })).steps[2]!.gates[1]!.reason).toBe('no DQ result on the target yet');
+  });
+
+  it('shows stored states, and a lapsed request as the state it left', () => {
+    const req = pendingRequest();
+    const awaiting: CutoverStepRecord = { pipeline: 'incites-monthly', step: 'switch-primary', state: 'awaiting_approval', requestId: req.id, requestKind: 'execute', idleState: 'ready' };
+    const steps = { 'parallel-clean': done('parallel-clean'), 'switch-primary': awaiting };
+    expect(evaluatePlan(planInput({ steps, requests: [req] })).steps[1]).toMatchObject({ state: 'awaiting_approval', request: req });
+    expect(evaluatePlan(planInput({ steps, requests: [req], now: T0 + 24 * HOUR })).steps[1]!.state).toBe('ready');
+    expect(evaluatePlan(planInput({ steps, requests: [{ ...req, state: 'rejected' }] })).steps[1]!.state).toBe('ready');
+    for (const state of ['approved', 'executing', 'failed', 'rolled_back'] as const) {
+      const plan = evaluatePlan(planInput({ steps: { ...steps, 'switch-primary': { ...awaiting, state } } }));
+      expect(plan.steps[1]!.state).toBe(state);
+    }
+  });
+});
+
+describe('evaluatePlan: plan versions', () => {
+  const base = evaluatePlan(planInput()).steps;
+
+  it('is stable for the same input and short', () => {
+    expect(evaluatePlan(planInput()).steps.map((s) => s.planVersion)).toEqual(base.map((s) => s.planVersion));
+    expect(base[0]!.planVersion).toMatch(/^[0-9a-f]{12}$/);
+    expect(new Set(base.map((s) => s.planVersion)).size).toBe(3);
+    expect(versionFor(base[1]!, 'execute')).toBe(base[1]!.planVersion);
+    expect(versionFor(base[1]!, 'rollback')).toBe(base[1]!.rollbackVersion);
+  });
+
+  it('changes when the catalog changes the step or the approvers', () => {
+    const config = pipeline();
+    config.cutover!.steps[1]!.actions = [{ 'databricks.schedule': 'UNPAUSED' }];
+    const changed = evaluatePlan(planInput({ config })).steps;
+    expect(changed[1]!.planVersion).not.toBe(base[1]!.planVersion);
+    expect(changed[0]!.planVersion).toBe(base[0]!.planVersion);
+    const approvers = pipeline();
+    approvers.cutover!.approvers = { users: ['U0BOB', 'U0CAROL', 'U0DAVE'], min: 2 };
+    expect(evaluatePlan(planInput({ config: approvers })).steps[0]!.planVersion).not.toBe(base[0]!.planVersion);
+  });
+
+  it('changes with the evidence its own gates count, and only that', () => {
+    const newer = evaluatePlan(planInput({ parallels: [parallel('clean', { id: 'p-new' }), ...planInput().parallels] })).steps;
+    expect(newer[0]!.planVersion).not.toBe(base[0]!.planVersion);
+    expect(newer[1]!.planVersion).toBe(base[1]!.planVersion); // switch-primary has no parallel gate
+    const verdictFlip = evaluatePlan(planInput({ parallels: [parallel('different', { id: 'p-c1' }), ...planInput().parallels.slice(1)] })).steps;
+    expect(verdictFlip[0]!.planVersion).not.toBe(base[0]!.planVersion);
+    const dq = evaluatePlan(planInput({ dq: { passed: true, at: T0 } })).steps;
+    expect(dq[2]!.planVersion).not.toBe(base[2]!.planVersion);
+    expect(dq[0]!.planVersion).toBe(base[0]!.planVersion);
+    expect(newer[0]!.rollbackVersion).toBe(base[0]!.rollbackVersion);
+  });
+
+  it('hashes with sorted keys', () => {
+    expect(stableStringify({ b: 1, a: [{ d: 2, c: undefined }] })).toBe('{"a":[{"d":2}],"b":1}');
+    expect(planHash({ a: 1, b: 2 })).toBe(planHash({ b: 2, a: 1 }));
+  });
+});
+
+describe('evaluatePlan: who may request what', () => {
+  it('refuses a rollback of a step while a later one is done, and a step without rollback actions', () => {
+    const steps = { 'parallel-clean': done('parallel-clean'), 'switch-primary': done('switch-primary'), 'decommission-legacy': done('decommission-legacy') };
+    const plan = evaluatePlan(planInput({ steps }));
+    expect(plan.steps[1]!.refusal).toEqual({ execute: 'the step is already done', rollback: 'roll back step decommission-legacy first (it is done)' });
+    expect(plan.steps[0]!.refusal.rollback).toBe('step parallel-clean has no rollback actions in the catalog');
+    const two = evaluatePlan(planInput({ steps: { 'parallel-clean': done('parallel-clean'), 'switch-primary': done('switch-primary') } }));
+    expect(two.steps[1]!.refusal).toEqual({ execute: 'the step is already done' });
+    expect(two.steps[2]!.refusal.rollback).toBe('only a done or failed step can be rolled back (this one is ready)');
+  });
+
+  it('refuses a second request while one waits', () => {
+    const req = pendingRequest();
+    const steps = { 'parallel-clean': done('parallel-clean'), 'switch-primary': { ...done('switch-primary'), state: 'awaiting_approval' as const, requestId: req.id } };
+    const plan = evaluatePlan(planInput({ steps, requests: [req] }));
+    expect(plan.steps[1]!.refusal).toEqual({ execute: `an execute request (${req.id}) is already waiting for approval`, rollback: `an execute request (${req.id}) is already waiting for approval` });
+  });
+
+  it('falls back to permissions.approve with min 1, and reports a catalog nobody can approve', () => {
+    const config = pipeline({ steps: [{ id: 'only' }] });
+    expect(evaluatePlan(planInput({ config })).approvers).toEqual({ users: ['U0ADMIN'], min: 1, source: 'permissions' });
+    const nobody = evaluatePlan(planInput({ config, defaultApprovers: [] }));
+    expect(nobody.problems).toEqual(['nobody can approve: set cutover.approvers for the pipeline or permissions.approve']);
+    expect(nobody.steps[0]!.refusal.execute).toBe(nobody.problems[0]);
+    const short = evaluatePlan(planInput({ config: pipeline({ approvers: { users: ['U0BOB'], min: 2 }, steps: [{ id: 'only' }] }) }));
+    expect(short.problems).toEqual(['cutover.approvers needs 2 approvals but names only 1 approver']);
+    const group = evaluatePlan(planInput({ config: pipeline({ approvers: { users: ['S0LEADS'], min: 2 }, steps: [{ id: 'only' }] }) }));
+    expect(group.problems).toEqual([]);
+  });
+
+  it('a pipeline without a cutover block has no steps and says so', () => {
+    const config = pipeline();
+    delete config.cutover;
+    expect(evaluatePlan(planInput({ config }))).toMatchObject({ steps: [], problems: ['incites-monthly has no cutover steps in the catalog'] });
+  });
+});

@@ -1,0 +1,78 @@
+import type { Button, SectionBlock } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import { requestsAwaiting } from '../../../src/cutover/index.ts';
+import { ACTION_IDS, buildHomeView, type HomePipeline } from '../../../src/slack/index.ts';
+import { HOUR, T0, pendingRequest } from '../cutover/fixtures.ts';
+import { allText } from './run-fixture.ts';
+
+const NOW = T0 + 2 * HOUR;
+const base = { name: 'incites-monthly', channel: 'C0PIPELINES' };
+const emr = { engine: 'emr' as const, state: 'succeeded' as const, durationMs: 1_750_000, at: T0 - 3 * HOUR, url: 'https://console.aws.amazon.com/emr/home#/clusterDetails/j-ABC123' };
+const dbx = { engine: 'databricks' as const, state: 'succeeded' as const, durationMs: 723_000, at: T0 - 3 * HOUR, url: 'https://dbc-1.cloud.databricks.com/#job/123/run/987654' };
+
+/** One pipeline per migration stage, as the board would be fed. */
+const PIPELINES: Record<HomePipeline['stage'], HomePipeline> = {
+  legacy: { ...base, stage: 'legacy', lastLegacy: emr },
+  parallel: {
+    ...base, stage: 'parallel', lastLegacy: emr, lastTarget: dbx,
+    lastParallel: { id: 'p-m3k9x2-9c1d', period: '2024-05', state: 'done', verdict: 'clean', at: T0 - HOUR, url: 'https://slack.example/archives/C0PIPELINES/p1' },
+    dq: { passed: true, at: T0 - HOUR, period: '2024-05' },
+    cutover: { done: 0, total: 3, next: { id: 'parallel-clean', state: 'ready' } },
+  },
+  cutover: {
+    ...base, stage: 'cutover', lastLegacy: { ...emr, state: 'failed', durationMs: 60_000 }, lastTarget: dbx,
+    lastParallel: { id: 'p-m3k9x2-9c1e', period: '2024-05', state: 'done', verdict: 'different', at: T0 - HOUR },
+    dq: { passed: false, at: T0 - HOUR, period: '2024-05' },
+    cutover: { done: 1, total: 3, next: { id: 'switch-primary', state: 'awaiting_approval' } },
+  },
+  live: {
+    ...base, stage: 'live', lastTarget: { ...dbx, state: 'running', durationMs: undefined, at: NOW - 60_000 },
+    lastParallel: { id: 'p-m3k9x2-9c1f', period: '2024-04', state: 'done', verdict: 'clean', at: T0 - 30 * 24 * HOUR },
+    dq: { passed: true, at: T0 - HOUR, period: '2024-05' },
+    cutover: { done: 3, total: 3 },
+  },
+};
+
+describe('buildHomeView', () => {
+  it.each(Object.keys(PIPELINES) as Array<HomePipeline['stage']>)('shows a pipeline in the %s stage', (stage) => {
+    const view = buildHomeView([PIPELINES[stage]], [], NOW);
+    expect(view.type).toBe('home');
+    expect(view).toMatchSnapshot();
+    expect(allText(view)).toContain(`\`${stage}\``);
+  });
+
+  it('gives the speed-up only when both last runs succeeded', () => {
+    expect(allText(buildHomeView([PIPELINES.parallel], [], NOW))).toContain(':stopwatch: 2.4× faster');
+    expect(allText(buildHomeView([PIPELINES.cutover], [], NOW))).not.toContain('faster');
+  });
+
+  it('puts the approvals waiting for the viewer first, each with an Open button carrying the request id', async () => {
+    const mine = pendingRequest({ id: 'c-mine-000001', requestedBy: 'U0BOB' });
+    const forBob = pendingRequest({ id: 'c-bob-000002', approvals: [{ user: 'U0CAROL', at: T0 }] });
+    const approvedByBob = pendingRequest({ id: 'c-done-000003', approvals: [{ user: 'U0BOB', at: T0 }] });
+    const expired = pendingRequest({ id: 'c-old-000004', expiresAt: NOW - 1 });
+    const waiting = await requestsAwaiting([mine, forBob, approvedByBob, expired], 'U0BOB', () => true, NOW);
+    expect(waiting.map((r) => r.id)).toEqual(['c-bob-000002']);
+    expect(await requestsAwaiting([forBob], 'U0BOB', async () => false, NOW)).toEqual([]);
+
+    const view = buildHomeView(Object.values(PIPELINES), waiting.map((request) => ({ request, url: 'https://slack.example/archives/C0PIPELINES/p2' })), NOW);
+    expect(view).toMatchSnapshot();
+    const first = view.blocks[1] as SectionBlock;
+    expect(first.text?.text).toContain('*incites-monthly · switch-primary*: <@U0ALICE> asks to execute it');
+    expect(first.text?.text).toContain('1 of 2 approvals');
+    expect(first.accessory).toMatchObject({ type: 'button', action_id: ACTION_IDS.cutoverOpenRequest, value: 'c-bob-000002', url: 'https://slack.example/archives/C0PIPELINES/p2' } satisfies Partial<Button>);
+  });
+
+  it('says when nothing waits and when the catalog is empty', () => {
+    const text = allText(buildHomeView([], [], NOW));
+    expect(text).toContain('Nothing is waiting for you.');
+    expect(text).toContain('No pipelines in the catalog yet.');
+  });
+
+  it('stays within the 100 blocks of a Home tab with many pipelines', () => {
+    const many = Array.from({ length: 150 }, (_, i) => ({ ...PIPELINES.parallel, name: `pipeline-${i}` }));
+    const view = buildHomeView(many, [], NOW);
+    expect(view.blocks.length).toBeLessThanOrEqual(100);
+    expect(allText(view)).toContain('more blocks not shown');
+  });
+});
