@@ -9,7 +9,7 @@ import { registerCommands } from './commands/index.ts';
 import type { CommandDeps } from './commands/command-deps.ts';
 import type { Catalog } from './config/catalog-schema.ts';
 import type { Config } from './config/load-config.ts';
-import { createEngines, databricksTokenSource } from './engines/index.ts';
+import { createApiClients, createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
 import { registerRunActions } from './handlers/run-actions.ts';
@@ -26,10 +26,21 @@ import { boltLogger } from './slack/bolt-logger.ts';
 import { AuditLog } from './store/audit-log.ts';
 import { createRedis, keyspace } from './store/redis.ts';
 import { ParallelStore } from './store/parallel-store.ts';
+import { BackfillStore } from './store/backfill-store.ts';
+import { registerBackfillActions } from './handlers/backfill-actions.ts';
 import { RunStore } from './store/run-store.ts';
 import { createS3Access } from './diff/s3-source.ts';
 import { SqlStatementClient } from './diff/databricks/sql-statement-client.ts';
 import { StageStore } from './store/stage-store.ts';
+import { DqAlertStore } from './store/dq-alert-store.ts';
+import { RedisRowCountHistory } from './checks/row-count-history.ts';
+import { createSnsPublisher } from './alerts/sns-publisher.ts';
+import { registerDqActions } from './handlers/dq-actions.ts';
+import { registerCutoverActions } from './handlers/cutover-actions.ts';
+import { registerAppHome } from './handlers/app-home.ts';
+import { CutoverStore } from './store/cutover-store.ts';
+import { CutoverExecStore } from './store/cutover-exec-store.ts';
+import { createSampleProtector } from './jobs/sample-protector.ts';
 
 
 export interface CreateAppOptions {
@@ -54,7 +65,7 @@ export interface CutoverApp {
 export function createApp(opts: CreateAppOptions): CutoverApp {
   const { config, catalog } = opts;
   const now = opts.now ?? Date.now;
-  const secrets = [config.slack.signingSecret, config.slack.botToken, config.slack.appToken, config.databricks.token, config.databricks.clientSecret, config.airflow.token].filter((s): s is string => Boolean(s));
+  const secrets = [config.slack.signingSecret, config.slack.botToken, config.slack.appToken, config.databricks.token, config.databricks.clientSecret, config.airflow.token, config.piiKey].filter((s): s is string => Boolean(s));
   const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const metrics = createMetrics();
   const keys = keyspace(config.redisPrefix);
@@ -66,8 +77,11 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const queueConnection = createRedis(config.redisUrl, 'worker');
   const runs = new RunStore(redis, keys, now);
   const parallels = new ParallelStore(redis, keys, now);
+  const backfills = new BackfillStore(redis, keys, now);
   const audit = new AuditLog(redis, keys);
   const stages = new StageStore(redis, keys, catalog);
+  const dqAlerts = new DqAlertStore(redis, keys, now);
+  const cutover = new CutoverStore(redis, keys, now);
   const queues = new Queues(queueConnection, keys.bullPrefix);
   const slack = new WebClient(config.slack.botToken, {
     slackApiUrl: config.slack.apiUrl,
@@ -78,7 +92,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     fetch: instrumentedFetch('slack', metrics),
   } as ConstructorParameters<typeof WebClient>[1]);
   const permissions = new Permissions({ catalog, slack, now });
-  const commandDeps: CommandDeps = { catalog, runs, parallels, audit, stages, queues, permissions, logger, now };
+  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now };
 
   registerGauges(metrics, runs, queues);
 
@@ -101,6 +115,10 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     });
     registerCommands(boltApp, commandDeps);
     registerRunActions(boltApp, commandDeps);
+    registerBackfillActions(boltApp, commandDeps);
+    registerDqActions(boltApp, commandDeps);
+    registerCutoverActions(boltApp, commandDeps);
+    registerAppHome(boltApp, commandDeps);
     boltApp.error(async (err) => {
       logger.error({ err }, 'unhandled error in a Slack listener');
     });
@@ -111,11 +129,21 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
-  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics })) : {};
+  const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
+  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients })) : {};
   const jobDeps: JobDeps = {
     runs,
     parallels,
+    backfills,
+    dqAlerts,
+    cutover,
+    cutoverExec: new CutoverExecStore(redis, keys),
+    stages,
+    clients,
     audit,
+    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix }),
+    protect: createSampleProtector(catalog, config),
+    publishAlert: catalog.alerts.snsTopicArn ? createSnsPublisher({ topicArn: catalog.alerts.snsTopicArn, region: config.aws.region, endpoint: config.aws.endpoints.sns }) : undefined,
     catalog,
     engines,
     slack,
@@ -155,6 +183,9 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       if (working) {
         workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
         await intake.start();
+        // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
+        for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
+        await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });
       }
       if (boltApp && config.slack.appToken) await boltApp.start();
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));

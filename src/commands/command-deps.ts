@@ -3,7 +3,10 @@ import type { Permissions } from '../handlers/permissions.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditLog } from '../store/audit-log.ts';
+import type { DqAlertStore } from '../store/dq-alert-store.ts';
+import type { CutoverStore } from '../store/cutover-store.ts';
 import type { ParallelStore } from '../store/parallel-store.ts';
+import type { BackfillStore } from '../store/backfill-store.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { StageStore } from '../store/stage-store.ts';
 
@@ -12,6 +15,9 @@ export interface CommandDeps {
   catalog: Catalog;
   runs: RunStore;
   parallels: ParallelStore;
+  backfills: BackfillStore;
+  dqAlerts: DqAlertStore;
+  cutover: CutoverStore;
   audit: AuditLog;
   stages: StageStore;
   queues: Queues;

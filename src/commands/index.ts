@@ -2,8 +2,12 @@ import type { App } from '@slack/bolt';
 import { UsageError } from '../errors.ts';
 import { buildHelp, buildUsageError } from '../slack/index.ts';
 import { describeError } from '../slack/describe-error.ts';
+import { backfillCommand } from './backfill.ts';
 import { cancelCommand } from './cancel.ts';
 import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
+import { auditCommand } from './audit.ts';
+import { cutoverCommand } from './cutover.ts';
+import { dqCommand } from './dq.ts';
 import { historyCommand } from './history.ts';
 import { listCommand } from './list.ts';
 import { diffCommand, parallelCommand } from './parallel.ts';
@@ -65,6 +69,14 @@ async function execute(args: Exclude<CommandArgs, { cmd: 'run' }>, who: Invoker,
       return diffCommand(args, who, deps);
     case 'history':
       return historyCommand(args, deps);
+    case 'backfill':
+      return backfillCommand(args, who, deps);
+    case 'dq':
+      return dqCommand(args, who, deps);
+    case 'audit':
+      return auditCommand(args, who, deps);
+    case 'cutover':
+      return cutoverCommand(args, who, deps);
     default:
       return ephemeral(`\`/pipeline ${args.cmd}\` is not available on this deployment yet.`);
   }

@@ -22,6 +22,7 @@ export type CommandArgs =
       on?: RunOn;
       concurrency: number;
       continueOnFailure: boolean;
+      env: 'dev' | 'prod';
     }
   | { cmd: 'history'; pipeline: string }
   | { cmd: 'cutover'; pipeline: string; action?: { kind: 'request' | 'rollback'; step: string } }
@@ -84,7 +85,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
     cancel: {},
     diff: { period: { kind: 'value' } },
     dq: { period: { kind: 'value' } },
-    backfill: { from: { kind: 'value' }, to: { kind: 'value' }, on: { kind: 'value' }, concurrency: { kind: 'value' }, 'continue-on-failure': { kind: 'switch' } },
+    backfill: { from: { kind: 'value' }, to: { kind: 'value' }, on: { kind: 'value' }, concurrency: { kind: 'value' }, 'continue-on-failure': { kind: 'switch' }, env: { kind: 'value' } },
     history: {},
     cutover: {},
     audit: {},
@@ -137,7 +138,8 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
       const on = flags.on === undefined ? undefined : value(onValue, 'on', flags.on);
       if (on) requireEngine(name, on, catalog);
       const concurrency = flags.concurrency === undefined ? 2 : value(z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(10, 'must be at most 10'), 'concurrency', flags.concurrency);
-      return done({ cmd, pipeline: name, from, to, on, concurrency, continueOnFailure: flags['continue-on-failure'] === true });
+      const env = flags.env === undefined ? 'dev' : value(envValue, 'env', flags.env);
+      return done({ cmd, pipeline: name, from, to, on, concurrency, continueOnFailure: flags['continue-on-failure'] === true, env });
     }
     case 'history':
     case 'audit':

@@ -1,4 +1,5 @@
 import { EMRClient } from '@aws-sdk/client-emr';
+import type { Catalog } from '../config/catalog-schema.ts';
 import type { Config } from '../config/load-config.ts';
 import { instrumentedFetch } from '../http/instrumented-fetch.ts';
 import type { Logger } from '../logger.ts';
@@ -7,6 +8,7 @@ import { AirflowClient, createAirflowEngine } from './airflow/index.ts';
 import { DatabricksClient, createDatabricksEngine } from './databricks/index.ts';
 import { OAuthM2MTokenSource, personalAccessToken, type TokenSource } from './databricks/token-source.ts';
 import { createEmrEngine } from './emr/index.ts';
+import { createSandboxEngine } from './sandbox/index.ts';
 import type { EngineRegistry } from './types.ts';
 
 export type { Engine, EngineRegistry } from './types.ts';
@@ -15,21 +17,40 @@ export type { Engine, EngineRegistry } from './types.ts';
  * Builds the engines this deployment has credentials for. An engine that is not configured
  * is simply absent: a run on it fails at once with a message saying so.
  */
-export function createEngines(config: Config, { logger, metrics }: { logger: Logger; metrics?: Metrics }): EngineRegistry {
+export function createEngines(
+  config: Config,
+  { logger, metrics, catalog, clients = createApiClients(config, { logger, metrics }) }: { logger: Logger; metrics?: Metrics; catalog?: Catalog; clients?: ApiClients },
+): EngineRegistry {
   const engines: EngineRegistry = {};
+  // The in-process sandbox (the playground's engine) needs no credentials: present whenever a pipeline uses it.
+  const usesSandbox = Object.values(catalog?.pipelines ?? {}).some((p) => p.legacy?.engine === 'sandbox' || p.target.engine === 'sandbox');
+  if (catalog && usesSandbox) engines.sandbox = createSandboxEngine({ catalog, logger });
+  if (clients.databricks) engines.databricks = createDatabricksEngine(clients.databricks);
+  engines.emr = createEmrEngine({ client: clients.emr });
+  if (clients.airflow) engines.airflow = createAirflowEngine({ client: clients.airflow });
+  return engines;
+}
+
+/** The raw API clients, for the engines and for cutover actions (schedule, pause, cancel pending). */
+export interface ApiClients {
+  databricks?: DatabricksClient;
+  airflow?: AirflowClient;
+  emr: EMRClient;
+}
+
+export function createApiClients(config: Config, { logger, metrics }: { logger: Logger; metrics?: Metrics }): ApiClients {
   const db = config.databricks;
+  let databricks: DatabricksClient | undefined;
   if (db.host && (db.token || (db.clientId && db.clientSecret))) {
     const auth = db.token ? { token: db.token } : { clientId: db.clientId!, clientSecret: db.clientSecret! };
-    const client = new DatabricksClient({ host: db.host, auth, fetch: instrumentedFetch('databricks', metrics), logger });
-    engines.databricks = createDatabricksEngine(client);
+    databricks = new DatabricksClient({ host: db.host, auth, fetch: instrumentedFetch('databricks', metrics), logger });
   }
   // The AWS SDK finds credentials itself (env, profile, instance role); only the endpoint is ours.
-  engines.emr = createEmrEngine({ client: new EMRClient({ region: config.aws.region, endpoint: config.aws.endpoints.emr }) });
-  if (config.airflow.url) {
-    const client = new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) });
-    engines.airflow = createAirflowEngine({ client });
-  }
-  return engines;
+  const emr = new EMRClient({ region: config.aws.region, endpoint: config.aws.endpoints.emr });
+  const airflow = config.airflow.url
+    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) })
+    : undefined;
+  return { databricks, airflow, emr };
 }
 
 /** Bearer tokens for Databricks APIs outside the Jobs client (the SQL warehouse): PAT or OAuth M2M. */

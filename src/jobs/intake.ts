@@ -66,8 +66,12 @@ export class IntakeConsumer {
   private async handle(entries: Array<[string, string[]]>): Promise<void> {
     const { redis, keys, queues } = this.opts;
     for (const [id, fields] of entries) {
-      const runId = fields[fields.indexOf('run') + 1];
+      const field = (name: string) => (fields.includes(name) ? fields[fields.indexOf(name) + 1] : undefined);
+      const runId = field('run');
       if (runId) await queues.submit(runId);
+      // A new backfill (src/store/backfill-store.ts): its first advance job.
+      const backfillId = field('backfill');
+      if (backfillId) await queues.advanceBackfill(backfillId, 'start');
       await redis.multi().xack(keys.intake, GROUP, id).xdel(keys.intake, id).exec();
     }
   }

@@ -19,6 +19,11 @@ export async function notifyStatus(deps: JobDeps, job: Job<{ runId: string }>, t
     await queues.parallelStatus(first.parallelId);
     return;
   }
+  // Likewise a backfill's period runs: the backfill's message lists them (src/jobs/notify-backfill.ts).
+  if (first.backfillId) {
+    await queues.backfillStatus(first.backfillId);
+    return;
+  }
   await renderInSlot(deps, job, token, runId, {
     posted: async () => Boolean((await runs.get(runId))?.statusMessage),
     render: async () => {

@@ -3,6 +3,7 @@ import { isTerminal, type EngineRunStatus, type TaskFailure } from '../engines/t
 import type { RunRecord } from '../store/run-record.ts';
 import { handleEngineError } from './engine-errors.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
+import { onRunEnded } from './run-ended.ts';
 
 /**
  * Tracks one run until it ends: each poll reads the engine once, stores what changed, and
@@ -13,13 +14,16 @@ export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: nu
   const { runs, engines, queues } = deps;
   const run = await runs.require(job.data.runId);
   if (job.data.epoch < run.repairs) return; // a repair started a newer tracking job
+  // A replay after a crash between the run's end and its advance job: the job id makes this a no-op otherwise.
+  if (isTerminal(run.state) && run.backfillId) await queues.advanceBackfill(run.backfillId, `${run.id}-${run.repairs}`);
   if (isTerminal(run.state) || !run.externalId) return;
   const engine = engines[run.engine];
   if (!engine) throw new UnrecoverableError(`engine ${run.engine} not configured`);
 
   const giveUp = async (error: NonNullable<RunRecord['error']>) => {
-    await runs.update(run.id, (r) => (isTerminal(r.state) ? undefined : { ...r, state: 'failed', error, endedAt: deps.now() }), { ...BOT, action: 'run.state' });
+    const ended = await runs.update(run.id, (r) => (isTerminal(r.state) ? undefined : { ...r, state: 'failed', error, endedAt: deps.now() }), { ...BOT, action: 'run.state' });
     await queues.status(run.id, { immediate: true });
+    await onRunEnded(deps, ended);
   };
   const status = await engine.poll(run.externalId, signal).catch((err) => handleEngineError(err, giveUp));
   const failures: TaskFailure[] = status.state === 'failed' ? await engine.failures(run.externalId, status, signal).catch((err) => handleEngineError(err, giveUp)) : [];
@@ -32,7 +36,7 @@ export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: nu
   const updated = await runs.update(run.id, (r) => (isTerminal(r.state) ? undefined : apply(r, status, failures, limit, deps.now())), { ...BOT, action: 'run.state' });
   if (updated.version !== run.version) await queues.status(run.id, { immediate: isTerminal(updated.state) });
   if (isTerminal(updated.state)) {
-    if (updated.parallelId) await queues.advanceParallel(updated.parallelId, updated.id);
+    await onRunEnded(deps, updated);
     if (updated.repairs > 0) await queues.threadNote(run.id, { kind: 'repair-finished', repair: updated.repairs }, `note-${run.id}-repair-${updated.repairs}-finished`);
     return;
   }

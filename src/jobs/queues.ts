@@ -1,5 +1,8 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { AlertFacts } from '../alerts/build-sns-alert.ts';
 import type { SnsAlertJob } from '../handlers/sns/index.ts';
+import type { CheckDqJob } from './check-dq.ts';
+import type { AlertLink } from './publish-sns-alert.ts';
 
 /**
  * Queue names. `engine` carries every call to Databricks/AWS/Airflow; `notify` every call
@@ -69,6 +72,23 @@ export class Queues {
     );
   }
 
+  /**
+   * Starts what a backfill can start now (src/jobs/advance-backfill.ts). One job per cause (its
+   * start, a retry, a cancel, each period run's end), and the job itself is idempotent.
+   */
+  advanceBackfill(backfillId: string, cause: string) {
+    return this.engine.add('backfill-advance', { v: 1, backfillId }, { jobId: `badv-${backfillId}-${cause}` });
+  }
+
+  /** Re-renders a backfill's parent message; coalesced like `status`. */
+  backfillStatus(backfillId: string, { immediate = false } = {}) {
+    return this.notify.add(
+      'backfill-status',
+      { v: 1, backfillId },
+      { deduplication: { id: `bstatus-${backfillId}`, ttl: immediate ? 250 : STATUS_UPDATE_INTERVAL_MS }, delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS },
+    );
+  }
+
   /** The per-output details and report files, posted once per parallel run. */
   parallelDetails(parallelId: string) {
     return this.notify.add('parallel-details', { v: 1, parallelId }, { jobId: `pdetails-${parallelId}` });
@@ -112,6 +132,62 @@ export class Queues {
   /** A verified SNS notification for a pipeline; one job per SNS MessageId. */
   snsAlert(alert: SnsAlertJob) {
     return this.notify.add('sns-alert', { v: 1, alert }, { jobId: `sns-${alert.messageId.replace(/:/g, '-')}` });
+  }
+
+  /** DQ checks of a pipeline and period; `jobId` makes a retried trigger run them once. */
+  dqCheck(data: CheckDqJob, jobId: string) {
+    return this.diff.add('dq-check', { v: 1, ...data }, { jobId });
+  }
+
+  /** Renders a DQ alert's thread; one job per alert version, coalesced by the message slot. */
+  dqThread(pipeline: string, period: string, version: number) {
+    return this.notify.add('dq-thread', { v: 1, pipeline, period }, { jobId: `dqthread-${pipeline}-${period}-${version}` });
+  }
+
+  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string, version: number) {
+    // After the thread job of the same version, so the answer can link to the thread.
+    return this.notify.add('dq-reply', { v: 1, pipeline, period, to, version }, { jobId, delay: 1000 });
+  }
+
+  dqRemind(pipeline: string, period: string, openedSeq: number, count: number, delayMs: number) {
+    return this.notify.add('dq-remind', { v: 1, pipeline, period, openedSeq, count }, { jobId: `dqremind-${pipeline}-${period}-${openedSeq}-${count}`, delay: delayMs });
+  }
+
+  /**
+   * One alert to the SNS topic. Delayed a little so the Slack thread it links to usually
+   * exists by then; it is published without the link otherwise, never held back for it.
+   */
+  snsPublish(facts: AlertFacts, link: AlertLink, jobId: string) {
+    return this.engine.add('sns-publish', { v: 1, facts, link }, { jobId, delay: 3000 });
+  }
+
+  /** Posts or edits a cutover request's message; one job per change, each renders the latest state. */
+  cutoverMessage(requestId: string) {
+    return this.notify.add('cutover-message', { v: 1, requestId }, { jobId: `cmsg-${requestId}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}` });
+  }
+
+  /** Runs an approved request's actions: exactly one job per request. */
+  cutoverExecute(requestId: string) {
+    return this.engine.add('cutover-execute', { v: 1, requestId }, { jobId: `cexec-${requestId}` });
+  }
+
+  cutoverProgress(requestId: string, version: number) {
+    return this.notify.add('cutover-progress', { v: 1, requestId }, { jobId: `cprog-${requestId}-${version}` });
+  }
+
+  /** Fires when a request runs out, to take its buttons away. */
+  cutoverExpire(requestId: string, delayMs: number) {
+    return this.notify.add('cutover-expire', { v: 1, requestId }, { jobId: `cexp-${requestId}`, delay: delayMs + 1000 });
+  }
+
+  /** Voids pending requests of a pipeline whose plan version no longer holds. */
+  cutoverRevalidate(pipeline: string) {
+    return this.notify.add('cutover-revalidate', { v: 1, pipeline }, { deduplication: { id: `crev-${pipeline}`, ttl: 1000 }, delay: 500 });
+  }
+
+  /** The whole audit trail of a pipeline as a JSON Lines file, for `/pipeline audit`. */
+  auditExport(pipeline: string, to: { user: string; channel: string }, jobId: string) {
+    return this.notify.add('audit-export', { v: 1, pipeline, to }, { jobId });
   }
 
   threadNote(runId: string, note: ThreadNote, jobId: string) {

@@ -9,9 +9,17 @@ import { QUEUE } from './queues.ts';
 import { repairRun } from './repair-run.ts';
 import { submitRun } from './submit-run.ts';
 import { advanceParallel } from './advance-parallel.ts';
+import { advanceBackfill } from './advance-backfill.ts';
+import { notifyBackfill } from './notify-backfill.ts';
 import { diffParallel } from './diff-parallel.ts';
 import { notifyParallel, postParallelDetails } from './notify-parallel.ts';
 import { postSnsAlert } from './post-sns-alert.ts';
+import { checkDq } from './check-dq.ts';
+import { notifyDqThread, remindDq, replyDq } from './notify-dq.ts';
+import { publishSnsAlert } from './publish-sns-alert.ts';
+import { exportAudit } from './export-audit.ts';
+import { executeCutoverStep } from './execute-cutover-step.ts';
+import { expireCutoverRequests, notifyCutoverProgress, notifyCutoverRequest, revalidateCutover } from './notify-cutover.ts';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -40,6 +48,12 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return cancelRun(deps, job, signal);
         case 'repair':
           return repairRun(deps, job, signal);
+        case 'backfill-advance':
+          return advanceBackfill(deps, job);
+        case 'sns-publish':
+          return publishSnsAlert(deps, job, signal);
+        case 'cutover-execute':
+          return executeCutoverStep(deps, job, signal);
         default:
           throw new Error(`unknown engine job ${job.name}`);
       }
@@ -56,10 +70,28 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return postThreadNote(deps, job);
         case 'parallel-status':
           return notifyParallel(deps, job, token);
+        case 'backfill-status':
+          return notifyBackfill(deps, job, token);
         case 'parallel-details':
           return postParallelDetails(deps, job);
         case 'sns-alert':
           return postSnsAlert(deps, job);
+        case 'dq-thread':
+          return notifyDqThread(deps, job, token);
+        case 'dq-reply':
+          return replyDq(deps, job);
+        case 'dq-remind':
+          return remindDq(deps, job);
+        case 'audit-export':
+          return exportAudit(deps, job);
+        case 'cutover-message':
+          return notifyCutoverRequest(deps, job);
+        case 'cutover-progress':
+          return notifyCutoverProgress(deps, job, token);
+        case 'cutover-expire':
+          return expireCutoverRequests(deps);
+        case 'cutover-revalidate':
+          return revalidateCutover(deps, job);
         default:
           throw new Error(`unknown notify job ${job.name}`);
       }
@@ -75,6 +107,8 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return advanceParallel(deps, job);
         case 'parallel-diff':
           return diffParallel(deps, job, signal);
+        case 'dq-check':
+          return checkDq(deps, job, signal);
         default:
           throw new Error(`unknown diff job ${job.name}`);
       }

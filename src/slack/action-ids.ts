@@ -8,6 +8,16 @@ export const ACTION_IDS = {
   cancel: 'run_cancel',
   ack: 'run_ack',
   openRun: 'run_open',
+  backfillCancel: 'backfill_cancel',
+  backfillRetry: 'backfill_retry',
+  dqRerun: 'dq_rerun',
+  dqAck: 'dq_ack',
+  dqMute: 'dq_mute',
+  /** Buttons on a cutover approval request; `value` is the request id. */
+  cutoverApprove: 'cutover_approve',
+  cutoverReject: 'cutover_reject',
+  /** App Home: open a request waiting for the viewer; `value` is the request id. */
+  cutoverOpenRequest: 'cutover_open_request',
 } as const;
 
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];

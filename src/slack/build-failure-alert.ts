@@ -34,13 +34,13 @@ export function buildFailureAlert(run: RunRecord): SlackMessage {
 }
 
 /**
- * Which buttons an alert shows. Repair: Databricks runs that ended `failed` (the only engine
- * with in-place repair). Cancel: runs still going, and failed Databricks runs, where it
- * cancels any repair in progress. Acknowledge: until someone has.
+ * Which buttons an alert shows. Repair: Databricks (and playground sandbox) runs that ended
+ * `failed` (the engines with in-place repair). Cancel: runs still going, and failed repairable
+ * runs, where it cancels any repair in progress. Acknowledge: until someone has.
  */
 export function alertButtons(run: RunRecord): Button[] {
   const value = truncateText(run.id, LIMITS.buttonValue, '');
-  const repairable = run.engine === 'databricks' && run.state === 'failed';
+  const repairable = (run.engine === 'databricks' || run.engine === 'sandbox') && run.state === 'failed';
   const buttons: Button[] = [];
   if (repairable) {
     buttons.push({ type: 'button', action_id: ACTION_IDS.repair, style: 'primary', value, text: plain('Repair failed tasks') });

@@ -12,7 +12,7 @@ export const HELP_LINES: readonly string[] = [
   '/pipeline cancel <run-id>',
   '/pipeline diff <pipeline> [--period YYYY-MM]      diff existing outputs, no new runs',
   '/pipeline dq <pipeline> [--period YYYY-MM]        run DQ checks now',
-  '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure]',
+  '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure] [--env dev|prod]',
   '/pipeline history <pipeline>                      last runs, legacy vs new durations',
   '/pipeline cutover <pipeline> [request <step> | rollback <step>]',
   '/pipeline audit <pipeline>',

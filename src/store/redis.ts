@@ -31,8 +31,24 @@ export function keyspace(prefix: string) {
     parallelCsvs: (id: string) => `${prefix}:parallel:${id}:csvs`,
     parallelPosted: (id: string) => `${prefix}:parallel:${id}:posted`,
     parallelsByPipeline: (pipeline: string) => `${prefix}:parallels:pipeline:${pipeline}`,
+    /** Cutover step of a pipeline (hash, see src/store/cutover-record.ts). */
+    cutoverStep: (pipeline: string, step: string) => `${prefix}:cutover:step:${pipeline}:${step}`,
+    /** Cutover approval request (hash). */
+    cutoverRequest: (id: string) => `${prefix}:cutover:request:${id}`,
+    /** Pending approval requests of a pipeline (zset id → createdAt). */
+    cutoverPending: (pipeline: string) => `${prefix}:cutover:pending:${pipeline}`,
+    /** Pending approval requests of every pipeline (zset id → createdAt), for App Home. */
+    cutoverPendingAll: `${prefix}:cutover:pending-all`,
+    /** An approved request's execution and its thread message (src/store/cutover-exec-store.ts). */
+    cutoverExec: (requestId: string) => `${prefix}:cutover:exec:${requestId}`,
+    cutoverExecMessage: (requestId: string) => `${prefix}:cutover:exec-message:${requestId}`,
+    backfill: (id: string) => `${prefix}:backfill:${id}`,
+    backfillsByPipeline: (pipeline: string) => `${prefix}:backfills:pipeline:${pipeline}`,
     /** New runs waiting to be handed to the engine queue (see src/jobs/intake.ts). */
     intake: `${prefix}:intake`,
+    /** The DQ alert of one pipeline and period (src/store/dq-alert-store.ts). */
+    dqAlert: (pipeline: string, period: string) => `${prefix}:dq:alert:${pipeline}:${period}`,
+    dqLatest: (pipeline: string) => `${prefix}:dq:latest:${pipeline}`,
     bullPrefix: `${prefix}:bull`,
   };
 }

@@ -48,4 +48,6 @@ export interface RunRecord {
   error?: { code: string; message: string; apiCode?: string };
   /** Set when the run belongs to a parallel run. */
   parallelId?: string;
+  /** Set when the run is one period of a backfill (src/store/backfill-record.ts). */
+  backfillId?: string;
 }

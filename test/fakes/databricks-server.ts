@@ -52,13 +52,16 @@ export interface TimelineEntry {
   jobId: number;
   startedAt: number;
   endedAt?: number;
+  /** The run's `job_parameters`, e.g. to tell which period a run was for. */
+  params: Record<string, string>;
 }
 
 export type ControlCommand =
   | ({ command: 'addJob' } & FakeJobInput)
   | { command: 'setOutcome'; jobId: number; outcome: FakeOutcome; for?: OutcomeScope }
   | { command: 'failNext'; path: string; faults: Fault[] }
-  | { command: 'advance'; runId: number; steps?: number };
+  | { command: 'advance'; runId: number; steps?: number }
+  | { command: 'setOutcomeFor'; jobId: number; params: Record<string, string>; outcome: FakeOutcome; times?: number };
 
 export interface FakeDatabricksOptions {
   /** Accepted personal access tokens. Default `['dapi-fake-token']`. */
@@ -82,7 +85,7 @@ type Phase = 'QUEUED' | 'PENDING' | 'BLOCKED' | 'RUNNING' | 'TERMINATED';
 type Result = 'SUCCESS' | 'FAILED' | 'CANCELED' | 'UPSTREAM_FAILED';
 interface TaskRun { key: string; runId: number; phase: Phase; result?: Result; message?: string; error?: string; trace?: string; start: number; end: number }
 interface Attempt { type: 'ORIGINAL' | 'REPAIR'; id?: number; start: number; end: number; taskRunIds: number[]; phase?: Phase; result?: Result; message?: string }
-interface FakeJob { input: FakeJobInput; tasks: string[]; settings: Record<string, unknown>; nextRuns: FakeOutcome[]; nextRepairs: FakeOutcome[] }
+interface FakeJob { input: FakeJobInput; tasks: string[]; settings: Record<string, unknown>; nextRuns: FakeOutcome[]; nextRepairs: FakeOutcome[]; byParams?: Array<{ params: Record<string, string>; outcome: FakeOutcome; times: number }> }
 interface FakeRun {
   runId: number; jobId: number; params: Record<string, string>; phase: Phase; result?: Result; message?: string;
   start: number; end: number; tasks: TaskRun[]; queue: string[]; current?: string; outcome: FakeOutcome;
@@ -175,6 +178,17 @@ export class FakeDatabricks {
     else (scope === 'next-run' ? job.nextRuns : job.nextRepairs).push(outcome);
   }
 
+  /**
+   * The outcome of the next `times` runs of the job whose `job_parameters` include `params`
+   * (e.g. `{ period: '2026-03' }`), whatever order runs are started in. Wins over the other scopes.
+   */
+  setOutcomeFor(jobId: number, params: Record<string, string>, outcome: FakeOutcome, times = 1): void {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new Error(`fake: no job ${jobId}`);
+    if (outcome !== 'succeed' && !job.tasks.includes(outcome.fail.task)) throw new Error(`fake: job ${jobId} has no task ${outcome.fail.task}`);
+    (job.byParams ??= []).push({ params, outcome, times });
+  }
+
   /** Answers the next requests to `path` (exact pathname, or `*` for any API path) with these faults, in order. */
   failNext(path: string, faults: Fault[]): void {
     this.#faults.set(path, [...(this.#faults.get(path) ?? []), ...faults]);
@@ -191,6 +205,7 @@ export class FakeDatabricks {
     else if (cmd.command === 'setOutcome') this.setOutcome(cmd.jobId, cmd.outcome, cmd.for);
     else if (cmd.command === 'failNext') this.failNext(cmd.path, cmd.faults);
     else if (cmd.command === 'advance') this.advance(cmd.runId, cmd.steps);
+    else if (cmd.command === 'setOutcomeFor') this.setOutcomeFor(cmd.jobId, cmd.params, cmd.outcome, cmd.times);
     else throw new Error(`fake: unknown command ${(cmd as { command?: string }).command}`);
   }
 
@@ -200,7 +215,7 @@ export class FakeDatabricks {
 
   /** When each run started (run-now) and last became terminal, epoch ms. */
   get timeline(): TimelineEntry[] {
-    return [...this.#runs.values()].map((r) => ({ runId: r.runId, jobId: r.jobId, startedAt: r.start, ...(r.end ? { endedAt: r.end } : {}) }));
+    return [...this.#runs.values()].map((r) => ({ runId: r.runId, jobId: r.jobId, startedAt: r.start, ...(r.end ? { endedAt: r.end } : {}), params: r.params }));
   }
 
   /** The run as `runs/get?include_history=true` would show it, without counting as a poll. */
@@ -348,7 +363,7 @@ export class FakeDatabricks {
     const now = Date.now();
     const run: FakeRun = {
       runId: this.#nextId++, jobId, params: params as Record<string, string>, phase: this.#opts.queued ? 'QUEUED' : 'PENDING',
-      start: now, end: 0, tasks: [], queue: [...job.tasks], outcome: job.nextRuns.shift() ?? job.input.outcome ?? 'succeed',
+      start: now, end: 0, tasks: [], queue: [...job.tasks], outcome: takeByParams(job, params as Record<string, string>) ?? job.nextRuns.shift() ?? job.input.outcome ?? 'succeed',
       attempts: [], polls: 0, cancelRequested: false,
     };
     run.tasks = job.tasks.map((key) => this.#newTaskRun(run, key));
@@ -527,6 +542,13 @@ function stateJson(phase: Phase, result: Result | undefined, message = ''): Reco
     state: { life_cycle_state: 'TERMINATED', result_state: result, state_message: message, user_cancelled_or_timedout: result === 'CANCELED' },
     status: { state: 'TERMINATED', termination_details: { code, type, message } },
   };
+}
+
+function takeByParams(job: FakeJob, params: Record<string, string>): FakeOutcome | undefined {
+  const hit = job.byParams?.find((b) => b.times > 0 && Object.entries(b.params).every(([k, v]) => params[k] === v));
+  if (!hit) return undefined;
+  hit.times--;
+  return hit.outcome;
 }
 
 function parseBody(raw: string, contentType: string): unknown {

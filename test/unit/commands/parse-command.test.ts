@@ -46,8 +46,10 @@ describe('/pipeline grammar', () => {
 
   it('parses backfill, cutover and the other subcommands', () => {
     expect(parse('backfill incites-monthly --from 2026-01 --to 2026-06 --concurrency 3 --continue-on-failure')).toEqual({
-      cmd: 'backfill', pipeline: 'incites-monthly', from: '2026-01', to: '2026-06', on: undefined, concurrency: 3, continueOnFailure: true,
+      cmd: 'backfill', pipeline: 'incites-monthly', from: '2026-01', to: '2026-06', on: undefined, concurrency: 3, continueOnFailure: true, env: 'dev',
     });
+    expect(parse('backfill incites-monthly --from 2025-11 --to 2026-02 --env prod')).toMatchObject({ from: '2025-11', to: '2026-02', concurrency: 2, continueOnFailure: false, env: 'prod' });
+    expect(parse('backfill incites-monthly --from 2016-11 --to 2026-10')).toMatchObject({ from: '2016-11', to: '2026-10' }); // exactly 120 periods
     expect(parse('cutover incites-monthly request switch-primary')).toEqual({ cmd: 'cutover', pipeline: 'incites-monthly', action: { kind: 'request', step: 'switch-primary' } });
     expect(parse('parallel incites-monthly --period 2026-01')).toEqual({ cmd: 'parallel', pipeline: 'incites-monthly', period: '2026-01' });
     expect(parse('audit incites-monthly')).toEqual({ cmd: 'audit', pipeline: 'incites-monthly' });
@@ -74,6 +76,13 @@ describe('/pipeline grammar', () => {
     ['backfill incites-monthly --from 2026-06 --to 2026-01', /--to 2026-01 is before --from 2026-06/, '/pipeline backfill'],
     ['backfill incites-monthly --from 2000-01 --to 2026-01', /313 periods is more than the 120/, '/pipeline backfill'],
     ['backfill incites-monthly --to 2026-01', /missing --from/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2026-01', /missing --to/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2026-1 --to 2026-06', /--from 2026-1: must be a month as YYYY-MM/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2026-01 --to 2026-13', /--to 2026-13: must be a month as YYYY-MM/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2016-10 --to 2026-10', /121 periods is more than the 120/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2026-01 --to 2026-02 --concurrency 0', /--concurrency 0: must be at least 1/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2026-01 --to 2026-02 --concurrency two', /--concurrency two/, '/pipeline backfill'],
+    ['backfill incites-monthly --from 2026-01 --to 2026-02 --env staging', /--env staging: must be dev or prod/, '/pipeline backfill'],
     ['cutover incites-monthly request nope', /no step "nope".*steps: parallel-clean, switch-primary, decommission-legacy/, '/pipeline cutover'],
     ['run incites-monthly --param "unbalanced', /unbalanced quotes/, '/pipeline run'],
   ])('rejects %j naming the problem and the usage line', (text, message, usage) => {

@@ -7,7 +7,7 @@ describe('help and usage', () => {
     expect(HELP_LINES).toHaveLength(12);
     expect(HELP_LINES).toContain('/pipeline list                                   pipelines, migration stage, last run');
     expect(HELP_LINES).toContain(
-      '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure]',
+      '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure] [--env dev|prod]',
     );
     const help = buildHelp();
     expect(help.response_type).toBe('ephemeral');

@@ -1,0 +1,223 @@
+// The playground page: a Slack-like channel for the Cutover bot. State arrives as server-sent
+// events from the playground's Slack emulator; what people do goes back as JSON to /playground/*,
+// where it becomes the signed requests Slack would send the app.
+/* global document, window, fetch, EventSource, requestAnimationFrame, CSS */
+import { escapeHtml, mrkdwn, renderBlocks } from './block-kit.js';
+
+const $ = (sel) => document.querySelector(sel);
+const state = { users: [], channels: [], pipelines: [], messages: new Map(), ephemerals: [], views: new Map(), files: [], user: '', channel: '', thread: undefined, tab: 'channel' };
+const key = (channel, ts) => `${channel}/${ts}`;
+const userById = (id) => state.users.find((u) => u.id === id);
+const ctx = { userName: (id) => userById(id)?.realName ?? id, channelName: (id) => state.channels.find((c) => c.id === id)?.name ?? id };
+
+async function send(action, body) {
+  const res = await fetch(`/playground/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: state.user, ...body }) });
+  return res.json();
+}
+
+function apply(event) {
+  if (event.type === 'message') state.messages.set(key(event.message.channel, event.message.ts), event.message);
+  else if (event.type === 'message-deleted') state.messages.delete(key(event.channel, event.ts));
+  else if (event.type === 'ephemeral') state.ephemerals = [...state.ephemerals.filter((e) => e.message_ts !== event.ephemeral.message_ts), event.ephemeral];
+  else if (event.type === 'view') state.views.set(event.view.id, event.view);
+  else if (event.type === 'view-closed') state.views.delete(event.id);
+  else if (event.type === 'file') state.files = [...state.files.filter((f) => f.id !== event.file.id), event.file];
+  scheduleRender();
+}
+
+function connect() {
+  const source = new EventSource('/playground/events');
+  source.addEventListener('snapshot', (e) => {
+    const snap = JSON.parse(e.data);
+    Object.assign(state, { users: snap.users, channels: snap.channels, pipelines: snap.pipelines, ephemerals: snap.ephemerals, files: snap.files });
+    state.messages = new Map(snap.messages.map((m) => [key(m.channel, m.ts), m]));
+    state.views = new Map(snap.views.map((v) => [v.id, v]));
+    state.user ||= snap.users[0]?.id;
+    state.channel ||= snap.channels[0]?.id;
+    renderChrome();
+    scheduleRender();
+  });
+  source.onmessage = (e) => apply(JSON.parse(e.data));
+}
+
+let pending = false;
+function scheduleRender() {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    render();
+  });
+}
+
+function renderChrome() {
+  $('#user').innerHTML = state.users.map((u) => `<option value="${escapeHtml(u.id)}">${escapeHtml(u.realName)} — ${escapeHtml(u.role)}</option>`).join('');
+  $('#user').value = state.user;
+  $('#pipelines').innerHTML = state.pipelines.map((p) => `<li><code>${escapeHtml(p)}</code></li>`).join('');
+}
+
+function render() {
+  $('#channels').innerHTML = state.channels.map((c) => `<li><a href="#" data-goto-channel="${escapeHtml(c.id)}" class="${state.tab === 'channel' && c.id === state.channel ? 'active' : ''}"># ${escapeHtml(c.name)}</a></li>`).join('');
+  $('#home-link').classList.toggle('active', state.tab === 'home');
+  $('#title').textContent = state.tab === 'home' ? 'Cutover · Home' : `# ${ctx.channelName(state.channel)}`;
+  document.body.dataset.tab = state.tab;
+  const home = [...state.views.values()].find((v) => v.method === 'views.publish' && v.user_id === state.user);
+  $('#home').innerHTML = home ? `<div class="view-body" data-view="${escapeHtml(home.id)}">${renderBlocks(home.view.blocks, '', ctx)}</div>` : '<p class="empty">Nothing published on the Home tab yet.</p>';
+  renderList($('#messages'), timeline());
+  renderThread();
+  renderModal();
+}
+
+const isReply = (m) => m.thread_ts && m.thread_ts !== m.ts;
+const mine = (e) => e.user === state.user;
+
+/** The channel: top-level messages, broadcast replies, and this person's ephemerals, by time. */
+function timeline() {
+  const messages = [...state.messages.values()].filter((m) => m.channel === state.channel && (!isReply(m) || m.reply_broadcast));
+  const ephemerals = state.ephemerals.filter((e) => e.channel === state.channel && mine(e) && !e.thread_ts).map((e) => ({ ...e, ts: e.message_ts, ephemeral: true }));
+  const files = state.files.filter((f) => f.channel_id === state.channel && !f.thread_ts).map((f) => ({ ts: f.id, file: f }));
+  return [...messages, ...ephemerals, ...files].sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+}
+
+function threadItems(ts) {
+  const replies = [...state.messages.values()].filter((m) => m.channel === state.channel && m.thread_ts === ts && m.ts !== ts);
+  const ephemerals = state.ephemerals.filter((e) => e.channel === state.channel && e.thread_ts === ts && mine(e)).map((e) => ({ ...e, ts: e.message_ts, ephemeral: true }));
+  const files = state.files.filter((f) => f.channel_id === state.channel && f.thread_ts === ts).map((f) => ({ ts: `${ts}~${f.id}`, file: f }));
+  return [...replies, ...ephemerals, ...files].sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+}
+
+function renderList(el, items) {
+  const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  el.innerHTML = items.map(renderItem).join('') || '<p class="empty">No messages yet. Try <code>/pipeline help</code>.</p>';
+  if (atBottom) el.scrollTop = el.scrollHeight;
+}
+
+function renderItem(m) {
+  if (m.file) return `<div class="message file"><div class="meta"><b>Cutover</b> <span class="app">APP</span></div>${m.file.initial_comment ? `<div>${mrkdwn(m.file.initial_comment, ctx)}</div>` : ''}<a class="attachment" href="/files/${encodeURIComponent(m.file.id)}">📄 ${escapeHtml(m.file.title ?? m.file.filename)}</a></div>`;
+  const bot = !m.ephemeral && m.bot_id;
+  const author = m.ephemeral ? (m.author ? ctx.userName(m.author) : 'Cutover') : bot ? 'Cutover' : ctx.userName(m.user);
+  const time = new Date(Number(m.ts) * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  const replies = m.ephemeral ? 0 : [...state.messages.values()].filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts).length;
+  const thread = replies > 0 ? `<a href="#" class="replies" data-open-thread="${escapeHtml(m.ts)}">${replies} repl${replies === 1 ? 'y' : 'ies'}</a>` : '';
+  const broadcast = m.reply_broadcast && isReply(m) ? `<div class="broadcast">replied to a thread: <a href="#" data-open-thread="${escapeHtml(m.thread_ts)}">view thread</a></div>` : '';
+  const note = m.ephemeral ? '<div class="only-you">Only visible to you</div>' : '';
+  const body = m.author ? `<code>${escapeHtml(m.text)}</code>` : renderBlocks(m.blocks, m.text, ctx);
+  return `<div class="message${m.ephemeral ? ' ephemeral' : ''}" data-channel="${escapeHtml(m.channel)}" data-ts="${escapeHtml(m.ts)}"${isReply(m) ? ` data-thread-ts="${escapeHtml(m.thread_ts)}"` : ''}>
+    <div class="meta"><b>${escapeHtml(author)}</b>${bot || (m.ephemeral && !m.author) ? ' <span class="app">APP</span>' : ''} <span class="time">${time}</span></div>
+    ${note}${broadcast}<div class="blocks">${body}</div>${thread}</div>`;
+}
+
+function renderThread() {
+  const ts = state.thread;
+  const parent = ts && state.messages.get(key(state.channel, ts));
+  $('#thread').hidden = !parent || state.tab !== 'channel';
+  if (!parent) return;
+  $('#thread-parent').innerHTML = renderItem({ ...parent, reply_broadcast: false });
+  renderList($('#thread-replies'), threadItems(ts));
+}
+
+function renderModal() {
+  const top = [...state.views.values()].filter((v) => v.method !== 'views.publish' && v.user_id === state.user).pop();
+  $('#modal').hidden = !top;
+  if (!top) return;
+  const v = top.view;
+  $('#modal').dataset.view = top.id;
+  $('#modal-title').textContent = v.title?.text ?? '';
+  // Re-rendering must not wipe what someone is typing: only redraw a changed view.
+  if ($('#modal-body').dataset.hash !== top.hash) {
+    $('#modal-body').innerHTML = `<div class="view-body" data-view="${escapeHtml(top.id)}">${renderBlocks(v.blocks, '', ctx)}</div>`;
+    $('#modal-body').dataset.hash = top.hash;
+  }
+  $('#modal-submit').hidden = !v.submit;
+  $('#modal-submit').textContent = v.submit?.text ?? 'Submit';
+  $('#modal-close').textContent = v.close?.text ?? 'Cancel';
+}
+
+function modalValues() {
+  const values = {};
+  for (const el of document.querySelectorAll('#modal-body [data-action-id]')) {
+    const block = (values[el.dataset.blockId] ??= {});
+    const type = el.dataset.type;
+    if (type === 'static_select') {
+      const option = el.selectedOptions[0];
+      block[el.dataset.actionId] = { type, selected_option: el.value ? { text: { type: 'plain_text', text: option.textContent }, value: el.value } : null };
+    } else block[el.dataset.actionId] = { type, value: el.value === '' ? null : el.value };
+  }
+  return values;
+}
+
+async function submitModal() {
+  const viewId = $('#modal').dataset.view;
+  for (const el of document.querySelectorAll('#modal-body .bk-error')) el.textContent = '';
+  const answer = await send('submit', { viewId, values: modalValues() });
+  for (const [blockId, message] of Object.entries(answer.errors ?? {})) {
+    const slot = document.querySelector(`#modal-body [data-error-for="${CSS.escape(blockId)}"]`);
+    if (slot) slot.textContent = message;
+  }
+  if (answer.error) $('#modal-body').insertAdjacentHTML('afterbegin', `<div class="bk-error">${escapeHtml(answer.error)}</div>`);
+}
+
+/** Where a clicked element lives: a message (channel + ts) or a view (modal, Home). */
+function clickTarget(el) {
+  const view = el.closest('[data-view]');
+  if (view) return { viewId: view.dataset.view };
+  const msg = el.closest('.message');
+  return { channel: msg.dataset.channel, ts: msg.dataset.ts };
+}
+
+async function composer(input, threadTs) {
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = '';
+  const command = /^\/pipeline(\s+|$)/.exec(text);
+  if (command) await send('command', { channel: state.channel, text: text.slice(command[0].length) });
+  else if (text.startsWith('/')) state.ephemerals.push({ channel: state.channel, user: state.user, message_ts: String(Date.now() / 1000), text: `\`${text.split(/\s/)[0]}\` is not a valid command here; this playground has \`/pipeline\`.` });
+  else await send('message', { channel: state.channel, text, thread_ts: threadTs });
+  scheduleRender();
+}
+
+document.addEventListener('click', async (e) => {
+  const el = e.target.closest('button[data-block], a[data-block]');
+  if (el && !el.closest('#modal-footer')) {
+    if (el.tagName === 'BUTTON') e.preventDefault();
+    if (el.dataset.confirm && !window.confirm(el.dataset.confirm)) return;
+    await send('click', { ...clickTarget(el), blockIndex: Number(el.dataset.block), elementIndex: Number(el.dataset.element) });
+    return;
+  }
+  const link = e.target.closest('[data-open-thread], [data-goto-channel], #home-link');
+  if (!link) return;
+  e.preventDefault();
+  if (link.dataset.openThread) state.thread = link.dataset.openThread;
+  else if (link.id === 'home-link') {
+    state.tab = 'home';
+    await send('home', {});
+  } else Object.assign(state, { tab: 'channel', channel: link.dataset.gotoChannel, thread: undefined });
+  scheduleRender();
+});
+
+document.addEventListener('change', async (e) => {
+  const el = e.target.closest('select[data-block]');
+  if (el && el.value) await send('click', { ...clickTarget(el), blockIndex: Number(el.dataset.block), elementIndex: Number(el.dataset.element), selectedValue: el.value });
+});
+
+$('#user').addEventListener('change', (e) => {
+  state.user = e.target.value;
+  if (state.tab === 'home') void send('home', {});
+  scheduleRender();
+});
+$('#composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void composer($('#composer-input'));
+});
+$('#thread-composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void composer($('#thread-input'), state.thread);
+});
+$('#thread-close').addEventListener('click', () => {
+  state.thread = undefined;
+  scheduleRender();
+});
+$('#modal-submit').addEventListener('click', () => void submitModal());
+$('#modal-close').addEventListener('click', () => void send('close', { viewId: $('#modal').dataset.view }));
+
+connect();

@@ -1,0 +1,152 @@
+import type { SlackState, StoredMessage, StoredView } from './types.ts';
+import { fail, messageProblems, str, viewProblems, type Json } from './wire.ts';
+
+/**
+ * The Web API methods an emulator answers, each as Slack does for the arguments Cutover
+ * sends. Shared by the playground's emulator and the tests' FakeSlack.
+ */
+export type MethodHandler = (body: Json) => Json;
+
+export const BOT = { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0TEAM' } as const;
+
+export function publicMessage(m: StoredMessage): Json {
+  return { type: 'message', user: m.user, bot_id: m.bot_id, text: m.text ?? '', ts: m.ts, thread_ts: m.thread_ts, blocks: m.blocks, team: BOT.team_id };
+}
+
+function hasContent(b: Json): boolean {
+  return Boolean(b.text || b.blocks || b.attachments);
+}
+
+export function createMethods(state: SlackState): Record<string, MethodHandler> {
+  const openView = (method: string, b: Json): Json => {
+    const trigger = str(b.trigger_id);
+    if (!trigger) return fail('invalid_trigger_id');
+    // A trigger_id can be exchanged once; a second use is a bug worth failing on.
+    if (state.usedTriggers.has(trigger)) return fail('exchanged_trigger_id');
+    const invalid = viewProblems(b.view);
+    if (invalid) return invalid;
+    state.usedTriggers.add(trigger);
+    const view = b.view as Json;
+    const stored: StoredView = { id: state.nextId('V'), method, view, external_id: str(view.external_id), hash: state.nextId('h'), history: [] };
+    state.views.push(stored);
+    return { ok: true, view: { ...view, id: stored.id, hash: stored.hash, team_id: BOT.team_id, state: { values: {} } } };
+  };
+
+  return {
+    'auth.test': () => ({ ok: true, url: 'https://fake-team.slack.com/', team: 'Fake Team', user: 'cutover', ...BOT, is_enterprise_install: false }),
+
+    'chat.postMessage': (b) => {
+      const channel = str(b.channel);
+      if (!channel) return fail('channel_not_found');
+      if (!hasContent(b)) return fail('no_text');
+      // Stricter than Slack, on purpose: a reply to a parent we never posted is a bug.
+      const thread = str(b.thread_ts);
+      if (thread && !state.message(channel, thread)) return fail('thread_not_found');
+      const invalid = messageProblems(b);
+      if (invalid) return invalid;
+      const msg: StoredMessage = {
+        channel,
+        ts: state.nextTs(),
+        thread_ts: thread,
+        reply_broadcast: b.reply_broadcast === true || b.reply_broadcast === 'true',
+        text: str(b.text),
+        blocks: b.blocks as unknown[] | undefined,
+        user: BOT.user_id,
+        bot_id: BOT.bot_id,
+        history: [],
+      };
+      state.messages.push(msg);
+      return { ok: true, channel, ts: msg.ts, message: publicMessage(msg) };
+    },
+
+    'chat.update': (b) => {
+      const msg = state.message(str(b.channel) ?? '', str(b.ts) ?? '');
+      if (!msg) return fail('message_not_found');
+      if (!hasContent(b)) return fail('no_text');
+      const invalid = messageProblems(b);
+      if (invalid) return invalid;
+      msg.history.push({ text: msg.text, blocks: msg.blocks, at: Date.now() });
+      if (b.text !== undefined) msg.text = str(b.text);
+      if (b.blocks !== undefined) msg.blocks = b.blocks as unknown[];
+      return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text ?? '', message: publicMessage(msg) };
+    },
+
+    'chat.postEphemeral': (b) => {
+      const channel = str(b.channel);
+      const user = str(b.user);
+      if (!channel) return fail('channel_not_found');
+      if (!user) return fail('user_not_found');
+      if (!hasContent(b)) return fail('no_text');
+      const invalid = messageProblems(b);
+      if (invalid) return invalid;
+      const message_ts = state.nextTs();
+      state.ephemerals.push({ channel, user, message_ts, thread_ts: str(b.thread_ts), text: str(b.text), blocks: b.blocks as unknown[] | undefined });
+      return { ok: true, message_ts };
+    },
+
+    'chat.getPermalink': (b) => {
+      const msg = state.message(str(b.channel) ?? '', str(b.message_ts) ?? '');
+      if (!msg) return fail('message_not_found');
+      return { ok: true, channel: msg.channel, permalink: `https://fake-team.slack.com/archives/${msg.channel}/p${msg.ts.replace('.', '')}` };
+    },
+
+    'usergroups.users.list': (b) => {
+      const users = state.usergroups[str(b.usergroup) ?? ''];
+      return users ? { ok: true, users } : fail('no_such_subteam');
+    },
+
+    'users.info': (b) => {
+      const id = str(b.user) ?? '';
+      if (!/^[UW][A-Z0-9]+$/.test(id)) return fail('user_not_found');
+      // Unconfigured users get a name derived from the id, so tests need configure only what they assert.
+      const known = state.users[id] ?? { name: id.toLowerCase() };
+      const real = known.real_name ?? known.name;
+      const profile = { real_name: real, display_name: known.name };
+      return { ok: true, user: { id, team_id: BOT.team_id, name: known.name, real_name: real, is_bot: false, tz: 'UTC', profile } };
+    },
+
+    'views.open': (b) => openView('views.open', b),
+    'views.push': (b) => openView('views.push', b),
+
+    'views.update': (b) => {
+      const found = state.views.find((v) => (b.view_id && v.id === b.view_id) || (b.external_id && v.external_id === b.external_id));
+      if (!found) return fail('not_found');
+      if (b.hash && b.hash !== found.hash) return fail('hash_conflict');
+      const invalid = viewProblems(b.view);
+      if (invalid) return invalid;
+      found.history.push(found.view);
+      Object.assign(found, { view: b.view as Json, hash: state.nextId('h') });
+      return { ok: true, view: { ...found.view, id: found.id, hash: found.hash } };
+    },
+
+    'views.publish': (b) => {
+      const user_id = str(b.user_id);
+      if (!user_id) return fail('user_not_found');
+      const invalid = viewProblems(b.view);
+      if (invalid) return invalid;
+      let home = state.views.find((v) => v.method === 'views.publish' && v.user_id === user_id);
+      if (home) home.history.push(home.view);
+      else state.views.push((home = { id: state.nextId('V'), method: 'views.publish', user_id, view: {}, hash: '', history: [] }));
+      Object.assign(home, { view: b.view as Json, hash: state.nextId('h') });
+      return { ok: true, view: { ...home.view, id: home.id, hash: home.hash } };
+    },
+
+    'files.getUploadURLExternal': (b) => {
+      const filename = str(b.filename);
+      const length = Number(b.length);
+      if (!filename || !Number.isInteger(length) || length < 1) return fail('invalid_arguments');
+      const id = state.nextId('F');
+      state.files.push({ id, filename, length, completed: false });
+      return { ok: true, upload_url: `${state.origin}/upload/${id}`, file_id: id };
+    },
+
+    'files.completeUploadExternal': (b) => {
+      const wanted = Array.isArray(b.files) ? (b.files as Array<{ id: string; title?: string }>) : [];
+      const found = wanted.map((w) => ({ w, file: state.files.find((f) => f.id === w.id && f.bytes) }));
+      if (wanted.length === 0 || found.some((f) => !f.file)) return fail('file_not_found');
+      const where = { channel_id: str(b.channel_id), thread_ts: str(b.thread_ts), initial_comment: str(b.initial_comment) };
+      const done = found.map(({ w, file }) => Object.assign(file!, where, { title: w.title ?? file!.filename, completed: true }));
+      return { ok: true, files: done.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.bytes?.length })) };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Json } from './wire.ts';
+
+/**
+ * What a Slack Web API emulator keeps: the playground's emulator and the tests' FakeSlack
+ * (test/fakes/slack-server.ts) both hold this state, and share the method implementations
+ * in ./methods.ts.
+ */
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  reply_broadcast: boolean;
+  text?: string;
+  blocks?: unknown[];
+  user: string;
+  bot_id: string;
+  /** Earlier versions, oldest first; the fields above are the current one. */
+  history: Array<{ text?: string; blocks?: unknown[]; at: number }>;
+}
+
+export interface StoredEphemeral {
+  channel: string;
+  user: string;
+  message_ts: string;
+  thread_ts?: string;
+  text?: string;
+  blocks?: unknown[];
+}
+
+export interface StoredFile {
+  id: string;
+  filename: string;
+  length: number;
+  title?: string;
+  bytes?: Buffer;
+  completed: boolean;
+  channel_id?: string;
+  thread_ts?: string;
+  initial_comment?: string;
+}
+
+export interface StoredView {
+  id: string;
+  method: string;
+  view: Json;
+  user_id?: string;
+  external_id?: string;
+  hash: string;
+  history: Json[];
+}
+
+/** The state the Web API methods read and change. */
+export interface SlackState {
+  messages: StoredMessage[];
+  ephemerals: StoredEphemeral[];
+  files: StoredFile[];
+  views: StoredView[];
+  usergroups: Record<string, string[]>;
+  users: Record<string, { name: string; real_name?: string }>;
+  readonly usedTriggers: Set<string>;
+  /** `http://host:port` the emulator is reached at; upload URLs are built on it. */
+  origin: string;
+  message(channel: string, ts: string): StoredMessage | undefined;
+  nextTs(): string;
+  nextId(prefix: string): string;
+}
