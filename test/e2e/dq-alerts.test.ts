@@ -29,12 +29,14 @@ const prefix = uniquePrefix('e2e-dq');
 let app: AppProcess;
 let dir: { dir: string; cleanup: () => Promise<void> };
 let dataFile: string;
+let remindFile: string;
 
 beforeAll(async () => {
   dir = await tempDir();
   mkdirSync(join(dir.dir, `target/period=${PERIOD}`), { recursive: true });
   dataFile = join(dir.dir, `target/period=${PERIOD}/part-0.parquet`);
-  await writeFiles({ [dataFile]: BAD });
+  remindFile = join(dir.dir, 'remind.parquet');
+  await writeFiles({ [dataFile]: BAD, [remindFile]: BAD });
   const [slackUrl, dbUrl, snsUrl] = await Promise.all([slack.start(), databricks.start(), sns.start()]);
   databricks.addJob({ jobId: 7, tasks: ['load'] });
   app = await startAppProcess({
@@ -54,6 +56,18 @@ pipelines:
           - not_null: [customer_id]
           - range: { column: revenue, min: 0 }
           - row_count: { min: 1 }
+  dq-remind:
+    channel: ${CHANNEL}
+    stage: live
+    target: { engine: databricks, jobId: 7 }
+    alerts: { remindAfterHours: 0.0005 }
+    outputs:
+      - name: customers
+        key: [customer_id]
+        legacy: { path: "${dir.dir}/legacy/period={{period}}/part-0.parquet" }
+        target: { path: "${remindFile}" }
+        checks:
+          - not_null: [customer_id]
 alerts:
   snsTopicArn: ${TOPIC}
 `,
@@ -173,5 +187,18 @@ describe('DQ alert threads', () => {
     expect(lines.map((l) => l.id)).toEqual(stored.slice(0, lines.length).map(([id]) => id));
     expect(lines.length).toBeGreaterThanOrEqual(stored.length - 2);
     expect(lines.map((l) => l.action)).toEqual(expect.arrayContaining(['run.created', 'dq.failed', 'dq.acknowledge', 'dq.passed']));
+  });
+
+  it('reminds about an unacknowledged failure (remindAfterHours) until someone acknowledges it', async () => {
+    expect((await command(`dq dq-remind --period ${PERIOD}`)).status).toBe(200);
+    const summary = await eventually(() => slack.messages.find((m) => m.channel === CHANNEL && /DQ failing: dq-remind/.test(m.text ?? '')), 20_000, 'DQ summary');
+    const reminders = () => threadOf(summary).filter((m) => /Reminder/.test(m.text ?? ''));
+    await eventually(() => reminders().length >= 2, 20_000, 'two reminders');
+    const current = slack.message(CHANNEL, summary.ts)!;
+    await postSigned(`${app.url}/slack/events`, blockActionBody({ actionId: 'dq_ack', userId: 'U0BOB', channelId: CHANNEL, messageTs: summary.ts, messageBlocks: current.blocks, responseUrl: slack.responseUrl('ack-remind') }), { secret: SIGNING_SECRET });
+    await eventually(() => threadOf(summary).find((m) => /acknowledged/.test(m.text ?? '')), 15_000, 'ack note');
+    const after = reminders().length;
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(reminders().length).toBe(after);
   });
 });
