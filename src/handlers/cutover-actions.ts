@@ -8,12 +8,14 @@ import { describeError } from '../slack/describe-error.ts';
 import type { ApproveOutcome, RejectOutcome } from '../store/cutover-store.ts';
 import type { CutoverRequest } from '../store/cutover-record.ts';
 
+const OWN_REQUEST = ':no_entry: You made this request: someone else must approve it (four eyes).';
+
 /** What each refused or counted click hears, ephemerally. */
 const APPROVE_WORDS: Record<ApproveOutcome, (r: CutoverRequest) => string> = {
   counted: (r) => `:white_check_mark: Your approval is counted: ${r.approvals.length} of ${r.min}.`,
   approved: (r) => `:white_check_mark: Approved (${r.approvals.length} of ${r.min}): step *${r.step}* ${r.kind === 'execute' ? 'executes' : 'rolls back'} now; progress is in the request's thread.`,
   duplicate: () => ':information_source: You have already approved this request; one approval per person.',
-  'own-request': () => ':no_entry: You made this request: someone else must approve it (four eyes).',
+  'own-request': () => OWN_REQUEST,
   expired: () => ':alarm_clock: This request has expired; ask again with `/pipeline cutover … request <step>`.',
   void: () => ':warning: The plan changed since this request was made (catalog or evidence), so it is void; ask again to approve the plan as it is now.',
   decided: (r) => `:information_source: This request is already *${r.state}*.`,
@@ -39,44 +41,44 @@ async function mayApprove(deps: CommandDeps, r: Pick<CutoverRequest, 'pipeline'>
  * the plan version the request was bound to.
  */
 export function registerCutoverActions(app: App, deps: CommandDeps): void {
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.cutoverApprove, async ({ ack, body, action, respond }) => {
-    await ack();
-    const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    try {
-      const request = await deps.cutover.getRequest(action.value ?? '');
-      if (!request) return void (await reply(':mag: That request is no longer known to Cutover.'));
-      if (request.state !== 'pending') return void (await reply(APPROVE_WORDS.decided(request)));
-      // Said first: "you asked for it" is the reason that matters, whether or not they could approve.
-      if (request.requestedBy === body.user.id) return void (await reply(APPROVE_WORDS['own-request'](request)));
-      if (!(await mayApprove(deps, request, body.user.id))) return void (await reply(`:no_entry: You are not an approver of ${request.pipeline}'s cutover.`));
-      const plan = await loadPlan(deps, request.pipeline);
-      const step = plan.steps.find((s) => s.id === request.step);
-      // A step gone from the catalog makes every version differ: the request is voided.
-      const version = step ? versionFor(step, request.kind) : 'step-removed';
-      const { outcome, request: after } = await deps.cutover.approve(request.id, body.user.id, body.user.name, version);
-      if (outcome === 'approved') await deps.queues.cutoverExecute(after.id);
-      if (outcome !== 'duplicate' && outcome !== 'own-request' && outcome !== 'decided') await deps.queues.cutoverMessage(after.id);
-      await reply(APPROVE_WORDS[outcome](after));
-    } catch (err) {
-      deps.logger.error({ err, user: body.user.id }, 'approve failed');
-      await reply(describeError(err));
-    }
+  /**
+   * A click on Approve or Reject: acked at once, then the checks both share (known, still
+   * pending, not the requester's own, an approver's), each refusal an ephemeral reply.
+   */
+  const onRequestButton = (actionId: string, ownRequestWords: string, handle: (request: CutoverRequest, body: BlockAction<ButtonAction>, client: App['client']) => Promise<string | undefined>) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client, respond }) => {
+      await ack();
+      const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      try {
+        const request = await deps.cutover.getRequest(action.value ?? '');
+        if (!request) return void (await reply(':mag: That request is no longer known to Cutover.'));
+        if (request.state !== 'pending') return void (await reply(APPROVE_WORDS.decided(request)));
+        // Said first: "you asked for it" is the reason that matters, whether or not they could approve.
+        if (request.requestedBy === body.user.id) return void (await reply(ownRequestWords));
+        if (!(await mayApprove(deps, request, body.user.id))) return void (await reply(`:no_entry: You are not an approver of ${request.pipeline}'s cutover.`));
+        const answer = await handle(request, body, client);
+        if (answer) await reply(answer);
+      } catch (err) {
+        deps.logger.error({ err, actionId, user: body.user.id }, 'cutover button failed');
+        await reply(describeError(err));
+      }
+    });
+  };
+
+  onRequestButton(ACTION_IDS.cutoverApprove, OWN_REQUEST, async (request, body) => {
+    const plan = await loadPlan(deps, request.pipeline);
+    const step = plan.steps.find((s) => s.id === request.step);
+    // A step gone from the catalog makes every version differ: the request is voided.
+    const version = step ? versionFor(step, request.kind) : 'step-removed';
+    const { outcome, request: after } = await deps.cutover.approve(request.id, body.user.id, body.user.name, version);
+    if (outcome === 'approved') await deps.queues.cutoverExecute(after.id);
+    if (outcome !== 'duplicate' && outcome !== 'own-request' && outcome !== 'decided') await deps.queues.cutoverMessage(after.id);
+    return APPROVE_WORDS[outcome](after);
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.cutoverReject, async ({ ack, body, action, client, respond }) => {
-    await ack();
-    const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    try {
-      const request = await deps.cutover.getRequest(action.value ?? '');
-      if (!request) return void (await reply(':mag: That request is no longer known to Cutover.'));
-      if (request.state !== 'pending') return void (await reply(APPROVE_WORDS.decided(request)));
-      if (request.requestedBy === body.user.id) return void (await reply(`:no_entry: ${REJECT_WORDS['own-request']}`));
-      if (!(await mayApprove(deps, request, body.user.id))) return void (await reply(`:no_entry: You are not an approver of ${request.pipeline}'s cutover.`));
-      await client.views.open({ trigger_id: body.trigger_id, view: buildRejectModal(request) });
-    } catch (err) {
-      deps.logger.error({ err, user: body.user.id }, 'reject failed');
-      await reply(describeError(err));
-    }
+  onRequestButton(ACTION_IDS.cutoverReject, `:no_entry: ${REJECT_WORDS['own-request']}`, async (request, body, client) => {
+    await client.views.open({ trigger_id: body.trigger_id, view: buildRejectModal(request) });
+    return undefined;
   });
 
   app.view(REJECT_MODAL_CALLBACK_ID, async ({ ack, body, view }) => {
