@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import { defaultPeriod } from '../commands/parse-command.ts';
 import type { SnsAlertJob } from '../handlers/sns/index.ts';
 import { escapeMrkdwn, truncateText } from '../slack/index.ts';
-import type { FailingCheck } from '../store/dq-alert-record.ts';
+import { threadTsOf, type FailingCheck } from '../store/dq-alert-record.ts';
 import type { JobDeps } from './job-deps.ts';
 import { recordDqResult } from './record-dq-result.ts';
 import { toSlackJobError } from './slack-errors.ts';
@@ -11,7 +11,8 @@ import { toSlackJobError } from './slack-errors.ts';
  * A verified, routed SNS notification. A DQ result published by a notebook (the shape of
  * `cutover dq --json` plus `pipeline` and `period`) goes through the same state machine as
  * Cutover's own checks, into the period's DQ thread. A CloudWatch alarm, or a result whose
- * shape says nothing about passing, is posted in the pipeline's channel as it is.
+ * shape says nothing about passing, is posted as it is: in the current period's alert thread
+ * when one is open, else in the pipeline's channel.
  */
 export async function postSnsAlert(deps: JobDeps, job: Job<{ alert: SnsAlertJob }>): Promise<void> {
   const { alert } = job.data;
@@ -31,8 +32,11 @@ export async function postSnsAlert(deps: JobDeps, job: Job<{ alert: SnsAlertJob 
       : `:bar_chart: DQ result for *${alert.pipeline}*`;
   const detail = alert.kind === 'cloudwatch-alarm' ? String(m.NewStateReason ?? '') : (alert.subject ?? '');
   const text = truncateText([headline, escapeMrkdwn(detail)].filter(Boolean).join('\n'), 2900);
+  // Into the pipeline's alert thread for the current period when one is open, else the channel.
+  const alertThread = await deps.dqAlerts.get(alert.pipeline, defaultPeriod(Date.parse(alert.timestamp) || deps.now()));
+  const thread = alertThread?.summary ? { channel: alertThread.summary.channel, thread_ts: threadTsOf(alertThread) } : { channel: pipeline.channel };
   try {
-    await deps.slack.chat.postMessage({ channel: pipeline.channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }], unfurl_links: false });
+    await deps.slack.chat.postMessage({ ...thread, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }], unfurl_links: false });
   } catch (err) {
     throw toSlackJobError(err);
   }
