@@ -48,8 +48,8 @@ describe('the playground in a browser', () => {
     await page.fill('#composer-input', text);
     await page.press('#composer-input', 'Enter');
   };
-  /** Top-level messages in the channel (not broadcast thread replies). */
-  const channelMessage = (...texts: Array<string | RegExp>): Locator => texts.reduce((l, t) => l.filter({ hasText: t }), page.locator('#messages .message:not([data-thread-ts])'));
+  /** Top-level messages in the channel (not broadcast thread replies, not ephemerals). */
+  const channelMessage = (...texts: Array<string | RegExp>): Locator => texts.reduce((l, t) => l.filter({ hasText: t }), page.locator('#messages .message:not([data-thread-ts]):not(.ephemeral)'));
   const openThread = async (message: Locator) => {
     await message.locator('[data-open-thread]').click();
     await page.locator('#thread').waitFor();
@@ -71,7 +71,8 @@ describe('the playground in a browser', () => {
     await openThread(parallel);
     const thread = page.locator('#thread-replies');
     await thread.locator('.message', { hasText: 'values differ): 3' }).waitFor({ timeout: WAIT });
-    await thread.locator('a.attachment', { hasText: '.csv' }).waitFor({ timeout: WAIT });
+    await thread.locator('a.attachment', { hasText: 'mismatches.csv' }).waitFor({ timeout: WAIT });
+    await thread.locator('a.attachment', { hasText: 'diff.json' }).waitFor({ timeout: WAIT });
     const details = await thread.innerText();
     expect(details).toContain('amount');
     for (const order of [7, 42, 137]) expect(details).toContain(`order_id=${order}`); // the planted orders
@@ -107,10 +108,15 @@ describe('the playground in a browser', () => {
     await type('/pipeline parallel customers-monthly');
     await channelMessage('customers-monthly ·', 'parallel').filter({ hasText: 'different' }).waitFor({ timeout: WAIT });
 
-    const dqAlert = page.locator('#messages .message', { hasText: 'customers-monthly' }).filter({ hasText: 'not_null' }).filter({ has: page.getByRole('button', { name: 'Re-run checks' }) });
-    await dqAlert.first().waitFor({ timeout: WAIT });
-    expect(await dqAlert.first().innerText()).toContain('customer_id');
+    const dqAlert = page.locator('#messages .message', { hasText: 'DQ failing' }).filter({ hasText: 'customers-monthly' }).filter({ has: page.getByRole('button', { name: 'Re-run checks' }) });
+    await dqAlert.waitFor({ timeout: WAIT });
+    const text = await dqAlert.innerText();
+    expect(text).toContain('not_null(customer_id)');
+    for (const order of [7, 42, 137]) expect(text).toContain(`order_id=${order}, customer_id=NULL`); // the planted nulls
     await shot('dq-alert');
+
+    await dqAlert.getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => dqAlert.getByRole('button', { name: 'Acknowledge' }).count(), { timeout: WAIT }).toBe(0);
   }, 90_000);
 
   // Depends on cutover approvals (issue 5): a request message with Approve/Reject, two approvers needed.

@@ -88,16 +88,23 @@ function threadItems(ts) {
 
 function renderList(el, items) {
   const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  // Files of one upload share its comment: show it once, above the first.
+  items.forEach((m, i) => {
+    if (m.file) m.sameUpload = Boolean(items[i - 1]?.file && items[i - 1].file.initial_comment === m.file.initial_comment);
+  });
   el.innerHTML = items.map(renderItem).join('') || '<p class="empty">No messages yet. Try <code>/pipeline help</code>.</p>';
   if (atBottom) el.scrollTop = el.scrollHeight;
 }
 
 function renderItem(m) {
-  if (m.file) return `<div class="message file"><div class="meta"><b>Cutover</b> <span class="app">APP</span></div>${m.file.initial_comment ? `<div>${mrkdwn(m.file.initial_comment, ctx)}</div>` : ''}<a class="attachment" href="/files/${encodeURIComponent(m.file.id)}">📄 ${escapeHtml(m.file.title ?? m.file.filename)}</a></div>`;
+  if (m.file) {
+    const head = m.sameUpload ? '' : `<div class="meta"><b>Cutover</b> <span class="app">APP</span></div>${m.file.initial_comment ? `<div>${mrkdwn(m.file.initial_comment, ctx)}</div>` : ''}`;
+    return `<div class="message file">${head}<a class="attachment" href="/files/${encodeURIComponent(m.file.id)}">📄 ${escapeHtml(m.file.title ?? m.file.filename)} <span class="time">${escapeHtml(m.file.filename)}</span></a></div>`;
+  }
   const bot = !m.ephemeral && m.bot_id;
   const author = m.ephemeral ? (m.author ? ctx.userName(m.author) : 'Cutover') : bot ? 'Cutover' : ctx.userName(m.user);
   const time = new Date(Number(m.ts) * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-  const replies = m.ephemeral ? 0 : [...state.messages.values()].filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts).length;
+  const replies = m.ephemeral ? 0 : [...state.messages.values()].filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts).length + state.files.filter((f) => f.channel_id === m.channel && f.thread_ts === m.ts).length;
   const thread = replies > 0 ? `<a href="#" class="replies" data-open-thread="${escapeHtml(m.ts)}">${replies} repl${replies === 1 ? 'y' : 'ies'}</a>` : '';
   const broadcast = m.reply_broadcast && isReply(m) ? `<div class="broadcast">replied to a thread: <a href="#" data-open-thread="${escapeHtml(m.thread_ts)}">view thread</a></div>` : '';
   const note = m.ephemeral ? '<div class="only-you">Only visible to you</div>' : '';
@@ -114,6 +121,9 @@ function renderThread() {
   if (!parent) return;
   $('#thread-parent').innerHTML = renderItem({ ...parent, reply_broadcast: false });
   renderList($('#thread-replies'), threadItems(ts));
+  // A thread just opened shows its latest replies, as Slack does.
+  if ($('#thread').dataset.ts !== ts) $('#thread-replies').scrollTop = $('#thread-replies').scrollHeight;
+  $('#thread').dataset.ts = ts;
 }
 
 function renderModal() {
