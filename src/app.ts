@@ -130,7 +130,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
   const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
-  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients })) : {};
+  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
   const jobDeps: JobDeps = {
     runs,
     parallels,
