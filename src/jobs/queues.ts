@@ -68,7 +68,7 @@ export class Queues {
     return this.notify.add(
       'parallel-status',
       { v: 1, parallelId },
-      { deduplication: { id: `pstatus-${parallelId}`, ttl: immediate ? 250 : STATUS_UPDATE_INTERVAL_MS }, delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS },
+      { deduplication: { id: `pstatus-${parallelId}`, keepLastIfActive: true }, delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS },
     );
   }
 
@@ -80,12 +80,17 @@ export class Queues {
     return this.engine.add('backfill-advance', { v: 1, backfillId }, { jobId: `badv-${backfillId}-${cause}` });
   }
 
-  /** Re-renders a backfill's parent message; coalesced like `status`. */
+  /**
+   * Re-renders a backfill's parent message. Coalesced without a time window: while a request
+   * waits, more are dropped (it renders the latest state); while one renders, the last one is
+   * kept and runs after it (`keepLastIfActive`). A TTL window would also drop a request made
+   * just after a render, losing a backfill's last change when its periods end quickly.
+   */
   backfillStatus(backfillId: string, { immediate = false } = {}) {
     return this.notify.add(
       'backfill-status',
       { v: 1, backfillId },
-      { deduplication: { id: `bstatus-${backfillId}`, ttl: immediate ? 250 : STATUS_UPDATE_INTERVAL_MS }, delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS },
+      { deduplication: { id: `bstatus-${backfillId}`, keepLastIfActive: true }, delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS },
     );
   }
 
@@ -123,7 +128,9 @@ export class Queues {
       'status',
       { v: 1, runId },
       {
-        deduplication: { id: `status-${runId}`, ttl: immediate ? 250 : STATUS_UPDATE_INTERVAL_MS },
+        // No time window: a TTL would also drop a request made just after a render began,
+        // losing the last change; this keeps one waiting and one behind an active render.
+        deduplication: { id: `status-${runId}`, keepLastIfActive: true },
         delay: immediate ? 0 : STATUS_UPDATE_INTERVAL_MS,
       },
     );

@@ -7,6 +7,7 @@ import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-
 
 const CHANNEL = 'C0BACKFILL';
 const CRASH_CHANNEL = 'C0BFCRASH';
+const CANCEL_CHANNEL = 'C0BFCANCEL';
 const CATALOG = `
 pipelines:
   monthly-facts:
@@ -17,6 +18,10 @@ pipelines:
     channel: ${CRASH_CHANNEL}
     stage: live
     target: { engine: databricks, jobId: 32, jobParameters: { period: "{{period}}" } }
+  cancel-facts:
+    channel: ${CANCEL_CHANNEL}
+    stage: live
+    target: { engine: databricks, jobId: 33, jobParameters: { period: "{{period}}" } }
 permissions:
   run: { prod: [U0ALICE] }
 `;
@@ -34,6 +39,7 @@ beforeAll(async () => {
   const [slackUrl, dbUrl] = await Promise.all([slack.start(), databricks.start()]);
   databricks.addJob({ jobId: 31, tasks: ['extract', 'transform', 'load'] });
   databricks.addJob({ jobId: 32, tasks: ['extract', 'transform', 'load'] });
+  databricks.addJob({ jobId: 33, tasks: ['a', 'b', 'c', 'd', 'e', 'f'] }); // long enough to cancel mid-run
   // A short job lock so the jobs a killed process held are taken over within seconds.
   env = { SLACK_API_URL: slackUrl, DATABRICKS_HOST: dbUrl, DATABRICKS_TOKEN: 'dapi-backfill', CUTOVER_POLL_INTERVAL_MS: '100', CUTOVER_JOB_LOCK_MS: '2000' };
   apps.push(await startAppProcess({ catalogYaml: CATALOG, prefix, env }));
@@ -145,6 +151,30 @@ describe('/pipeline backfill end to end', () => {
     expect(tokens(31, '2026-03').size).toBe(2);
     expect(topLevel(CHANNEL)).toHaveLength(1);
   }, 90_000);
+
+  it('Cancel remaining (prod rules) cancels the running periods on the engine and starts no more', async () => {
+    expect(await (await command('backfill cancel-facts --from 2026-01 --to 2026-04 --env prod', CANCEL_CHANNEL)).reply()).toMatch(/4 periods .* \(prod\)/);
+    const parent = await eventually(() => {
+      const m = parentIn(CANCEL_CHANNEL);
+      return m && timeline(33).length === 2 && buttonsIn(m).includes('backfill_cancel') ? m : undefined;
+    }, 15_000, 'two periods running');
+    expect(await click('backfill_cancel', parent, 'U0MALLORY')).toMatch(/not allowed to act on prod runs of cancel-facts/);
+    expect(timeline(33).every((t) => t.endedAt === undefined)).toBe(true);
+    expect(await click('backfill_cancel', parent)).toMatch(/Cancelling the rest of backfill `b-.*`: 2 waiting periods will not start, 2 running cancelled/);
+
+    const done = await eventually(() => {
+      const m = parentIn(CANCEL_CHANNEL);
+      return m && /: cancelled/.test(m.text ?? '') ? m : undefined;
+    }, 15_000, 'the backfill to end cancelled');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(timeline(33).map((t) => t.params.period).sort()).toEqual(['2026-01', '2026-02']);
+    const cancelled = new Set(databricks.calls('/api/2.1/jobs/runs/cancel').map((c) => Number((c.body as { run_id: unknown }).run_id)));
+    expect(timeline(33).every((t) => cancelled.has(t.runId) && t.endedAt !== undefined)).toBe(true);
+    expect(done.text).toContain('4 cancelled of 4 periods');
+    expect(JSON.stringify(done.blocks)).toContain('2026-03* cancelled: not started');
+    expect(JSON.stringify(done.blocks)).toContain('Remaining periods cancelled by <@U0ALICE>');
+    expect(buttonsIn(done)).toEqual(['backfill_retry']);
+  }, 60_000);
 
   it('survives a SIGKILL mid-backfill: a new process resumes and starts no period twice', async () => {
     await command('backfill crash-facts --from 2025-07 --to 2025-12', CRASH_CHANNEL);
