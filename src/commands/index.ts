@@ -55,7 +55,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
   });
 }
 
-async function execute(args: Exclude<CommandArgs, { cmd: 'run' }>, who: Invoker, deps: CommandDeps): Promise<Reply> {
+async function execute(args: Exclude<CommandArgs, { cmd: 'run' | 'help' }>, who: Invoker, deps: CommandDeps): Promise<Reply> {
   switch (args.cmd) {
     case 'list':
       return listCommand(deps);
@@ -77,7 +77,10 @@ async function execute(args: Exclude<CommandArgs, { cmd: 'run' }>, who: Invoker,
       return auditCommand(args, who, deps);
     case 'cutover':
       return cutoverCommand(args, who, deps);
-    default:
-      return ephemeral(`\`/pipeline ${args.cmd}\` is not available on this deployment yet.`);
+    default: {
+      // Every subcommand is handled: a new one in the grammar fails to compile here until it is.
+      const unhandled: never = args;
+      throw new UsageError(`unknown subcommand ${(unhandled as { cmd: string }).cmd}`);
+    }
   }
 }
