@@ -80,7 +80,7 @@ describe('/pipeline text fuzz', () => {
         expect(SUBCOMMANDS).toContain(args.cmd);
         outcomes.parsed++;
       } catch (err) {
-        if (!(err instanceof UsageError)) throw new Error(`"${JSON.stringify(text).slice(0, 200)}" threw ${String(err)}`);
+        if (!(err instanceof UsageError)) throw new Error(`"${JSON.stringify(text).slice(0, 200)}" threw ${String(err)}`, { cause: err });
         expect(err.message.length).toBeGreaterThan(0);
         outcomes.usage++;
       }
