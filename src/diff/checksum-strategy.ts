@@ -37,6 +37,28 @@ export interface ChecksumSettings {
 }
 
 const keyHash = (p: DiffPlan, side: Side) => `hash(${keyParts(p, side).join(', ')})`;
+/** 16 bits of bucket + 1 for NULL, and some slack. */
+const PERFECT_HT_BITS = 18;
+/** The bucket of a key hash; a small type lets DuckDB use a perfect hash aggregate. */
+const bucketOf = (kh: string, buckets: number) => `CAST(${kh} % ${buckets} AS ${buckets <= 65536 ? 'USMALLINT' : 'UINTEGER'})`;
+/** Up to this many differing keys, the second read filters by a literal list (see rereadFilter). */
+const LITERAL_KEYS = 48;
+
+/**
+ * The second read's filter. DuckDB pushes `hash(key) IN (literals)` into the Parquet scan when
+ * the key is one plain column: the scan then decodes the other columns only for matching rows
+ * (~0.1 s instead of ~0.3 s per side at 10M rows). The list is checked element by element
+ * (~5 ms per key per 10M rows), so past LITERAL_KEYS keys, or for keys it cannot push (several
+ * columns, a cast), a semi-join is used, which decodes every row.
+ */
+async function rereadFilter(ctx: Ctx, side: Side, keys: number): Promise<string> {
+  const [key, ...more] = ctx.plan.keys;
+  const plainColumn = key !== undefined && more.length === 0 && (side === 'legacy' ? key.canonLegacy : key.canonTarget) === d.quote(key.name);
+  if (keys > LITERAL_KEYS || !plainColumn) return `${keyHash(ctx.plan, side)} IN (SELECT kh FROM diff_dk)`;
+  const rows = await ctx.db.all('SELECT kh FROM diff_dk');
+  const list = rows.filter((r) => r.kh !== null).map((r) => `${String(r.kh)}::UBIGINT`);
+  return `${keyHash(ctx.plan, side)} IN (${list.join(', ')})`;
+}
 const slim = { legacy: 'diff_sl', target: 'diff_st' } as const;
 
 /** The detail levels keep their intermediate results in DuckDB temp tables. */
@@ -58,15 +80,19 @@ export function detailIn(ctx: Ctx, legacyRows: string, targetRows: string): Prom
 /**
  * Checksum first (README.md has the reasoning and the measurements):
  * 1. one scan per side keeps a slim row (key hash, row hash) — the only full read;
- * 2. per key bucket, count + sum of row hashes; equal buckets hold the same multiset of
- *    canonical rows (up to a 64-bit hash collision) and are done;
+ * 2. per key bucket, count + sum of row hashes (a perfect hash aggregate); equal buckets hold
+ *    the same multiset of canonical rows (up to a 64-bit hash collision) and are done;
  * 3. in differing buckets, per-key counts and sums name the differing keys (a row-level join
  *    when most buckets differ); duplicated keys always count as differing;
- * 4. only the rows of those keys are read again and go through the detailed levels.
+ * 4. only the rows of those keys are read again (see rereadFilter) and go through the
+ *    detailed levels.
  * Returns undefined when so many keys differ that the plain join is cheaper.
  */
 export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promise<StrategyResult | undefined> {
   const { db, plan, options: o } = ctx;
+  // Buckets fit a USMALLINT, so DuckDB can aggregate them in a perfect hash table, indexed by
+  // bucket (~2.5x faster than its default hash aggregate); its default limit is 12 bits.
+  await db.run(`SET perfect_ht_threshold = ${PERFECT_HT_BITS}`);
   for (const side of ['legacy', 'target'] as const) {
     const kh = `CASE WHEN ${keyNotNull(plan, side)} THEN ${keyHash(plan, side)} END`;
     await db.run(`CREATE TEMP TABLE ${slim[side]} AS SELECT ${kh} AS kh, ${rowHashSql(d, plan, side, o)} AS rh FROM ${ctx[side]}`);
@@ -74,14 +100,14 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
   const totals = async (t: string) => db.one(`SELECT count(*) AS n, count(*) - count(kh) AS nulls FROM ${t}`);
   const [l, t] = [await totals(slim.legacy), await totals(slim.target)];
   const result = { legacy: toCount(l.n), target: toCount(t.n), nullLegacy: toCount(l.nulls), nullTarget: toCount(t.nulls) };
-  const bucketSums = (t: string) => `(SELECT kh % ${s.buckets} AS b, count(*) AS n, sum(rh) AS s FROM ${t} WHERE kh IS NOT NULL GROUP BY b)`;
+  const bucketSums = (t: string) => `(SELECT ${bucketOf('kh', s.buckets)} AS b, count(*) AS n, sum(rh) AS s FROM ${t} WHERE kh IS NOT NULL GROUP BY b)`;
   await db.run(`CREATE TEMP TABLE diff_db AS ${differingBucketsSql(bucketSums(slim.legacy), bucketSums(slim.target))}`);
   const differing = toCount((await db.one('SELECT count(*) AS n FROM diff_db')).n);
   const buckets = { total: s.buckets, differing };
   const rowLevel = s.mode === 'keys' || (s.mode === 'auto' && differing > s.switchFraction * s.buckets);
 
   const dups = [await duplicateKeys(ctx, 'legacy'), ...(rowLevel ? [await duplicateKeys(ctx, 'target')] : [])];
-  const inBuckets = (t: string) => `(SELECT * FROM ${t} WHERE kh % ${s.buckets} IN (SELECT b FROM diff_db))`;
+  const inBuckets = (t: string) => `(SELECT * FROM ${t} WHERE ${bucketOf('kh', s.buckets)} IN (SELECT b FROM diff_db))`;
   const forced = dups.filter(Boolean).map((t) => `SELECT kh FROM ${t}`);
   if (rowLevel && s.mode === 'auto') {
     // Differing keys fall into buckets at random: from the share of differing buckets, Poisson
@@ -98,7 +124,7 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
   const keys = toCount((await db.one('SELECT count(*) AS n FROM diff_dk')).n);
   for (const side of ['legacy', 'target'] as const) {
     // With nothing to look at, skip the second read entirely.
-    const filter = keys > 0 ? `${keyHash(plan, side)} IN (SELECT kh FROM diff_dk)` : 'false';
+    const filter = keys === 0 ? 'false' : await rereadFilter(ctx, side, keys);
     await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter)}`);
   }
   const detail = await detailIn(ctx, 'diff_dl', 'diff_dt');

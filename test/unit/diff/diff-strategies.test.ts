@@ -130,3 +130,48 @@ describe('checksum strategies against the plain join and a JS reference', () => 
     for (const [kind, n] of Object.entries(seen)) expect(n, kind).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe('second read and null keys on the checksum path', () => {
+  const diffBoth = async (name: string, legacy: string, target: string, key = ['id']) => {
+    const [l, t] = [`${dir}/${name}-l.parquet`, `${dir}/${name}-t.parquet`];
+    await writeFiles({ [l]: legacy, [t]: target });
+    const base: DiffInput = { legacy: { path: l, format: 'parquet' }, target: { path: t, format: 'parquet' }, key, joinBelowRows: 0 };
+    const join = await diffDatasets({ ...base, strategy: 'join' });
+    for (const strategy of ['auto', 'buckets', 'keys'] as const) {
+      const r = await diffDatasets({ ...base, strategy });
+      expect(comparable(r), `${name} ${strategy}`).toEqual(comparable(join));
+    }
+    return join;
+  };
+  // 20,000 rows; `changed` of them get another amount, plus one row dropped and one added.
+  const sides = (changed: number, keyExpr = 'i') => [
+    `SELECT ${keyExpr} AS id, 'n' || i AS name, i * 1.5 AS amount FROM range(20000) t(i)`,
+    `SELECT ${keyExpr} AS id, 'n' || i AS name, CASE WHEN i % 97 = 5 AND i < ${changed * 97} THEN -1.0 ELSE i * 1.5 END AS amount
+       FROM range(1, 20001) t(i) ORDER BY hash(i)`,
+  ];
+
+  it('reads differing rows back by a literal key list (few keys) and by a semi-join (many), with the same report', async () => {
+    const [fewL, fewT] = sides(5);
+    const few = await diffBoth('few', fewL as string, fewT as string);
+    expect(few.counts).toMatchObject({ changed: 5, onlyLegacy: 1, onlyTarget: 1 });
+    const [manyL, manyT] = sides(150);
+    const many = await diffBoth('many', manyL as string, manyT as string);
+    expect(many.counts).toMatchObject({ changed: 150, onlyLegacy: 1, onlyTarget: 1 });
+    expect(many.columns.amount?.mismatches).toBe(150);
+    // String keys take the literal list too; a cast key (INTEGER vs BIGINT) always the semi-join.
+    const [strL, strT] = sides(5, `'k' || i`);
+    expect((await diffBoth('str', strL as string, strT as string)).counts.changed).toBe(5);
+    const [castL] = sides(5, 'i::INTEGER');
+    const [, castT] = sides(5, 'i::BIGINT');
+    expect((await diffBoth('cast', castL as string, castT as string)).counts.changed).toBe(5);
+  });
+
+  it('counts NULL keys when only one Parquet side has them', async () => {
+    const clean = `SELECT i AS id, i AS part, 'v' || i AS v FROM range(3000) t(i)`;
+    const nulls = `SELECT CASE WHEN i IN (7, 8) THEN NULL ELSE i END AS id, CASE WHEN i = 9 THEN NULL ELSE i END AS part, 'v' || i AS v FROM range(3000) t(i)`;
+    const a = await diffBoth('nl', nulls, clean, ['id', 'part']);
+    expect(a.counts).toMatchObject({ nullKeys: { legacy: 3, target: 0 }, onlyTarget: 3, onlyLegacy: 0, changed: 0 });
+    const b = await diffBoth('nt', clean, nulls, ['id', 'part']);
+    expect(b.counts).toMatchObject({ nullKeys: { legacy: 0, target: 3 }, onlyLegacy: 3, onlyTarget: 0, changed: 0 });
+  });
+});
