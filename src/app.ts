@@ -38,6 +38,7 @@ import { createSnsPublisher } from './alerts/sns-publisher.ts';
 import { registerDqActions } from './handlers/dq-actions.ts';
 import { registerCutoverActions } from './handlers/cutover-actions.ts';
 import { registerAppHome } from './handlers/app-home.ts';
+import { InteractionRouter } from './handlers/interaction-router.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createSampleProtector } from './jobs/sample-protector.ts';
@@ -114,10 +115,12 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       logger: boltLogger(logger),
     });
     registerCommands(boltApp, commandDeps);
-    registerRunActions(boltApp, commandDeps);
-    registerBackfillActions(boltApp, commandDeps);
-    registerDqActions(boltApp, commandDeps);
-    registerCutoverActions(boltApp, commandDeps);
+    const interactions = new InteractionRouter();
+    registerRunActions(interactions, commandDeps);
+    registerBackfillActions(interactions, commandDeps);
+    registerDqActions(interactions, commandDeps);
+    registerCutoverActions(interactions, commandDeps);
+    interactions.attach(boltApp);
     registerAppHome(boltApp, commandDeps);
     boltApp.error(async (err) => {
       logger.error({ err }, 'unhandled error in a Slack listener');

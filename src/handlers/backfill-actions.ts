@@ -1,5 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { CommandDeps } from '../commands/command-deps.ts';
+import type { InteractionRouter } from './interaction-router.ts';
 import { ACTION_IDS } from '../slack/index.ts';
 import { describeError } from '../slack/describe-error.ts';
 import { cancelWaiting, retryFailed, RETRYABLE, type BackfillRecord } from '../store/backfill-record.ts';
@@ -13,9 +13,9 @@ const list = (periods: string[]) => (periods.length > 6 ? `${periods.slice(0, 6)
  * (`permissions.run` for the backfill's env); the change is one compare-and-set of the
  * backfill with its audit event, then jobs do the rest. Refusals are ephemeral.
  */
-export function registerBackfillActions(app: App, deps: CommandDeps): void {
+export function registerBackfillActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (b: BackfillRecord, user: string, reply: Reply) => Promise<void>) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
       try {

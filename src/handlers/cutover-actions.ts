@@ -1,5 +1,6 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { CommandDeps } from '../commands/command-deps.ts';
+import type { ButtonArgs, InteractionRouter } from './interaction-router.ts';
 import { resolveApprovers, versionFor } from '../cutover/evaluate-plan.ts';
 import { loadPlan } from '../cutover/load-plan.ts';
 import { ACTION_IDS } from '../slack/index.ts';
@@ -40,13 +41,13 @@ async function mayApprove(deps: CommandDeps, r: Pick<CutoverRequest, 'pipeline'>
  * the requester's own click never counts; this layer only checks who may approve at all and
  * the plan version the request was bound to.
  */
-export function registerCutoverActions(app: App, deps: CommandDeps): void {
+export function registerCutoverActions(app: InteractionRouter, deps: CommandDeps): void {
   /**
    * A click on Approve or Reject: acked at once, then the checks both share (known, still
    * pending, not the requester's own, an approver's), each refusal an ephemeral reply.
    */
-  const onRequestButton = (actionId: string, ownRequestWords: string, handle: (request: CutoverRequest, body: BlockAction<ButtonAction>, client: App['client']) => Promise<string | undefined>) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client, respond }) => {
+  const onRequestButton = (actionId: string, ownRequestWords: string, handle: (request: CutoverRequest, body: BlockAction<ButtonAction>, client: ButtonArgs['client']) => Promise<string | undefined>) => {
+    app.action(actionId, async ({ ack, body, action, client, respond }) => {
       await ack();
       const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
       try {

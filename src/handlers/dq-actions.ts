@@ -1,5 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { CommandDeps } from '../commands/command-deps.ts';
+import type { InteractionRouter } from './interaction-router.ts';
 import { withEvent } from '../dq/apply-dq-result.ts';
 import { ACTION_IDS } from '../slack/index.ts';
 import { parseDqButtonValue } from '../slack/build-dq-alert.ts';
@@ -12,9 +12,9 @@ type Reply = (text: string) => Promise<unknown>;
  * The buttons of a DQ thread: Re-run checks, Acknowledge (who and when; stops reminders) and
  * Mute for this period. Acked at once, permission-checked like a dev run, refusals ephemeral.
  */
-export function registerDqActions(app: App, deps: CommandDeps): void {
+export function registerDqActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (alert: DqAlertRecord, user: { id: string; name?: string }, channel: string | undefined, reply: Reply) => Promise<void>) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
       try {

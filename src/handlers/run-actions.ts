@@ -1,5 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { CommandDeps } from '../commands/command-deps.ts';
+import type { InteractionRouter } from './interaction-router.ts';
 import { isTerminal } from '../engines/types.ts';
 import { ACTION_IDS } from '../slack/index.ts';
 import { describeError } from '../slack/describe-error.ts';
@@ -11,9 +11,9 @@ type Reply = (text: string) => Promise<unknown>;
  * The buttons of a run's alert thread. Each click is acked at once, checked against
  * `permissions.run` for the run's env, and turned into a job; refusals are ephemeral.
  */
-export function registerRunActions(app: App, deps: CommandDeps): void {
+export function registerRunActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (run: RunRecord, user: string, reply: Reply) => Promise<void>) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
       try {
