@@ -5,9 +5,9 @@ export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddleware
 
 /**
  * One Bolt listener for every button and one for every modal, dispatching by id. Bolt runs
- * each registered listener's middleware for every request, slash commands included: with a
- * listener per button (a dozen of them) the ack of `/pipeline run` measurably slowed (bench:
- * p99 from ~25 ms to ~60 ms). Handlers register here; `attach` adds the two listeners.
+ * each registered listener's middleware chain for every request, slash commands included, so
+ * a listener per button (a dozen of them) adds work to every `/pipeline run` ack, the path
+ * the ack benchmark watches. Handlers register here; `attach` adds the two listeners.
  */
 export class InteractionRouter {
   readonly #actions = new Map<string, (args: ButtonArgs) => Promise<void>>();
