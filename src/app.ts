@@ -113,6 +113,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { receiver }),
       clientOptions: { slackApiUrl: config.slack.apiUrl },
       logger: boltLogger(logger),
+      // Cutover never reads Bolt's conversation store; skipping it takes a middleware off every request.
+      convoStore: false,
     });
     registerCommands(boltApp, commandDeps);
     const interactions = new InteractionRouter();
