@@ -13,6 +13,13 @@ import { fail, parseBody, readBody, send, type Json } from './slack-server-wire.
 export type { Json } from './slack-server-wire.ts';
 export { BOT } from './slack-server-methods.ts';
 
+/** The emulator's stored shapes, shared with the playground (src/playground/slack-api/types.ts). */
+import type { StoredEphemeral, StoredFile, StoredMessage, StoredView } from '../../src/playground/slack-api/types.ts';
+export type FakeMessage = StoredMessage;
+export type FakeEphemeral = StoredEphemeral;
+export type FakeFile = StoredFile;
+export type FakeView = StoredView;
+
 export interface FakeCall {
   method: string;
   body: Json;
@@ -24,39 +31,8 @@ export interface FakeCall {
   error?: string;
 }
 
-export interface FakeMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  reply_broadcast: boolean;
-  text?: string;
-  blocks?: unknown[];
-  user: string;
-  bot_id: string;
-  /** Earlier versions, oldest first; the fields above are the current one. */
-  history: Array<{ text?: string; blocks?: unknown[]; at: number }>;
-}
 
-export interface FakeEphemeral {
-  channel: string;
-  user: string;
-  message_ts: string;
-  thread_ts?: string;
-  text?: string;
-  blocks?: unknown[];
-}
 
-export interface FakeFile {
-  id: string;
-  filename: string;
-  length: number;
-  title?: string;
-  bytes?: Buffer;
-  completed: boolean;
-  channel_id?: string;
-  thread_ts?: string;
-  initial_comment?: string;
-}
 
 export interface FakeResponse {
   id: string;
@@ -64,15 +40,6 @@ export interface FakeResponse {
   at: number;
 }
 
-export interface FakeView {
-  id: string;
-  method: string;
-  view: Json;
-  user_id?: string;
-  external_id?: string;
-  hash: string;
-  history: Json[];
-}
 
 /** An injected failure: an HTTP status (429 adds `Retry-After`), or a 200 `{ok: false, error}`. */
 export interface Fault {

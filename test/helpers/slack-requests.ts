@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -12,16 +11,9 @@ function fixture(name: string): Json {
   return JSON.parse(readFileSync(new URL(`../fixtures/slack/${name}.json`, import.meta.url), 'utf8')) as Json;
 }
 
-export interface SlackSignatureHeaders {
-  'x-slack-signature': string;
-  'x-slack-request-timestamp': string;
-}
-
-/** `v0=` + HMAC-SHA256(secret, `v0:{ts}:{body}`), over the exact raw body; `timestamp` in Unix seconds. */
-export function signSlackBody(secret: string, body: string, timestamp: number = Math.floor(Date.now() / 1000)): SlackSignatureHeaders {
-  const signature = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'x-slack-signature': `v0=${signature}`, 'x-slack-request-timestamp': String(timestamp) };
-}
+/** The one implementation of Slack's request signing, shared with the playground. */
+export { signSlackBody, type SlackSignatureHeaders } from '../../src/playground/slack-api/sign.ts';
+import { signSlackBody } from '../../src/playground/slack-api/sign.ts';
 
 export interface SlashCommandInput {
   text: string;
