@@ -53,3 +53,13 @@ export function keyspace(prefix: string) {
   };
 }
 export type Keyspace = ReturnType<typeof keyspace>;
+
+/** Deletes every key under `prefix` (the playground's session, a test's keys), in SCAN pages. */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
