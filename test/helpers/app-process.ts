@@ -63,7 +63,11 @@ export async function startAppProcess(opts: StartAppOptions): Promise<AppProcess
   proc.once('exit', () => process.off('exit', reap));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start in 20 s:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started app running behind a failed test.
+      proc.kill('SIGKILL');
+      reject(new Error(`app did not start in 20 s:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+    }, 20_000);
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`app exited with ${code} before starting:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
