@@ -39,6 +39,7 @@ import { registerDqActions } from './handlers/dq-actions.ts';
 import { registerCutoverActions } from './handlers/cutover-actions.ts';
 import { registerAppHome } from './handlers/app-home.ts';
 import { InteractionRouter } from './handlers/interaction-router.ts';
+import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createSampleProtector } from './jobs/sample-protector.ts';
@@ -93,7 +94,10 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     fetch: instrumentedFetch('slack', metrics),
   } as ConstructorParameters<typeof WebClient>[1]);
   const permissions = new Permissions({ catalog, slack, now });
-  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now };
+  // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
+  const permalink: Permalink = (channel, ts) =>
+    Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
+  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink };
 
   registerGauges(metrics, runs, queues);
 

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { AuditLog } from '../store/audit-log.ts';
 import type { DqAlertStore } from '../store/dq-alert-store.ts';
 import type { CutoverStore } from '../store/cutover-store.ts';
+import type { Permalink } from '../cutover/parallel-links.ts';
 import type { ParallelStore } from '../store/parallel-store.ts';
 import type { BackfillStore } from '../store/backfill-store.ts';
 import type { RunStore } from '../store/run-store.ts';
@@ -23,6 +24,8 @@ export interface CommandDeps {
   queues: Queues;
   permissions: Permissions;
   logger: Logger;
+  /** A message's permalink (Slack `chat.getPermalink`), or undefined when Slack will not give one. */
+  permalink: Permalink;
   now: () => number;
 }
 

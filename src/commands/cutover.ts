@@ -1,5 +1,6 @@
 import { loadPlan } from '../cutover/load-plan.ts';
 import { versionFor } from '../cutover/evaluate-plan.ts';
+import { parallelLinks } from '../cutover/parallel-links.ts';
 import { buildCutoverPlanView } from '../slack/build-cutover-plan-view.ts';
 import type { CommandArgs } from './parse-command.ts';
 import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
@@ -18,7 +19,8 @@ export async function cutoverCommand(args: CutoverArgs, who: Invoker, deps: Comm
   if (!config.cutover) return ephemeral(`:warning: ${args.pipeline} has no cutover plan in the catalog.`);
   const plan = await loadPlan(deps, args.pipeline);
   if (!args.action) {
-    const view = buildCutoverPlanView(plan, { config, stage: await deps.stages.get(args.pipeline), now: deps.now() });
+    const [stage, links] = await Promise.all([deps.stages.get(args.pipeline), parallelLinks(plan, deps.parallels, deps.permalink)]);
+    const view = buildCutoverPlanView(plan, { config, stage, now: deps.now(), parallelLinks: links });
     return ephemeral(view.text, view.blocks);
   }
   const { kind: verb, step: stepId } = args.action;

@@ -16,7 +16,7 @@ export function registerAppHome(app: App, deps: CommandDeps): void {
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
     try {
-      const [pipelines, waiting] = await Promise.all([boardRows(deps), waitingFor(deps, event.user, client)]);
+      const [pipelines, waiting] = await Promise.all([boardRows(deps), waitingFor(deps, event.user)]);
       await client.views.publish({ user_id: event.user, view: buildHomeView(pipelines, waiting, deps.now()) });
     } catch (err) {
       deps.logger.error({ err, user: event.user }, 'could not publish App Home');
@@ -55,7 +55,7 @@ function homeRun(r: RunRecord | undefined): HomeRun | undefined {
   return { engine: r.engine, state: r.state, durationMs, at: r.endedAt ?? r.createdAt, url: r.url };
 }
 
-async function waitingFor(deps: CommandDeps, viewer: string, client: App['client']): Promise<HomeApproval[]> {
+async function waitingFor(deps: CommandDeps, viewer: string): Promise<HomeApproval[]> {
   const pending = await deps.cutover.pendingRequestsAll();
   const mine = await requestsAwaiting(
     pending,
@@ -69,8 +69,7 @@ async function waitingFor(deps: CommandDeps, viewer: string, client: App['client
   return Promise.all(
     mine.map(async (request) => {
       if (!request.message) return { request };
-      const link = await client.chat.getPermalink({ channel: request.message.channel, message_ts: request.message.ts }).catch(() => undefined);
-      return { request, url: link?.permalink };
+      return { request, url: await deps.permalink(request.message.channel, request.message.ts) };
     }),
   );
 }

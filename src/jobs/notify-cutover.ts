@@ -1,5 +1,7 @@
 import type { Job } from 'bullmq';
 import { loadPlan } from '../cutover/load-plan.ts';
+import { parallelLinks } from '../cutover/parallel-links.ts';
+import { permalinkOf } from './notify-dq.ts';
 import { buildApprovalRequest } from '../slack/build-approval-request.ts';
 import { buildExecutionProgress } from '../slack/build-cutover-progress.ts';
 import type { JobDeps } from './job-deps.ts';
@@ -22,7 +24,8 @@ export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: 
     const request = await deps.cutover.requireRequest(job.data.requestId);
     const config = deps.catalog.pipelines[request.pipeline];
     const plan = config ? await loadPlan(deps, request.pipeline) : undefined;
-    const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config });
+    const links = plan && request.state === 'pending' ? await parallelLinks(plan, deps.parallels, (channel, ts) => permalinkOf(deps, channel, ts)) : {};
+    const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config, parallelLinks: links });
     if (!request.message) {
       const res = await deps.slack.chat.postMessage({ channel: config?.channel ?? '', text: view.text, blocks: view.blocks, unfurl_links: false });
       await deps.cutover.setRequestMessage(request.id, { channel: res.channel ?? config?.channel ?? '', ts: res.ts! });

@@ -136,8 +136,12 @@ describe('cutover', () => {
   it('after a clean parallel run, 20 simultaneous clicks of two approvers count exactly twice, never the requester', async () => {
     await command(`parallel go-live --period ${PERIOD}`);
     await eventually(() => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && /clean/.test(m.text ?? '') && (m.text ?? '').includes(PERIOD)), 60_000, 'clean parallel run');
+    // The plan shows the gate's evidence with a link to the parallel run that counts.
+    const plan = await command('cutover go-live');
+    expect(plan).toMatch(/<https:\/\/[^|>]+\/archives\/C0CUT\/p\d+\|p-[a-z0-9]+-[a-f0-9]{6}>/);
     const { id, message } = await requestStep('parallel-clean');
     expect(JSON.stringify(message.blocks)).toContain('cutover_approve');
+    expect(JSON.stringify(message.blocks)).toMatch(/archives\/C0CUT\/p\d+\|p-/);
 
     expect(await click(message, 'cutover_approve', 'U0ALICE')).toMatch(/You made this request/);
     expect(await click(message, 'cutover_approve', 'U0ERIN')).toMatch(/not an approver/);
