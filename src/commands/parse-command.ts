@@ -10,7 +10,7 @@ export type CommandArgs =
   | { cmd: 'list' }
   | { cmd: 'run'; pipeline: string; on?: RunOn; period: string; params: Record<string, string>; env: 'dev' | 'prod' }
   | { cmd: 'parallel'; pipeline: string; period: string }
-  | { cmd: 'status'; pipeline?: string; runId?: string }
+  | { cmd: 'status'; pipeline?: string; runId?: string; parallelId?: string; backfillId?: string }
   | { cmd: 'cancel'; runId: string }
   | { cmd: 'diff'; pipeline: string; period: string }
   | { cmd: 'dq'; pipeline: string; period: string }
@@ -34,6 +34,8 @@ export type RunOn = 'databricks' | 'emr' | 'airflow';
 export const SUBCOMMANDS: readonly Subcommand[] = ['help', 'list', 'run', 'parallel', 'status', 'cancel', 'diff', 'dq', 'backfill', 'history', 'cutover', 'audit'];
 
 const RUN_ID = /^r-[a-z0-9]+-[a-f0-9]{6}$/;
+const PARALLEL_ID = /^p-[a-z0-9]+-[a-f0-9]{6}$/;
+const BACKFILL_ID = /^b-[a-z0-9]+-[a-f0-9]{6}$/;
 const periodValue = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
 const onValue = z.enum(['databricks', 'emr', 'airflow'], 'must be databricks, emr or airflow');
 const envValue = z.enum(['dev', 'prod'], 'must be dev or prod');
@@ -118,6 +120,8 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
       const target = positionals.shift();
       if (target === undefined) return done({ cmd });
       if (RUN_ID.test(target)) return done({ cmd, runId: target });
+      if (PARALLEL_ID.test(target)) return done({ cmd, parallelId: target });
+      if (BACKFILL_ID.test(target)) return done({ cmd, backfillId: target });
       return done({ cmd, pipeline: requirePipeline(target, catalog) });
     }
     case 'cancel': {

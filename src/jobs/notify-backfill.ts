@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { BackfillRecord } from '../store/backfill-record.ts';
 import type { MessageRef, RunRecord } from '../store/run-record.ts';
 import { buildBackfillView } from '../slack/index.ts';
+import { loadBackfillRuns } from '../store/backfill-runs.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
 import { postAlertIfNeeded } from './notify-status.ts';
@@ -23,7 +24,7 @@ export async function notifyBackfill(deps: JobDeps, job: Job<{ backfillId: strin
     render: async () => {
       const b = await backfills.get(id);
       if (!b) return undefined;
-      const runs = await loadRuns(deps, b);
+      const runs = await loadBackfillRuns(deps.runs, b);
       const view = buildBackfillView(b, runs, deps.now());
       let current = b;
       try {
@@ -44,19 +45,13 @@ export async function notifyBackfill(deps: JobDeps, job: Job<{ backfillId: strin
     },
     latestVersion: async () => {
       const b = await backfills.get(id);
-      return b ? compositeVersion(b, await loadRuns(deps, b)) : undefined;
+      return b ? compositeVersion(b, await loadBackfillRuns(deps.runs, b)) : undefined;
     },
     again: () => queues.backfillStatus(id),
   });
 }
 
 /** Every run the backfill ever started, current attempts and earlier ones. */
-async function loadRuns(deps: JobDeps, b: BackfillRecord): Promise<Map<string, RunRecord>> {
-  const ids = b.periods.flatMap((p) => [...p.earlierRunIds, ...(p.runId ? [p.runId] : [])]);
-  const runs = await Promise.all(ids.map((runId) => deps.runs.get(runId)));
-  return new Map(runs.flatMap((r) => (r ? [[r.id, r] as const] : [])));
-}
-
 const compositeVersion = (b: BackfillRecord, runs: ReadonlyMap<string, RunRecord>): number => [...runs.values()].reduce((sum, r) => sum + r.version, b.version);
 
 /** The parent message is the run's status message; a failed run's alert goes into its thread once. */

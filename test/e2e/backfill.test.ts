@@ -150,6 +150,9 @@ describe('/pipeline backfill end to end', () => {
     expect(runNows(31, '2026-03')).toHaveLength(2);
     expect(tokens(31, '2026-03').size).toBe(2);
     expect(topLevel(CHANNEL)).toHaveLength(1);
+    // `/pipeline status <backfill-id>` shows the same view to whoever asks.
+    const backfillId = /`(b-[a-z0-9]+-[a-f0-9]{6})`/.exec(confirmation)![1]!;
+    expect(await (await command(`status ${backfillId}`, CHANNEL)).reply()).toContain('6 succeeded of 6 periods');
   }, 90_000);
 
   it('Cancel remaining (prod rules) cancels the running periods on the engine and starts no more', async () => {

@@ -42,6 +42,9 @@ describe('/pipeline grammar', () => {
     expect(parse('status')).toEqual({ cmd: 'status' });
     expect(parse('status incites-monthly')).toEqual({ cmd: 'status', pipeline: 'incites-monthly' });
     expect(parse('status r-mhx1y2z3-abc123')).toEqual({ cmd: 'status', runId: 'r-mhx1y2z3-abc123' });
+    expect(parse('status p-mhx1y2z3-abc123')).toEqual({ cmd: 'status', parallelId: 'p-mhx1y2z3-abc123' });
+    expect(parse('status b-mhx1y2z3-abc123')).toEqual({ cmd: 'status', backfillId: 'b-mhx1y2z3-abc123' });
+    expect(usageError('status b-nothex-zzzzzz').message).toMatch(/pipeline/);
   });
 
   it('parses backfill, cutover and the other subcommands', () => {
