@@ -244,7 +244,7 @@ function registerGauges(metrics: Metrics, runs: RunStore, queues: Queues): void 
     labelNames: ['queue', 'state'] as const,
     registers: [metrics.registry],
     async collect() {
-      for (const queue of [queues.engine, queues.notify]) {
+      for (const queue of [queues.engine, queues.notify, queues.diff]) {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
         for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n);
       }
