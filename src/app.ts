@@ -121,7 +121,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       convoStore: false,
     });
     registerCommands(boltApp, commandDeps);
-    const interactions = new InteractionRouter();
+    const interactions = new InteractionRouter(logger);
     registerRunActions(interactions, commandDeps);
     registerBackfillActions(interactions, commandDeps);
     registerDqActions(interactions, commandDeps);

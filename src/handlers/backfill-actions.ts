@@ -1,10 +1,7 @@
 import type { CommandDeps } from '../commands/command-deps.ts';
-import type { InteractionRouter } from './interaction-router.ts';
+import type { InteractionRouter, Reply } from './interaction-router.ts';
 import { ACTION_IDS } from '../slack/index.ts';
-import { describeError } from '../slack/describe-error.ts';
 import { cancelWaiting, retryFailed, RETRYABLE, type BackfillRecord } from '../store/backfill-record.ts';
-
-type Reply = (text: string) => Promise<unknown>;
 
 const list = (periods: string[]) => (periods.length > 6 ? `${periods.slice(0, 6).join(', ')} and ${periods.length - 6} more` : periods.join(', '));
 
@@ -15,20 +12,13 @@ const list = (periods: string[]) => (periods.length > 6 ? `${periods.slice(0, 6)
  */
 export function registerBackfillActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (b: BackfillRecord, user: string, reply: Reply) => Promise<void>) => {
-    app.action(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      try {
-        const b = await deps.backfills.get(action.value ?? '');
-        if (!b) return void (await reply(`:mag: That backfill (\`${action.value}\`) is no longer known to Cutover.`));
-        if (!(await deps.permissions.canRun(body.user.id, b.env))) {
-          return void (await reply(`:no_entry: You are not allowed to act on ${b.env} runs of ${b.pipeline}.`));
-        }
-        await handle(b, body.user.id, reply);
-      } catch (err) {
-        deps.logger.error({ err, actionId, user: body.user.id }, 'button failed');
-        await reply(describeError(err));
+    app.button(actionId, async ({ body, action }, reply) => {
+      const b = await deps.backfills.get(action.value ?? '');
+      if (!b) return void (await reply(`:mag: That backfill (\`${action.value}\`) is no longer known to Cutover.`));
+      if (!(await deps.permissions.canRun(body.user.id, b.env))) {
+        return void (await reply(`:no_entry: You are not allowed to act on ${b.env} runs of ${b.pipeline}.`));
       }
+      await handle(b, body.user.id, reply);
     });
   };
 

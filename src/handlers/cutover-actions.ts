@@ -47,22 +47,15 @@ export function registerCutoverActions(app: InteractionRouter, deps: CommandDeps
    * pending, not the requester's own, an approver's), each refusal an ephemeral reply.
    */
   const onRequestButton = (actionId: string, ownRequestWords: string, handle: (request: CutoverRequest, body: BlockAction<ButtonAction>, client: ButtonArgs['client']) => Promise<string | undefined>) => {
-    app.action(actionId, async ({ ack, body, action, client, respond }) => {
-      await ack();
-      const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      try {
-        const request = await deps.cutover.getRequest(action.value ?? '');
-        if (!request) return void (await reply(':mag: That request is no longer known to Cutover.'));
-        if (request.state !== 'pending') return void (await reply(APPROVE_WORDS.decided(request)));
-        // Said first: "you asked for it" is the reason that matters, whether or not they could approve.
-        if (request.requestedBy === body.user.id) return void (await reply(ownRequestWords));
-        if (!(await mayApprove(deps, request, body.user.id))) return void (await reply(`:no_entry: You are not an approver of ${request.pipeline}'s cutover.`));
-        const answer = await handle(request, body, client);
-        if (answer) await reply(answer);
-      } catch (err) {
-        deps.logger.error({ err, actionId, user: body.user.id }, 'cutover button failed');
-        await reply(describeError(err));
-      }
+    app.button(actionId, async ({ body, action, client }, reply) => {
+      const request = await deps.cutover.getRequest(action.value ?? '');
+      if (!request) return void (await reply(':mag: That request is no longer known to Cutover.'));
+      if (request.state !== 'pending') return void (await reply(APPROVE_WORDS.decided(request)));
+      // Said first: "you asked for it" is the reason that matters, whether or not they could approve.
+      if (request.requestedBy === body.user.id) return void (await reply(ownRequestWords));
+      if (!(await mayApprove(deps, request, body.user.id))) return void (await reply(`:no_entry: You are not an approver of ${request.pipeline}'s cutover.`));
+      const answer = await handle(request, body, client);
+      if (answer) await reply(answer);
     });
   };
 
@@ -98,10 +91,5 @@ export function registerCutoverActions(app: InteractionRouter, deps: CommandDeps
       deps.logger.error({ err, user: body.user.id }, 'reject submission failed');
       await refuse(describeError(err));
     }
-  });
-
-  // A link button (App Home's Open) still sends a block_actions payload; ack it so Slack shows no error.
-  app.action(ACTION_IDS.cutoverOpenRequest, async ({ ack }) => {
-    await ack();
   });
 }

@@ -1,12 +1,9 @@
 import type { CommandDeps } from '../commands/command-deps.ts';
-import type { InteractionRouter } from './interaction-router.ts';
+import type { InteractionRouter, Reply } from './interaction-router.ts';
 import { withEvent } from '../dq/apply-dq-result.ts';
 import { ACTION_IDS } from '../slack/index.ts';
 import { parseDqButtonValue } from '../slack/build-dq-alert.ts';
-import { describeError } from '../slack/describe-error.ts';
 import type { DqAlertRecord } from '../store/dq-alert-record.ts';
-
-type Reply = (text: string) => Promise<unknown>;
 
 /**
  * The buttons of a DQ thread: Re-run checks, Acknowledge (who and when; stops reminders) and
@@ -14,19 +11,12 @@ type Reply = (text: string) => Promise<unknown>;
  */
 export function registerDqActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (alert: DqAlertRecord, user: { id: string; name?: string }, channel: string | undefined, reply: Reply) => Promise<void>) => {
-    app.action(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      try {
-        const ref = parseDqButtonValue(action.value);
-        const alert = ref ? await deps.dqAlerts.get(ref.pipeline, ref.period) : undefined;
-        if (!alert) return void (await reply(':mag: That DQ alert is no longer known to Cutover.'));
-        if (!(await deps.permissions.canRun(body.user.id, 'dev'))) return void (await reply(`:no_entry: You are not allowed to act on DQ alerts of ${alert.pipeline}.`));
-        await handle(alert, { id: body.user.id, name: body.user.name ?? body.user.username }, body.channel?.id, reply);
-      } catch (err) {
-        deps.logger.error({ err, actionId, user: body.user.id }, 'DQ button failed');
-        await reply(describeError(err));
-      }
+    app.button(actionId, async ({ body, action }, reply) => {
+      const ref = parseDqButtonValue(action.value);
+      const alert = ref ? await deps.dqAlerts.get(ref.pipeline, ref.period) : undefined;
+      if (!alert) return void (await reply(':mag: That DQ alert is no longer known to Cutover.'));
+      if (!(await deps.permissions.canRun(body.user.id, 'dev'))) return void (await reply(`:no_entry: You are not allowed to act on DQ alerts of ${alert.pipeline}.`));
+      await handle(alert, { id: body.user.id, name: body.user.name ?? body.user.username }, body.channel?.id, reply);
     });
   };
 

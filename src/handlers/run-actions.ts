@@ -1,11 +1,8 @@
 import type { CommandDeps } from '../commands/command-deps.ts';
-import type { InteractionRouter } from './interaction-router.ts';
+import type { InteractionRouter, Reply } from './interaction-router.ts';
 import { isTerminal } from '../engines/types.ts';
 import { ACTION_IDS } from '../slack/index.ts';
-import { describeError } from '../slack/describe-error.ts';
 import type { RunRecord } from '../store/run-record.ts';
-
-type Reply = (text: string) => Promise<unknown>;
 
 /**
  * The buttons of a run's alert thread. Each click is acked at once, checked against
@@ -13,20 +10,13 @@ type Reply = (text: string) => Promise<unknown>;
  */
 export function registerRunActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (run: RunRecord, user: string, reply: Reply) => Promise<void>) => {
-    app.action(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const reply: Reply = (text) => respond({ response_type: 'ephemeral', replace_original: false, text });
-      try {
-        const run = await deps.runs.get(action.value ?? '');
-        if (!run) return void (await reply(`:mag: That run (\`${action.value}\`) is no longer known to Cutover.`));
-        if (!(await deps.permissions.canRun(body.user.id, run.env))) {
-          return void (await reply(`:no_entry: You are not allowed to act on ${run.env} runs of ${run.pipeline}.`));
-        }
-        await handle(run, body.user.id, reply);
-      } catch (err) {
-        deps.logger.error({ err, actionId, user: body.user.id }, 'button failed');
-        await reply(describeError(err));
+    app.button(actionId, async ({ body, action }, reply) => {
+      const run = await deps.runs.get(action.value ?? '');
+      if (!run) return void (await reply(`:mag: That run (\`${action.value}\`) is no longer known to Cutover.`));
+      if (!(await deps.permissions.canRun(body.user.id, run.env))) {
+        return void (await reply(`:no_entry: You are not allowed to act on ${run.env} runs of ${run.pipeline}.`));
       }
+      await handle(run, body.user.id, reply);
     });
   };
 
@@ -53,10 +43,5 @@ export function registerRunActions(app: InteractionRouter, deps: CommandDeps): v
     if (updated.acknowledgedBy?.user !== user) return void (await reply(`Already acknowledged by <@${updated.acknowledgedBy?.user}>.`));
     await deps.queues.threadNote(run.id, { kind: 'acknowledged', by: user, at }, `note-${run.id}-ack`);
     await deps.queues.status(run.id);
-  });
-
-  // A link button still sends a block_actions payload; ack it so Slack shows no error.
-  app.action(ACTION_IDS.openRun, async ({ ack }) => {
-    await ack();
   });
 }

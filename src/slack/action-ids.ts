@@ -1,7 +1,7 @@
 /**
  * action_ids of the buttons the views render; src/handlers registers listeners on these.
- * `run_open` is a link button: Slack still sends a block_actions payload for it, so the
- * handlers must ack it (with nothing else to do) or the user sees a warning icon.
+ * `run_open` and `cutover_open_request` are link buttons: Slack still sends a block_actions
+ * payload for them, which the interaction router acks with nothing else to do.
  */
 export const ACTION_IDS = {
   repair: 'run_repair',

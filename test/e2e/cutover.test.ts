@@ -248,6 +248,11 @@ describe('cutover', () => {
     expect(board).toContain('go-live');
     expect(board).toContain('quick-expiry');
     expect(board).toMatch(/live/);
+    // Open is a link button: its click is still acked at once (without an ack Bolt answers after 3 s).
+    const started = performance.now();
+    const open = await postSigned(`${app.url}/slack/events`, blockActionBody({ actionId: 'cutover_open_request', value: id, userId: 'U0BOB', channelId: 'D0HOME', messageBlocks: (home.view as { blocks: unknown[] }).blocks }), { secret: SIGNING_SECRET });
+    expect(open.status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(2000);
     // The requester sees the board without their own request waiting for them.
     await postSigned(`${app.url}/slack/events`, event('U0ALICE'), { secret: SIGNING_SECRET, contentType: 'application/json' });
     const own = await eventually(() => slack.views.find((v) => v.method === 'views.publish' && v.user_id === 'U0ALICE'), 15_000, 'home of the requester');
