@@ -77,6 +77,15 @@ export function versionFor(step: StepEvaluation, kind: RequestKind): string {
   return kind === 'execute' ? step.planVersion : step.rollbackVersion;
 }
 
+/**
+ * The version a pending request must still match to be approved: its step's, as the plan is
+ * now. A step gone from the catalog matches nothing, so the request is voided.
+ */
+export function currentVersionOf(plan: PlanEvaluation, request: Pick<CutoverRequest, 'step' | 'kind'>): string {
+  const step = plan.steps.find((s) => s.id === request.step);
+  return step ? versionFor(step, request.kind) : 'step-removed';
+}
+
 /** A pending request that ran out (or was decided) no longer holds the step; it is back where it was. */
 function storedState(record: CutoverStepRecord | undefined, request: CutoverRequest | undefined, now: number): StoredStepState {
   if (!record) return 'ready';

@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { CommandDeps } from '../commands/command-deps.ts';
 import type { ButtonArgs, InteractionRouter } from './interaction-router.ts';
-import { resolveApprovers, versionFor } from '../cutover/evaluate-plan.ts';
+import { currentVersionOf, resolveApprovers } from '../cutover/evaluate-plan.ts';
 import { loadPlan } from '../cutover/load-plan.ts';
 import { ACTION_IDS } from '../slack/index.ts';
 import { buildRejectModal, readRejectReason, REJECT_MODAL_CALLBACK_ID, REJECT_REASON_BLOCK, REJECT_REASON_REQUIRED } from '../slack/build-reject-modal.ts';
@@ -60,10 +60,7 @@ export function registerCutoverActions(app: InteractionRouter, deps: CommandDeps
   };
 
   onRequestButton(ACTION_IDS.cutoverApprove, OWN_REQUEST, async (request, body) => {
-    const plan = await loadPlan(deps, request.pipeline);
-    const step = plan.steps.find((s) => s.id === request.step);
-    // A step gone from the catalog makes every version differ: the request is voided.
-    const version = step ? versionFor(step, request.kind) : 'step-removed';
+    const version = currentVersionOf(await loadPlan(deps, request.pipeline), request);
     const { outcome, request: after } = await deps.cutover.approve(request.id, body.user.id, body.user.name, version);
     if (outcome === 'approved') await deps.queues.cutoverExecute(after.id);
     if (outcome !== 'duplicate' && outcome !== 'own-request' && outcome !== 'decided') await deps.queues.cutoverMessage(after.id);

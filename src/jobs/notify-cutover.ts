@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { currentVersionOf } from '../cutover/evaluate-plan.ts';
 import { loadPlan } from '../cutover/load-plan.ts';
 import { parallelLinks } from '../cutover/parallel-links.ts';
 import { permalinkOf } from './notify-dq.ts';
@@ -99,9 +100,7 @@ export async function revalidateCutover(deps: JobDeps, job: Job<{ pipeline: stri
   if (pending.length === 0) return;
   const plan = await loadPlan(deps, pipeline);
   for (const r of pending) {
-    const step = plan.steps.find((s) => s.id === r.step);
-    const version = step ? (r.kind === 'execute' ? step.planVersion : step.rollbackVersion) : 'step-removed';
-    const { outcome } = await deps.cutover.voidIfStale(r.id, version, { actor: 'cutover' });
+    const { outcome } = await deps.cutover.voidIfStale(r.id, currentVersionOf(plan, r), { actor: 'cutover' });
     if (outcome === 'void') await deps.queues.cutoverMessage(r.id);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePlan, planHash, stableStringify, versionFor } from '../../../src/cutover/index.ts';
+import { currentVersionOf, evaluatePlan, planHash, stableStringify, versionFor } from '../../../src/cutover/index.ts';
 import type { CutoverStepRecord } from '../../../src/store/cutover-record.ts';
 import { HOUR, T0, parallel, pendingRequest, pipeline, planInput } from './fixtures.ts';
 
@@ -72,6 +72,15 @@ describe('evaluatePlan: gates and states', () => {
 });
 
 describe('evaluatePlan: plan versions', () => {
+  it('a request must match its step as the plan is now; a step gone from the catalog matches nothing', () => {
+    const plan = evaluatePlan(planInput());
+    const step = plan.steps[0]!;
+    expect(currentVersionOf(plan, { step: step.id, kind: 'execute' })).toBe(step.planVersion);
+    expect(currentVersionOf(plan, { step: step.id, kind: 'rollback' })).toBe(step.rollbackVersion);
+    expect(step.planVersion).not.toBe(step.rollbackVersion);
+    expect(currentVersionOf(plan, { step: 'no-such-step', kind: 'execute' })).toBe('step-removed');
+  });
+
   const base = evaluatePlan(planInput()).steps;
 
   it('is stable for the same input and short', () => {
