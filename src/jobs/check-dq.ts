@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import { runChecks } from '../checks/index.ts';
 import type { DqSource } from '../store/dq-alert-record.ts';
 import type { JobDeps } from './job-deps.ts';
-import { recordDqResult, toFailingCheck } from './record-dq-result.ts';
+import { recordChecksResult } from './record-dq-result.ts';
 
 export interface CheckDqJob {
   pipeline: string;
@@ -36,7 +36,6 @@ export async function checkDq(deps: JobDeps, job: Job<CheckDqJob>, signal?: Abor
     history: deps.rowCounts,
     signal,
   });
-  const failing = result.checks.filter((c) => !c.passed).map((c) => deps.protect.checkResult(name, toFailingCheck(c)));
-  const alert = await recordDqResult(deps, name, period, { passed: result.passed, total: result.checks.length, failing, source, runId, anchor: run?.statusMessage }, requestedBy?.user);
-  if (requestedBy) await deps.queues.dqReply(name, period, requestedBy, `dqreply-${job.id}`, alert.version);
+  await recordChecksResult(deps, name, period, result, { source, runId, anchor: run?.statusMessage }, requestedBy?.user);
+  if (requestedBy) await deps.queues.dqReply(name, period, requestedBy, `dqreply-${job.id}`);
 }

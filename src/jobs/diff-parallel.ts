@@ -8,7 +8,7 @@ import type { DiffReport } from '../diff/types.ts';
 import { asCodedError } from '../errors.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
-import { recordDqResult, toFailingCheck } from './record-dq-result.ts';
+import { recordChecksResult } from './record-dq-result.ts';
 
 /**
  * Diffs every output of a parallel run, then runs the DQ checks on the target outputs, and
@@ -93,8 +93,7 @@ async function checks(deps: JobDeps, p: ParallelRecord, signal?: AbortSignal): P
   const pipeline = deps.catalog.pipelines[p.pipeline]!;
   const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, history: deps.rowCounts, signal });
   // The period's DQ thread hangs on the parallel run's message, like a run's on its status message.
-  const failing = result.checks.filter((c) => !c.passed).map((c) => deps.protect.checkResult(p.pipeline, toFailingCheck(c)));
-  await recordDqResult(deps, p.pipeline, p.period, { passed: result.passed, total: result.checks.length, failing, source: 'parallel', anchor: p.message });
+  await recordChecksResult(deps, p.pipeline, p.period, result, { source: 'parallel', anchor: p.message });
   return {
     passed: result.passed,
     total: result.checks.length,

@@ -97,7 +97,8 @@ export async function remindDq(deps: JobDeps, job: Job<AlertJob & { openedSeq: n
   const alert = await deps.dqAlerts.get(pipeline, period);
   if (!alert || !hours || !stillDue(alert, openedSeq)) return;
   const updated = await deps.dqAlerts.update(alert, (a) => (stillDue(a, openedSeq) ? { next: withEvent(a, { kind: 'reminder', at: deps.now(), count }).next } : undefined), { ...BOT, action: 'dq.reminder' });
-  if (updated.version === alert.version && !stillDue(updated, openedSeq)) return;
+  // A reminder never changes whether one is due: not due now means none was added.
+  if (!stillDue(updated, openedSeq)) return;
   await deps.queues.dqThread(pipeline, period, updated.version);
   await deps.queues.dqRemind(pipeline, period, openedSeq, count + 1, hours * 3600_000);
 }

@@ -151,9 +151,9 @@ export class Queues {
     return this.notify.add('dq-thread', { v: 1, pipeline, period }, { jobId: `dqthread-${pipeline}-${period}-${version}` });
   }
 
-  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string, version: number) {
-    // After the thread job of the same version, so the answer can link to the thread.
-    return this.notify.add('dq-reply', { v: 1, pipeline, period, to, version }, { jobId, delay: 1000 });
+  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string) {
+    // A little after the thread job, so the answer can usually link to the thread.
+    return this.notify.add('dq-reply', { v: 1, pipeline, period, to }, { jobId, delay: 1000 });
   }
 
   dqRemind(pipeline: string, period: string, openedSeq: number, count: number, delayMs: number) {

@@ -1,4 +1,4 @@
-import type { CheckResult } from '../checks/types.ts';
+import type { CheckResult, RunChecksResult } from '../checks/types.ts';
 import { applyDqResult, emptyDqAlert, type DqResultInput } from '../dq/apply-dq-result.ts';
 import type { DqAlertRecord, FailingCheck } from '../store/dq-alert-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
@@ -7,8 +7,21 @@ import { BOT, type JobDeps } from './job-deps.ts';
 const SAMPLES_KEPT = 3;
 
 /** A check's failure as the alert keeps it. */
-export function toFailingCheck(c: CheckResult): FailingCheck {
+function toFailingCheck(c: CheckResult): FailingCheck {
   return { output: c.output, check: c.check, failingRows: c.failingRows, error: c.error, samples: c.samples.slice(0, SAMPLES_KEPT), sql: c.sql || undefined };
+}
+
+/** Records the outcome of Cutover's own checks: failures kept with their samples, PII-protected first. */
+export function recordChecksResult(
+  deps: JobDeps,
+  pipeline: string,
+  period: string,
+  result: RunChecksResult,
+  context: Pick<DqResultInput, 'source' | 'runId' | 'anchor'>,
+  actor?: string,
+): Promise<DqAlertRecord> {
+  const failing = result.checks.filter((c) => !c.passed).map((c) => deps.protect.checkResult(pipeline, toFailingCheck(c)));
+  return recordDqResult(deps, pipeline, period, { ...context, passed: result.passed, total: result.checks.length, failing }, actor);
 }
 
 /**
