@@ -42,7 +42,7 @@ import { InteractionRouter } from './handlers/interaction-router.ts';
 import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
-import { createSampleProtector } from './jobs/sample-protector.ts';
+import { createCatalogSampleProtector } from './pii/index.ts';
 
 
 export interface CreateAppOptions {
@@ -151,7 +151,9 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     clients,
     audit,
     rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix }),
-    protect: createSampleProtector(catalog, config),
+    // PII columns masked or hashed in every sample before it is stored or shown; the bot never
+    // shows raw values. A `hash` catalog without CUTOVER_PII_KEY stops start-up here.
+    protect: createCatalogSampleProtector(catalog, config.piiKey),
     publishAlert: catalog.alerts.snsTopicArn ? createSnsPublisher({ topicArn: catalog.alerts.snsTopicArn, region: config.aws.region, endpoint: config.aws.endpoints.sns }) : undefined,
     catalog,
     engines,
