@@ -45,6 +45,17 @@ end
 local function expired(now)
   return now >= tonumber(field(KEYS[1], 'expiresAt'))
 end
+-- For a click: nil while the request is pending and in time, else the outcome to return
+-- (a request found out of time is marked expired here, and audited, once).
+local function notOpen(now, base)
+  if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found', {}} end
+  if field(KEYS[1], 'state') ~= 'pending' then return {'decided', snapshot()} end
+  if expired(now) then
+    close('expired', now, base, 'cutover.expire', nil, true)
+    return {'expired', snapshot()}
+  end
+  return nil
+end
 `;
 
 /**
@@ -101,13 +112,9 @@ return {'created'}
  * Outcomes: counted | approved | duplicate | own-request | expired | void | decided | not-found.
  */
 export const APPROVE = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found', {}} end
 local now = tonumber(ARGV[4])
-if field(KEYS[1], 'state') ~= 'pending' then return {'decided', snapshot()} end
-if expired(now) then
-  close('expired', now, ARGV[5], 'cutover.expire', nil, true)
-  return {'expired', snapshot()}
-end
+local closed = notOpen(now, ARGV[5])
+if closed then return closed end
 if field(KEYS[1], 'planVersion') ~= ARGV[3] then
   close('void', now, ARGV[5], 'cutover.void', { voidedFor = ARGV[3] }, false, { currentPlanVersion = ARGV[3] })
   return {'void', snapshot()}
@@ -142,13 +149,9 @@ return {'approved', snapshot()}
 
 /** ARGV: 1 user, 2 name, 3 reason, 4 now, 5 audit base JSON. Outcomes: rejected | own-request | expired | decided | not-found | no-reason. */
 export const REJECT = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found', {}} end
 local now = tonumber(ARGV[4])
-if field(KEYS[1], 'state') ~= 'pending' then return {'decided', snapshot()} end
-if expired(now) then
-  close('expired', now, ARGV[5], 'cutover.expire', nil, true)
-  return {'expired', snapshot()}
-end
+local closed = notOpen(now, ARGV[5])
+if closed then return closed end
 if field(KEYS[1], 'requestedBy') == ARGV[1] then return {'own-request', snapshot()} end
 if not string.find(ARGV[3], '%S') then return {'no-reason', snapshot()} end
 local r = { user = ARGV[1], reason = ARGV[3], at = now }
