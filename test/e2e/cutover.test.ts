@@ -215,7 +215,7 @@ describe('cutover', () => {
     expect(rejects).toHaveLength(1);
     expect(rejects[0]!.actor).toBe('U0DAVE');
     expect(JSON.stringify(rejects[0])).toContain('legacy still feeds finance');
-    expect(modal).toBeDefined();
+    expect(JSON.stringify(modal)).toContain('cutover_reject_modal');
     expect(await stepState('switch-primary')).toBe('done');
   });
 
@@ -247,7 +247,10 @@ describe('cutover', () => {
     expect(board).toContain(id);
     expect(board).toContain('go-live');
     expect(board).toContain('quick-expiry');
-    expect(board).toMatch(/live/);
+    // go-live reached `live` through switch-primary's stage action; quick-expiry is still `legacy`.
+    expect(board).toContain('*go-live* · :rocket: `live`');
+    expect(board).toContain('*quick-expiry* · ');
+    expect(board).toMatch(/\*quick-expiry\* · :[a-z_]+: `legacy`/);
     // Open is a link button: its click is still acked at once (without an ack Bolt answers after 3 s).
     const started = performance.now();
     const open = await postSigned(`${app.url}/slack/events`, blockActionBody({ actionId: 'cutover_open_request', value: id, userId: 'U0BOB', channelId: 'D0HOME', messageBlocks: (home.view as { blocks: unknown[] }).blocks }), { secret: SIGNING_SECRET });
