@@ -5,6 +5,21 @@ import { STATUS_UPDATE_INTERVAL_MS } from './queues.ts';
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
+ * Runs `fn` while holding the lock of a message slot, so only one job at a time posts or edits
+ * that message. Returns false, without running `fn`, when another job holds it.
+ */
+export async function withSlotLock(deps: Pick<JobDeps, 'redis' | 'keys'>, slot: string, owner: string, fn: () => Promise<void>): Promise<boolean> {
+  const key = deps.keys.notifyLock(slot);
+  if (!(await deps.redis.set(key, owner, 'PX', 30_000, 'NX'))) return false;
+  try {
+    await fn();
+  } finally {
+    await deps.redis.eval(RELEASE_LOCK, 1, key, owner);
+  }
+  return true;
+}
+
+/**
  * One message that is edited in place (a run's status, a parallel run's report): a lock so
  * only one job renders it at a time (no message is ever posted twice), and at most one edit
  * per STATUS_UPDATE_INTERVAL_MS. `render` returns the version it rendered; when the subject
@@ -30,10 +45,9 @@ export async function renderInSlot(
     await job.moveToDelayed(at, token);
     throw new DelayedError();
   };
-  if (!(await redis.set(keys.notifyLock(slot), lockValue, 'PX', 30_000, 'NX'))) return later(deps.now() + 300);
   let rendered: number | undefined;
   let wait: number | undefined;
-  try {
+  const locked = await withSlotLock(deps, slot, lockValue, async () => {
     const last = Number((await redis.get(keys.notifyLast(slot))) ?? 0);
     if ((await step.posted()) && deps.now() - last < STATUS_UPDATE_INTERVAL_MS) {
       wait = last + STATUS_UPDATE_INTERVAL_MS;
@@ -41,9 +55,8 @@ export async function renderInSlot(
       rendered = await step.render();
       await redis.set(keys.notifyLast(slot), String(deps.now()), 'PX', 10 * 60_000);
     }
-  } finally {
-    await redis.eval(RELEASE_LOCK, 1, keys.notifyLock(slot), lockValue);
-  }
+  });
+  if (!locked) return later(deps.now() + 300);
   if (wait !== undefined) return later(wait);
   if (rendered === undefined) return;
   const latest = await step.latestVersion();

@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { currentVersionOf } from '../cutover/evaluate-plan.ts';
 import { loadPlan } from '../cutover/load-plan.ts';
 import { parallelLinks } from '../cutover/parallel-links.ts';
@@ -6,10 +6,8 @@ import { permalinkOf } from './notify-dq.ts';
 import { buildApprovalRequest } from '../slack/build-approval-request.ts';
 import { buildExecutionProgress } from '../slack/build-cutover-progress.ts';
 import type { JobDeps } from './job-deps.ts';
-import { renderInSlot } from './message-slot.ts';
+import { renderInSlot, withSlotLock } from './message-slot.ts';
 import { toSlackJobError } from './slack-errors.ts';
-
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * Posts a cutover request's message (Approve / Reject) in the pipeline channel, or edits it to
@@ -17,27 +15,29 @@ const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis
  * Every render reads the request fresh, so edits are idempotent; the first post is under a
  * lock so a retried job never posts the request twice.
  */
-export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: string }>): Promise<void> {
-  const lockKey = deps.keys.notifyLock(`cutover-${job.data.requestId}`);
-  const lockValue = String(job.id);
-  if (!(await deps.redis.set(lockKey, lockValue, 'PX', 30_000, 'NX'))) throw Object.assign(new Error('request message is being rendered'), { retryAfterMs: 500 });
-  try {
+export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: string }>, token: string | undefined): Promise<void> {
+  const locked = await withSlotLock(deps, `cutover-${job.data.requestId}`, `${job.id}:${token ?? ''}`, async () => {
     const request = await deps.cutover.requireRequest(job.data.requestId);
     const config = deps.catalog.pipelines[request.pipeline];
     const plan = config ? await loadPlan(deps, request.pipeline) : undefined;
     const links = plan && request.state === 'pending' ? await parallelLinks(plan, deps.parallels, (channel, ts) => permalinkOf(deps, channel, ts)) : {};
     const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config, parallelLinks: links });
-    if (!request.message) {
-      const res = await deps.slack.chat.postMessage({ channel: config?.channel ?? '', text: view.text, blocks: view.blocks, unfurl_links: false });
-      await deps.cutover.setRequestMessage(request.id, { channel: res.channel ?? config?.channel ?? '', ts: res.ts! });
-    } else {
-      await deps.slack.chat.update({ channel: request.message.channel, ts: request.message.ts, text: view.text, blocks: view.blocks });
+    try {
+      if (!request.message) {
+        const res = await deps.slack.chat.postMessage({ channel: config?.channel ?? '', text: view.text, blocks: view.blocks, unfurl_links: false });
+        await deps.cutover.setRequestMessage(request.id, { channel: res.channel ?? config?.channel ?? '', ts: res.ts! });
+      } else {
+        await deps.slack.chat.update({ channel: request.message.channel, ts: request.message.ts, text: view.text, blocks: view.blocks });
+      }
+    } catch (err) {
+      throw toSlackJobError(err);
     }
-  } catch (err) {
-    throw err instanceof Error && 'retryAfterMs' in err ? err : toSlackJobError(err);
-  } finally {
-    await deps.redis.eval(RELEASE_LOCK, 1, lockKey, lockValue);
-  }
+  });
+  // Another job is rendering it: come back shortly (it may have rendered an older state).
+  if (locked) return;
+  if (!token) throw new Error('request message is being rendered by another job; retrying');
+  await job.moveToDelayed(deps.now() + 300, token);
+  throw new DelayedError();
 }
 
 /**

@@ -85,7 +85,7 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
         case 'audit-export':
           return exportAudit(deps, job);
         case 'cutover-message':
-          return notifyCutoverRequest(deps, job);
+          return notifyCutoverRequest(deps, job, token);
         case 'cutover-progress':
           return notifyCutoverProgress(deps, job, token);
         case 'cutover-expire':
