@@ -20,7 +20,7 @@ export interface DiffInput {
   engine?: EngineOptions;
   /** S3 client and friends, for `s3://` datasets. */
   access?: DatasetAccess;
-  /** Key buckets for the checksum level. Default: from the row count (about 150 rows a bucket). */
+  /** Key buckets for the checksum level, rounded up to a power of two. Default: from the row count (about 150 rows a bucket). */
   buckets?: number;
   /** Above this fraction of differing buckets, `auto` finds differing keys by a row-level join. Default 0.25. */
   switchFraction?: number;
