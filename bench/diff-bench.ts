@@ -120,6 +120,8 @@ export async function runDiffBench(opts: DiffBenchOptions = {}): Promise<DiffBen
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'cutover-diff-bench-')));
   try {
     await generate(dir, rows, rates, engine, log);
+    // Flush the ~2 GB just written, so the kernel's writeback does not run under the measurements.
+    await exec('sync');
     const out: DiffBenchRow[] = [];
     for (const rate of rates) {
       const legacy = join(dir, 'legacy.parquet');
@@ -127,7 +129,11 @@ export async function runDiffBench(opts: DiffBenchOptions = {}): Promise<DiffBen
       const runs: Record<'diff' | 'join' | 'lower', Measurement[]> = { diff: [], join: [], lower: [] };
       // Interleaved, so drift on a shared machine hits all three alike.
       for (let i = 0; i < (opts.repeat ?? 1); i++) {
-        for (const kind of ['lower', 'diff', 'join'] as const) runs[kind].push(await inChild(kind, legacy, target, engine));
+        for (const kind of ['lower', 'diff', 'join'] as const) {
+          // The join spills to disk: its writeback must not run under the next measurement.
+          await exec('sync');
+          runs[kind].push(await inChild(kind, legacy, target, engine));
+        }
       }
       const row = { rate, diff: median(runs.diff), join: median(runs.join), lower: median(runs.lower) };
       log(`rate ${formatRate(rate)}: diff ${fmt(row.diff.ms)} s, plain join ${fmt(row.join.ms)} s, lower bound ${fmt(row.lower.ms)} s`);

@@ -28,9 +28,12 @@ export interface Ctx {
 }
 
 export interface ChecksumSettings {
+  /** `buckets` forces re-reading differing buckets whole; `keys` forces naming differing keys first. */
   mode: 'auto' | 'buckets' | 'keys';
   buckets: number;
-  /** Above this fraction of differing buckets, differing keys come from a row-level join. */
+  /** Up to this fraction of differing buckets, `auto` re-reads those buckets' rows whole. */
+  rereadFraction: number;
+  /** When keys are named first: above this fraction of differing buckets, by a row-level join. */
   switchFraction: number;
   /** Above this estimated fraction of differing keys, the plain join is cheaper. */
   joinFraction: number;
@@ -42,29 +45,14 @@ const PERFECT_HT_BITS = 18;
 /** Bits of key hash that pick a bucket: `buckets` rounded up to a power of two. */
 const bucketBits = (buckets: number) => Math.min(32, Math.max(1, Math.ceil(Math.log2(buckets))));
 /**
- * The bucket of a key hash: its top bits. A shift costs less than a modulo (0.25 s instead of
- * 0.30–0.37 s to aggregate 2 × 10M slim rows), and a small type lets DuckDB use a perfect hash
- * aggregate.
+ * The bucket of a key hash: its top bits. A shift costs less than a modulo, and a small type
+ * lets DuckDB use a perfect hash aggregate.
  */
 const bucketOf = (kh: string, bits: number) => `CAST(${kh} >> ${64 - bits} AS ${bits <= 16 ? 'USMALLINT' : 'UINTEGER'})`;
-/** Up to this many differing keys, the second read filters by a literal list (see rereadFilter). */
+/** Up to this many differing keys, the second read filters by a literal list (see keyFilter). */
 const LITERAL_KEYS = 48;
-
-/**
- * The second read's filter. DuckDB pushes `hash(key) IN (literals)` into the Parquet scan when
- * the key is one plain column: the scan then decodes the other columns only near matching rows
- * (at 10M rows, 4 keys 0.10 s and 16 keys 0.18 s a side, against 0.37–0.40 s for a semi-join).
- * The list is checked element by element, so at LITERAL_KEYS keys it costs what the semi-join
- * does; past that, or for keys it cannot push (several columns, a cast), the semi-join is used.
- */
-async function rereadFilter(ctx: Ctx, side: Side, keys: number): Promise<string> {
-  const [key, ...more] = ctx.plan.keys;
-  const plainColumn = key !== undefined && more.length === 0 && (side === 'legacy' ? key.canonLegacy : key.canonTarget) === d.quote(key.name);
-  if (keys > LITERAL_KEYS || !plainColumn) return `${keyHash(ctx.plan, side)} IN (SELECT kh FROM diff_dk)`;
-  const rows = await ctx.db.all('SELECT kh FROM diff_dk');
-  const list = rows.filter((r) => r.kh !== null).map((r) => `${String(r.kh)}::UBIGINT`);
-  return `${keyHash(ctx.plan, side)} IN (${list.join(', ')})`;
-}
+const SIDES = ['legacy', 'target'] as const;
+const sums = { legacy: 'diff_bl', target: 'diff_bt' } as const;
 const slim = { legacy: 'diff_sl', target: 'diff_st' } as const;
 
 /** The detail levels keep their intermediate results in DuckDB temp tables. */
@@ -85,13 +73,13 @@ export function detailIn(ctx: Ctx, legacyRows: string, targetRows: string): Prom
 
 /**
  * Checksum first (README.md has the reasoning and the measurements):
- * 1. one scan per side keeps a slim row (key hash, row hash) — the only full read;
- * 2. per key bucket, count + sum of row hashes (a perfect hash aggregate); equal buckets hold
- *    the same multiset of canonical rows (up to a 64-bit hash collision) and are done;
- * 3. in differing buckets, per-key counts and sums name the differing keys (a row-level join
- *    when most buckets differ); duplicated keys always count as differing;
- * 4. only the rows of those keys are read again (see rereadFilter) and go through the
- *    detailed levels.
+ * 1. one scan per side sums row hashes per key bucket (a perfect hash aggregate); equal buckets
+ *    hold the same multiset of canonical rows (up to a 64-bit hash collision) and are done;
+ * 2. few differing buckets: their rows are read again whole, with the buckets of keys
+ *    duplicated in legacy, and go through the detailed levels;
+ * 3. many: one more scan per side keeps a slim row (key hash, row hash), whose per-key counts
+ *    and sums in differing buckets (or a row-level join) name the differing keys; only their
+ *    rows are read again.
  * Returns undefined when so many keys differ that the plain join is cheaper.
  */
 export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promise<StrategyResult | undefined> {
@@ -99,51 +87,103 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
   // Buckets fit a USMALLINT, so DuckDB can aggregate them in a perfect hash table, indexed by
   // bucket (~2.5x faster than its default hash aggregate); its default limit is 12 bits.
   await db.run(`SET perfect_ht_threshold = ${PERFECT_HT_BITS}`);
-  for (const side of ['legacy', 'target'] as const) {
+  const bits = bucketBits(s.buckets);
+  const total = 2 ** bits;
+  for (const side of SIDES) {
+    // NULL keys fall into bucket NULL, which differingBucketsSql leaves out.
+    const b = `CASE WHEN ${keyNotNull(plan, side)} THEN ${bucketOf(keyHash(plan, side), bits)} END`;
+    await db.run(`CREATE TEMP TABLE ${sums[side]} AS SELECT ${b} AS b, count(*) AS n, sum(${rowHashSql(d, plan, side, o)}) AS s FROM ${ctx[side]} GROUP BY b`);
+  }
+  const counts = async (t: string) => db.one(`SELECT coalesce(sum(n), 0) AS n, coalesce(sum(n) FILTER (WHERE b IS NULL), 0) AS nulls FROM ${t}`);
+  const [l, t] = [await counts(sums.legacy), await counts(sums.target)];
+  const totals = { legacy: toCount(l.n), target: toCount(t.n), nullLegacy: toCount(l.nulls), nullTarget: toCount(t.nulls) };
+  await db.run(`CREATE TEMP TABLE diff_db AS ${differingBucketsSql(sums.legacy, sums.target)}`);
+  const differing = toCount((await db.one('SELECT count(*) AS n FROM diff_db')).n);
+  const buckets = { total, differing };
+  const share = differing / total;
+  if (s.mode === 'buckets' || (s.mode === 'auto' && share <= s.rereadFraction)) {
+    return { totals, detail: await rereadBuckets(ctx, bits), strategy: 'checksum', buckets };
+  }
+  // Differing keys fall into buckets at random: from the share of differing buckets, Poisson
+  // occupancy estimates how many keys differ. Near 100 % that says little: count on 1/64 below.
+  const tooMany = (estimate: number) => s.mode === 'auto' && estimate / Math.max(1, totals.legacy, totals.target) > s.joinFraction;
+  if (share < 0.99 && tooMany(-total * Math.log(1 - share))) return undefined;
+  for (const side of SIDES) {
     const kh = `CASE WHEN ${keyNotNull(plan, side)} THEN ${keyHash(plan, side)} END`;
     await db.run(`CREATE TEMP TABLE ${slim[side]} AS SELECT ${kh} AS kh, ${rowHashSql(d, plan, side, o)} AS rh FROM ${ctx[side]}`);
   }
-  const totals = async (t: string) => db.one(`SELECT count(*) AS n, count(*) - count(kh) AS nulls FROM ${t}`);
-  const [l, t] = [await totals(slim.legacy), await totals(slim.target)];
-  const result = { legacy: toCount(l.n), target: toCount(t.n), nullLegacy: toCount(l.nulls), nullTarget: toCount(t.nulls) };
-  const bits = bucketBits(s.buckets);
-  const total = 2 ** bits;
-  // NULL keys fall into bucket NULL, which differingBucketsSql leaves out.
-  const bucketSums = (t: string) => `(SELECT ${bucketOf('kh', bits)} AS b, count(*) AS n, sum(rh) AS s FROM ${t} GROUP BY b)`;
-  await db.run(`CREATE TEMP TABLE diff_db AS ${differingBucketsSql(bucketSums(slim.legacy), bucketSums(slim.target))}`);
-  const differing = toCount((await db.one('SELECT count(*) AS n FROM diff_db')).n);
-  const buckets = { total, differing };
-  const rowLevel = s.mode === 'keys' || (s.mode === 'auto' && differing > s.switchFraction * total);
-
-  const dups = [await duplicateKeys(ctx, 'legacy'), ...(rowLevel ? [await duplicateKeys(ctx, 'target')] : [])];
+  const rowLevel = differing > s.switchFraction * total;
+  const dups = [await duplicateKeys(ctx, 'legacy', slim.legacy), ...(rowLevel ? [await duplicateKeys(ctx, 'target', slim.target)] : [])];
   const inBuckets = (t: string) => `(SELECT * FROM ${t} WHERE ${bucketOf('kh', bits)} IN (SELECT b FROM diff_db))`;
-  const forced = dups.filter(Boolean).map((t) => `SELECT kh FROM ${t}`);
-  if (rowLevel && s.mode === 'auto') {
-    // Differing keys fall into buckets at random: from the share of differing buckets, Poisson
-    // occupancy estimates how many keys differ. Near 100 % that says little, so count on 1/64.
-    const share = differing / total;
-    const estimate =
-      share < 0.99
-        ? -total * Math.log(1 - share)
-        : 64 * toCount((await db.one(`SELECT count(*) AS n FROM (${rowLevelKeysSql(inBuckets, dups, ' AND kh % 64 = 0')}) x`)).n);
-    if (estimate / Math.max(1, result.legacy, result.target) > s.joinFraction) return undefined;
+  if (s.mode === 'auto' && share >= 0.99) {
+    const sample = toCount((await db.one(`SELECT count(*) AS n FROM (${rowLevelKeysSql(inBuckets, dups, ' AND kh % 64 = 0')}) x`)).n);
+    if (tooMany(64 * sample)) return undefined;
   }
+  const forced = dups.filter(Boolean).map((t) => `SELECT kh FROM ${t}`);
   const differingSql = rowLevel ? rowLevelKeysSql(inBuckets, dups) : perKeySql(inBuckets);
   await db.run(`CREATE TEMP TABLE diff_dk AS SELECT DISTINCT kh FROM (${[differingSql, ...forced].join(' UNION ALL ')}) x`);
   const keys = toCount((await db.one('SELECT count(*) AS n FROM diff_dk')).n);
-  for (const side of ['legacy', 'target'] as const) {
+  for (const side of SIDES) {
     // With nothing to look at, skip the second read entirely.
-    const filter = keys === 0 ? 'false' : await rereadFilter(ctx, side, keys);
+    const filter = keys === 0 ? 'false' : await keyFilter(ctx, side, keys);
     await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter)}`);
   }
   const detail = await detailIn(ctx, 'diff_dl', 'diff_dt');
-  return { totals: result, detail, strategy: rowLevel ? 'checksum+rows' : 'checksum', buckets };
+  return { totals, detail, strategy: rowLevel ? 'checksum+rows' : 'checksum+keys', buckets };
+}
+
+/**
+ * Reads the rows of differing buckets again, whole, with their key and row hashes; per-key
+ * counts and hash sums among them name the differing keys, and only those keys' rows go
+ * through the detailed levels. A key's rows all share one bucket, so nothing is missed. Keys
+ * duplicated in legacy are always sent on: in a matching bucket the target has the same
+ * duplicate. The filter is a bitmap over buckets (`get_bit`), which DuckDB pushes into the
+ * Parquet scan for a key of one plain column; past ~100 scattered rows the scan decodes nearly
+ * every page anyway, so this costs ~0.75x of a full read a side at 10M rows (README.md).
+ */
+async function rereadBuckets(ctx: Ctx, bits: number): Promise<DetailResult> {
+  const { db, plan, options: o } = ctx;
+  const dup = await duplicateKeys(ctx, 'legacy');
+  if (dup) await db.run(`INSERT INTO diff_db SELECT DISTINCT ${bucketOf('kh', bits)} FROM ${dup}`);
+  const rows = await db.all('SELECT DISTINCT b FROM diff_db');
+  for (const side of SIDES) {
+    const bucket = bucketOf(keyHash(plan, side), bits);
+    let filter = 'false';
+    if (rows.length > 0 && bits <= 16) {
+      const map = new Uint8Array(2 ** bits).fill(0x30);
+      for (const r of rows) map[Number(r.b)] = 0x31;
+      filter = `get_bit('${Buffer.from(map).toString('latin1')}'::BIT, CAST(${bucket} AS INTEGER)) = 1`;
+    } else if (rows.length > 0) filter = `${bucket} IN (SELECT b FROM diff_db)`;
+    const hashes = [`${keyHash(plan, side)} AS kh`, `${rowHashSql(d, plan, side, o)} AS rh`];
+    await db.run(`CREATE TEMP TABLE diff_r${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter, hashes)}`);
+  }
+  const forced = dup ? ` UNION ALL SELECT kh FROM ${dup}` : '';
+  await db.run(`CREATE TEMP TABLE diff_dk AS SELECT DISTINCT kh FROM (${perKeySql((t) => t, { legacy: 'diff_rl', target: 'diff_rt' })}${forced}) x`);
+  for (const side of SIDES) await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS SELECT * FROM diff_r${side[0]} WHERE kh IN (SELECT kh FROM diff_dk)`);
+  return detailIn(ctx, 'diff_dl', 'diff_dt');
+}
+
+/**
+ * The key path's second read filter. DuckDB pushes `hash(key) IN (literals)` into the Parquet
+ * scan when the key is one plain column: the scan then decodes the other columns only near
+ * matching rows (at 10M rows, 4 keys 0.10 s and 16 keys 0.18 s a side, against 0.37–0.40 s for
+ * a semi-join). The list is checked element by element, so at LITERAL_KEYS keys it costs what
+ * the semi-join does; past that, or for keys it cannot push (several columns, a cast), the
+ * semi-join is used.
+ */
+async function keyFilter(ctx: Ctx, side: Side, keys: number): Promise<string> {
+  const [key, ...more] = ctx.plan.keys;
+  const plainColumn = key !== undefined && more.length === 0 && (side === 'legacy' ? key.canonLegacy : key.canonTarget) === d.quote(key.name);
+  if (keys > LITERAL_KEYS || !plainColumn) return `${keyHash(ctx.plan, side)} IN (SELECT kh FROM diff_dk)`;
+  const rows = await ctx.db.all('SELECT kh FROM diff_dk');
+  const list = rows.filter((r) => r.kh !== null).map((r) => `${String(r.kh)}::UBIGINT`);
+  return `${keyHash(ctx.plan, side)} IN (${list.join(', ')})`;
 }
 
 /** Keys whose (row count, hash sum) differ; handles duplicates, costs a GROUP BY per side. */
-function perKeySql(inBuckets: (t: string) => string): string {
+function perKeySql(inBuckets: (t: string) => string, rows: Record<Side, string> = slim): string {
   const perKey = (t: string) => `(SELECT kh, count(*) AS n, sum(rh) AS s FROM ${inBuckets(t)} x WHERE kh IS NOT NULL GROUP BY kh)`;
-  return `SELECT coalesce(l.kh, t.kh) AS kh FROM ${perKey(slim.legacy)} l FULL OUTER JOIN ${perKey(slim.target)} t
+  return `SELECT coalesce(l.kh, t.kh) AS kh FROM ${perKey(rows.legacy)} l FULL OUTER JOIN ${perKey(rows.target)} t
     ON l.kh = t.kh WHERE l.n IS DISTINCT FROM t.n OR l.s IS DISTINCT FROM t.s`;
 }
 
@@ -157,10 +197,11 @@ function rowLevelKeysSql(inBuckets: (t: string) => string, dups: (string | undef
 
 /**
  * Key hashes that occur more than once on a side (a hash collision only adds a key to the
- * detailed levels, which then count by the real key). A single integer key is first checked
- * with a bitmap, a fraction of a GROUP BY's cost. Returns the table name, or undefined.
+ * detailed levels, which then count by the real key), from the side's slim rows or else from
+ * its key columns. A single integer key is first checked with a bitmap, a fraction of a GROUP
+ * BY's cost. Returns the table name, or undefined.
  */
-async function duplicateKeys(ctx: Ctx, side: Side): Promise<string | undefined> {
+async function duplicateKeys(ctx: Ctx, side: Side, slimRows?: string): Promise<string | undefined> {
   const { db, plan } = ctx;
   const [key] = plan.keys;
   const type = side === 'legacy' ? key?.legacy : key?.target;
@@ -175,6 +216,7 @@ async function duplicateKeys(ctx: Ctx, side: Side): Promise<string | undefined> 
     }
   }
   const table = `diff_dup_${side[0]}`;
-  await db.run(`CREATE TEMP TABLE ${table} AS SELECT kh FROM ${slim[side]} WHERE kh IS NOT NULL GROUP BY kh HAVING count(*) > 1`);
+  const hashes = slimRows ?? `(SELECT CASE WHEN ${keyNotNull(plan, side)} THEN ${keyHash(plan, side)} END AS kh FROM ${ctx[side]})`;
+  await db.run(`CREATE TEMP TABLE ${table} AS SELECT kh FROM ${hashes} x WHERE kh IS NOT NULL GROUP BY kh HAVING count(*) > 1`);
   return toCount((await db.one(`SELECT count(*) AS n FROM ${table}`)).n) > 0 ? table : undefined;
 }

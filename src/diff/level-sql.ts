@@ -39,9 +39,9 @@ export function differingBucketsSql(legacyChecksums: string, targetChecksums: st
     WHERE coalesce(l.b, t.b) IS NOT NULL AND (l.n IS DISTINCT FROM t.n OR l.s IS DISTINCT FROM t.s)`;
 }
 
-/** Canonical rows of one side (non-null keys only), optionally filtered. */
-export function canonicalRowsSql(p: DiffPlan, side: Side, source: string, filter?: string): string {
-  const cols = [...p.keys, ...p.columns].map((c) => `${canon(c, side)} AS ${c.alias}`);
+/** Canonical rows of one side (non-null keys only), optionally filtered, with `extra` select items first. */
+export function canonicalRowsSql(p: DiffPlan, side: Side, source: string, filter?: string, extra: string[] = []): string {
+  const cols = [...extra, ...[...p.keys, ...p.columns].map((c) => `${canon(c, side)} AS ${c.alias}`)];
   return `SELECT ${cols.join(', ')} FROM ${source} WHERE ${keyNotNull(p, side)}${filter ? ` AND (${filter})` : ''}`;
 }
 

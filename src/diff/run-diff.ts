@@ -22,7 +22,9 @@ export interface DiffInput {
   access?: DatasetAccess;
   /** Key buckets for the checksum level, rounded up to a power of two. Default: from the row count (about 150 rows a bucket). */
   buckets?: number;
-  /** Above this fraction of differing buckets, `auto` finds differing keys by a row-level join. Default 0.25. */
+  /** Up to this fraction of differing buckets, `auto` reads their rows again whole. Default 0.1. */
+  rereadFraction?: number;
+  /** Past rereadFraction, above this fraction of differing buckets, differing keys come from a row-level join. Default 0.25. */
   switchFraction?: number;
   /** Above this estimated fraction of differing keys, `auto` falls back to the plain join. Default 0.5. */
   joinFraction?: number;
@@ -58,6 +60,7 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
       result = await runChecksumStrategy(ctx, {
         mode: strategy,
         buckets: input.buckets ?? chooseBuckets(rows),
+        rereadFraction: input.rereadFraction ?? 0.1,
         switchFraction: input.switchFraction ?? 0.25,
         joinFraction: input.joinFraction ?? 0.5,
       });

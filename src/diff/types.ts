@@ -29,8 +29,9 @@ export interface CompareOptions {
 
 /**
  * `auto` (default): bucket checksums, then the detailed diff of differing buckets only, or of
- * differing keys when most buckets differ. `join` is the plain full join, kept as the baseline
- * and as a cross-check; `buckets` and `keys` force one branch of `auto` (for tests).
+ * differing keys when many buckets differ. `join` is the plain full join, kept as the baseline
+ * and as a cross-check; `buckets` (re-read differing buckets whole) and `keys` (name differing
+ * keys from slim rows first) force one branch of `auto` (for tests).
  */
 export type DiffStrategy = 'auto' | 'buckets' | 'keys' | 'join';
 

@@ -109,6 +109,7 @@ describe('checksum strategies against the plain join and a JS reference', () => 
         { strategy: 'auto' },
         { strategy: 'buckets', buckets: 2 },
         { strategy: 'keys', buckets: 2 },
+        { strategy: 'keys', buckets: 4, switchFraction: 1 },
         // 3 buckets round up to 4: a bucket is the top bits of the key hash.
         { strategy: 'auto', buckets: 3, switchFraction: 0.1, joinFraction: 10 },
       ];
@@ -117,6 +118,8 @@ describe('checksum strategies against the plain join and a JS reference', () => 
       const [join, ...others] = reports as [DiffReport, ...DiffReport[]];
       for (const r of others) expect(comparable(r), `seed ${seed}, ${r.strategy}`).toEqual(comparable(join));
       expect(reports.at(-1)?.buckets?.total).toBe(4);
+      // Each branch really ran: whole differing buckets re-read, and differing keys named first.
+      expect(reports.map((r) => r.strategy).slice(2, 5)).toEqual(['checksum', expect.stringMatching(/^checksum\+(rows|keys)$/), 'checksum+keys']);
       const ref = reference(legacy, target, 0.01);
       expect(join.counts, `seed ${seed}`).toEqual(ref.counts);
       const mm = Object.fromEntries(Object.entries(join.columns).map(([c, v]) => [c, v.mismatches]));
