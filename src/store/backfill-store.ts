@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
 import type { AuditEvent } from './audit-log.ts';
 import type { BackfillRecord } from './backfill-record.ts';
-import type { Keyspace } from './redis.ts';
+import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import type { AuditActor } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
@@ -29,21 +29,18 @@ if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
 return 1
 `;
 
-type CasRedis = Redis & { cutoverBackfillCas(...args: Array<string | number>): Promise<number> };
-
 /** `b-<time36>-<hex>`, like run and parallel-run ids. */
 export const newBackfillId = (now = Date.now()): string => `b-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
 
 export class BackfillStore {
-  private readonly redis: CasRedis;
+  private readonly redis: Redis & { cutoverBackfillCas: CasCommand };
 
   constructor(
     redis: Redis,
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    if (!('cutoverBackfillCas' in redis)) redis.defineCommand('cutoverBackfillCas', { numberOfKeys: 4, lua: CAS_SCRIPT });
-    this.redis = redis as CasRedis;
+    this.redis = withScripts<{ cutoverBackfillCas: CasCommand }>(redis, { cutoverBackfillCas: { keys: 4, lua: CAS_SCRIPT } });
   }
 
   /** Records a new backfill and hands it to the workers' intake, atomically. */

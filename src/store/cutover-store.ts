@@ -19,7 +19,7 @@ import {
 } from './cutover-record.ts';
 
 export type { ApproveOutcome, CreateRequestResult, CutoverActor, NewRequest, RejectOutcome, SetStepStateResult } from './cutover-record.ts';
-import type { Keyspace } from './redis.ts';
+import { withScripts, type Keyspace } from './redis.ts';
 import type { MessageRef } from './run-record.ts';
 
 type Outcome = [string, string[]];
@@ -44,17 +44,15 @@ export class CutoverStore {
     private readonly keys: Keyspace,
     private readonly clock: () => number = Date.now,
   ) {
-    const define = (name: string, numberOfKeys: number, lua: string) => {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
-    };
-    define('cutoverCreateRequest', 6, CREATE_REQUEST);
-    define('cutoverApprove', 5, APPROVE);
-    define('cutoverReject', 5, REJECT);
-    define('cutoverExpire', 5, EXPIRE);
-    define('cutoverVoid', 5, VOID_IF_STALE);
-    define('cutoverSetStep', 2, SET_STEP_STATE);
-    define('cutoverSetMessage', 1, SET_MESSAGE);
-    this.redis = redis as Redis & Scripts;
+    this.redis = withScripts<Scripts>(redis, {
+      cutoverCreateRequest: { keys: 6, lua: CREATE_REQUEST },
+      cutoverApprove: { keys: 5, lua: APPROVE },
+      cutoverReject: { keys: 5, lua: REJECT },
+      cutoverExpire: { keys: 5, lua: EXPIRE },
+      cutoverVoid: { keys: 5, lua: VOID_IF_STALE },
+      cutoverSetStep: { keys: 2, lua: SET_STEP_STATE },
+      cutoverSetMessage: { keys: 1, lua: SET_MESSAGE },
+    });
   }
 
   /**

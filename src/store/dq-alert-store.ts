@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from './audit-log.ts';
 import type { DqAlertRecord, DqLatest } from './dq-alert-record.ts';
-import type { Keyspace } from './redis.ts';
+import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import type { AuditActor } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
@@ -24,8 +24,6 @@ if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
 return 1
 `;
 
-type CasRedis = Redis & { cutoverDqCas(...args: Array<string | number>): Promise<number> };
-
 /** What an update records besides the alert itself. */
 export interface DqChange {
   /** Set when this update is a new check result: it becomes the pipeline's latest. */
@@ -36,15 +34,14 @@ export interface DqChange {
 
 /** DQ alerts, one per pipeline and period, and each pipeline's latest DQ result. */
 export class DqAlertStore {
-  private readonly redis: CasRedis;
+  private readonly redis: Redis & { cutoverDqCas: CasCommand };
 
   constructor(
     redis: Redis,
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    if (!('cutoverDqCas' in redis)) redis.defineCommand('cutoverDqCas', { numberOfKeys: 3, lua: CAS_SCRIPT });
-    this.redis = redis as CasRedis;
+    this.redis = withScripts<{ cutoverDqCas: CasCommand }>(redis, { cutoverDqCas: { keys: 3, lua: CAS_SCRIPT } });
   }
 
   async get(pipeline: string, period: string): Promise<DqAlertRecord | undefined> {

@@ -3,7 +3,7 @@ import type { DiffReport } from '../diff/types.ts';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
 import type { AuditEvent } from './audit-log.ts';
 import type { ParallelRecord } from './parallel-record.ts';
-import type { Keyspace } from './redis.ts';
+import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import { newId, type AuditActor } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
@@ -25,21 +25,18 @@ if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
 return 1
 `;
 
-type CasRedis = Redis & { cutoverParallelCas(...args: Array<string | number>): Promise<number> };
-
 export const newParallelId = (now = Date.now()): string => newId('p', now);
 
 /** Parallel runs and their full diff reports (the record holds only summaries). */
 export class ParallelStore {
-  private readonly redis: CasRedis;
+  private readonly redis: Redis & { cutoverParallelCas: CasCommand };
 
   constructor(
     redis: Redis,
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    if (!('cutoverParallelCas' in redis)) redis.defineCommand('cutoverParallelCas', { numberOfKeys: 3, lua: CAS_SCRIPT });
-    this.redis = redis as CasRedis;
+    this.redis = withScripts<{ cutoverParallelCas: CasCommand }>(redis, { cutoverParallelCas: { keys: 3, lua: CAS_SCRIPT } });
   }
 
   async create(p: ParallelRecord, who: AuditActor): Promise<void> {

@@ -16,6 +16,20 @@ export function createRedis(url: string, kind: 'worker' | 'producer', extra: Red
   });
 }
 
+/** A compare-and-set script as a command: resolves to 1 when it wrote, 0 when it refused. */
+export type CasCommand = (...args: Array<string | number>) => Promise<number>;
+
+/**
+ * Lua scripts as commands on this connection (once per connection; ioredis then sends EVALSHA,
+ * so a script's body travels only once). `T` names each command and its result type.
+ */
+export function withScripts<T extends object>(redis: Redis, scripts: Record<keyof T & string, { keys: number; lua: string }>): Redis & T {
+  for (const [name, { keys, lua }] of Object.entries<{ keys: number; lua: string }>(scripts)) {
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: keys, lua });
+  }
+  return redis as Redis & T;
+}
+
 /** Key names under one prefix, so tests (and several deployments) can share a Redis. */
 export function keyspace(prefix: string) {
   return {

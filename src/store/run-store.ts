@@ -4,7 +4,7 @@ import { InvalidStateError, NotFoundError } from '../errors.ts';
 import { updateVersioned } from './update-versioned.ts';
 import { RUN_STATES, type RunState } from '../engines/types.ts';
 import type { AuditEvent } from './audit-log.ts';
-import type { Keyspace } from './redis.ts';
+import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import type { RunRecord } from './run-record.ts';
 
 /**
@@ -57,19 +57,15 @@ export function newId(kind: 'r' | 'p', now = Date.now()): string {
 
 export const newRunId = (now = Date.now()): string => newId('r', now);
 
-type CasRedis = Redis & { cutoverRunCas(...args: Array<string | number>): Promise<number> };
-
 export class RunStore {
-  private readonly redis: CasRedis;
+  private readonly redis: Redis & { cutoverRunCas: CasCommand };
 
   constructor(
     redis: Redis,
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    // defineCommand sends EVALSHA (the script body only once per connection).
-    if (!('cutoverRunCas' in redis)) redis.defineCommand('cutoverRunCas', { numberOfKeys: 5, lua: CAS_SCRIPT });
-    this.redis = redis as CasRedis;
+    this.redis = withScripts<{ cutoverRunCas: CasCommand }>(redis, { cutoverRunCas: { keys: 5, lua: CAS_SCRIPT } });
   }
 
   /** Records a new run and hands it to the workers' intake, atomically. */
