@@ -17,6 +17,19 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** Who acts, and the audit action name their change is recorded under. */
+export interface AuditActor {
+  actor: string;
+  actorName?: string;
+  action: string;
+}
+
+/** The audit event (as the JSON a store's Lua script appends) for a change to a record. */
+export function recordEvent(record: { id: string; pipeline: string }, who: AuditActor, before: unknown, after: unknown, at: number): string {
+  const event: AuditEvent = { at, actor: who.actor, actorName: who.actorName, pipeline: record.pipeline, action: who.action, subject: record.id, before, after };
+  return JSON.stringify(event);
+}
+
 export interface StoredAuditEvent extends AuditEvent {
   /** The Redis stream id. */
   id: string;

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
-import type { AuditEvent } from './audit-log.ts';
+import { recordEvent, type AuditActor } from './audit-log.ts';
 import type { BackfillRecord } from './backfill-record.ts';
-import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
-import type { AuditActor } from './run-store.ts';
+import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import { updateVersioned } from './update-versioned.ts';
 
 /**
@@ -50,9 +49,8 @@ export class BackfillStore {
     if (ok !== 1) throw new InvalidStateError(`backfill ${b.id} already exists`);
   }
 
-  async get(id: string): Promise<BackfillRecord | undefined> {
-    const json = await this.redis.get(this.keys.backfill(id));
-    return json ? (JSON.parse(json) as BackfillRecord) : undefined;
+  get(id: string): Promise<BackfillRecord | undefined> {
+    return readJson<BackfillRecord>(this.redis, this.keys.backfill(id));
   }
 
   async require(id: string): Promise<BackfillRecord> {
@@ -99,8 +97,7 @@ export class BackfillStore {
   }
 
   private event(b: BackfillRecord, who: AuditActor, before: unknown, after: unknown): string {
-    const event: AuditEvent = { at: this.now(), actor: who.actor, actorName: who.actorName, pipeline: b.pipeline, action: who.action, subject: b.id, before, after };
-    return JSON.stringify(event);
+    return recordEvent(b, who, before, after, this.now());
   }
 
   private cas(b: BackfillRecord, expected: string, event: string): Promise<number> {

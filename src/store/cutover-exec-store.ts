@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Keyspace } from './redis.ts';
+import { readJson, type Keyspace } from './redis.ts';
 import type { MessageRef } from './run-record.ts';
 
 /** One action's line in the execution message. */
@@ -29,9 +29,8 @@ export class CutoverExecStore {
     private readonly keys: Keyspace,
   ) {}
 
-  async get(requestId: string): Promise<CutoverExecution | undefined> {
-    const json = await this.redis.get(this.keys.cutoverExec(requestId));
-    return json ? (JSON.parse(json) as CutoverExecution) : undefined;
+  get(requestId: string): Promise<CutoverExecution | undefined> {
+    return readJson<CutoverExecution>(this.redis, this.keys.cutoverExec(requestId));
   }
 
   async save(e: CutoverExecution): Promise<CutoverExecution> {
@@ -41,9 +40,8 @@ export class CutoverExecStore {
   }
 
   /** The thread message showing the execution; kept apart so the job and the notifier never overwrite each other. */
-  async message(requestId: string): Promise<MessageRef | undefined> {
-    const json = await this.redis.get(this.keys.cutoverExecMessage(requestId));
-    return json ? (JSON.parse(json) as MessageRef) : undefined;
+  message(requestId: string): Promise<MessageRef | undefined> {
+    return readJson<MessageRef>(this.redis, this.keys.cutoverExecMessage(requestId));
   }
 
   async setMessage(requestId: string, ref: MessageRef): Promise<void> {

@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { AuditEvent } from './audit-log.ts';
+import type { AuditActor, AuditEvent } from './audit-log.ts';
 import type { DqAlertRecord, DqLatest } from './dq-alert-record.ts';
-import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
-import type { AuditActor } from './run-store.ts';
+import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import { updateVersioned } from './update-versioned.ts';
 
 /**
@@ -44,14 +43,12 @@ export class DqAlertStore {
     this.redis = withScripts<{ cutoverDqCas: CasCommand }>(redis, { cutoverDqCas: { keys: 3, lua: CAS_SCRIPT } });
   }
 
-  async get(pipeline: string, period: string): Promise<DqAlertRecord | undefined> {
-    const json = await this.redis.get(this.keys.dqAlert(pipeline, period));
-    return json ? (JSON.parse(json) as DqAlertRecord) : undefined;
+  get(pipeline: string, period: string): Promise<DqAlertRecord | undefined> {
+    return readJson<DqAlertRecord>(this.redis, this.keys.dqAlert(pipeline, period));
   }
 
-  async latest(pipeline: string): Promise<DqLatest | undefined> {
-    const json = await this.redis.get(this.keys.dqLatest(pipeline));
-    return json ? (JSON.parse(json) as DqLatest) : undefined;
+  latest(pipeline: string): Promise<DqLatest | undefined> {
+    return readJson<DqLatest>(this.redis, this.keys.dqLatest(pipeline));
   }
 
   /**

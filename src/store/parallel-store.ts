@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { DiffReport } from '../diff/types.ts';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
-import type { AuditEvent } from './audit-log.ts';
+import { recordEvent, type AuditActor } from './audit-log.ts';
 import type { ParallelRecord } from './parallel-record.ts';
-import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
-import { newId, type AuditActor } from './run-store.ts';
+import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
+import { newId } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
 /**
@@ -44,9 +44,8 @@ export class ParallelStore {
     if (ok !== 1) throw new InvalidStateError(`parallel run ${p.id} already exists`);
   }
 
-  async get(id: string): Promise<ParallelRecord | undefined> {
-    const json = await this.redis.get(this.keys.parallel(id));
-    return json ? (JSON.parse(json) as ParallelRecord) : undefined;
+  get(id: string): Promise<ParallelRecord | undefined> {
+    return readJson<ParallelRecord>(this.redis, this.keys.parallel(id));
   }
 
   async require(id: string): Promise<ParallelRecord> {
@@ -108,8 +107,7 @@ export class ParallelStore {
   }
 
   private event(p: ParallelRecord, who: AuditActor, before: unknown, after: unknown): string {
-    const event: AuditEvent = { at: this.now(), actor: who.actor, actorName: who.actorName, pipeline: p.pipeline, action: who.action, subject: p.id, before, after };
-    return JSON.stringify(event);
+    return recordEvent(p, who, before, after, this.now());
   }
 
   private cas(p: ParallelRecord, expected: string, event: string): Promise<number> {

@@ -16,6 +16,12 @@ export function createRedis(url: string, kind: 'worker' | 'producer', extra: Red
   });
 }
 
+/** A JSON value stored at `key`, or undefined when there is none. */
+export async function readJson<T>(redis: Redis, key: string): Promise<T | undefined> {
+  const json = await redis.get(key);
+  return json ? (JSON.parse(json) as T) : undefined;
+}
+
 /** A compare-and-set script as a command: resolves to 1 when it wrote, 0 when it refused. */
 export type CasCommand = (...args: Array<string | number>) => Promise<number>;
 

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
 import { updateVersioned } from './update-versioned.ts';
 import { RUN_STATES, type RunState } from '../engines/types.ts';
-import type { AuditEvent } from './audit-log.ts';
-import { withScripts, type CasCommand, type Keyspace } from './redis.ts';
+import { recordEvent, type AuditActor } from './audit-log.ts';
+import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import type { RunRecord } from './run-record.ts';
 
 /**
@@ -41,11 +41,7 @@ return 1
 /** Fields whose changes are bookkeeping, not worth an audit line. */
 const UNAUDITED = new Set<keyof RunRecord>(['updatedAt', 'version', 'tasks', 'statusMessage', 'alertThread', 'stateMessage']);
 
-export interface AuditActor {
-  actor: string;
-  actorName?: string;
-  action: string;
-}
+export type { AuditActor } from './audit-log.ts';
 
 /**
  * Ids like `r-mwqhio5f-889ab1`: short enough to type, roughly time-ordered, never all digits
@@ -70,13 +66,12 @@ export class RunStore {
 
   /** Records a new run and hands it to the workers' intake, atomically. */
   async create(run: RunRecord, who: AuditActor): Promise<void> {
-    const ok = await this.cas(run, '', '', audit(run, who, undefined, snapshot(run), this.now()));
+    const ok = await this.cas(run, '', '', recordEvent(run, who, undefined, snapshot(run), this.now()));
     if (ok !== 1) throw new InvalidStateError(`run ${run.id} already exists`);
   }
 
-  async get(id: string): Promise<RunRecord | undefined> {
-    const json = await this.redis.get(this.keys.run(id));
-    return json ? (JSON.parse(json) as RunRecord) : undefined;
+  get(id: string): Promise<RunRecord | undefined> {
+    return readJson<RunRecord>(this.redis, this.keys.run(id));
   }
 
   async require(id: string): Promise<RunRecord> {
@@ -97,7 +92,7 @@ export class RunStore {
       mutate,
       (current, stored) => {
         const [before, after] = changes(current, stored);
-        const event = Object.keys(after).length > 0 ? audit(stored, who, before, after, this.now()) : '';
+        const event = Object.keys(after).length > 0 ? recordEvent(stored, who, before, after, this.now()) : '';
         return this.cas(stored, String(current.version), current.state, event);
       },
       (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
@@ -154,7 +149,4 @@ function changes(before: RunRecord, after: RunRecord): [Record<string, unknown>,
   return [b, a];
 }
 
-function audit(run: RunRecord, who: AuditActor, before: unknown, after: unknown, at: number): string {
-  const event: AuditEvent = { at, actor: who.actor, actorName: who.actorName, pipeline: run.pipeline, action: who.action, subject: run.id, before, after };
-  return JSON.stringify(event);
-}
+
