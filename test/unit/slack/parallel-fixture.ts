@@ -84,26 +84,31 @@ export function cleanOutput(output: string, rows = 1204): OutputSummary {
   return { output, verdict: 'clean', counts: zeroCounts(rows), schema: { missing: [], extra: [], typeChanges: [] }, topColumns: [], durationMs: 2_000 };
 }
 
+/** The counts shared by the "different" summary and report fixtures. */
+const differentCounts = (): DiffReport['counts'] => ({
+  legacy: 10_240,
+  target: 10_236,
+  onlyLegacy: 5,
+  onlyTarget: 1,
+  changed: 12,
+  duplicateKeys: { legacy: 2, target: 0 },
+  nullKeys: { legacy: 0, target: 3 },
+});
+
+const typeChanges = (): DiffReport['schema']['typeChanges'] => [
+  { column: 'price', legacy: 'DECIMAL(18,2)', target: 'DECIMAL(18,4)', tolerated: false },
+  { column: 'ts', legacy: 'TIMESTAMP', target: 'TIMESTAMP WITH TIME ZONE', tolerated: true },
+];
+
 export function differentOutput(output = 'citations'): OutputSummary {
   return {
     output,
     verdict: 'different',
-    counts: {
-      legacy: 10_240,
-      target: 10_236,
-      onlyLegacy: 5,
-      onlyTarget: 1,
-      changed: 12,
-      duplicateKeys: { legacy: 2, target: 0 },
-      nullKeys: { legacy: 0, target: 3 },
-    },
+    counts: differentCounts(),
     schema: {
       missing: ['legacy_flag'],
       extra: [],
-      typeChanges: [
-        { column: 'price', legacy: 'DECIMAL(18,2)', target: 'DECIMAL(18,4)', tolerated: false },
-        { column: 'ts', legacy: 'TIMESTAMP', target: 'TIMESTAMP WITH TIME ZONE', tolerated: true },
-      ],
+      typeChanges: typeChanges(),
     },
     topColumns: [
       { column: 'amount', mismatches: 10 },
@@ -124,20 +129,9 @@ export function makeReport(overrides: Partial<DiffReport> = {}): DiffReport {
     schema: {
       missing: ['legacy_flag'],
       extra: ['note'],
-      typeChanges: [
-        { column: 'price', legacy: 'DECIMAL(18,2)', target: 'DECIMAL(18,4)', tolerated: false },
-        { column: 'ts', legacy: 'TIMESTAMP', target: 'TIMESTAMP WITH TIME ZONE', tolerated: true },
-      ],
+      typeChanges: typeChanges(),
     },
-    counts: {
-      legacy: 10_240,
-      target: 10_236,
-      onlyLegacy: 5,
-      onlyTarget: 1,
-      changed: 12,
-      duplicateKeys: { legacy: 2, target: 0 },
-      nullKeys: { legacy: 0, target: 3 },
-    },
+    counts: differentCounts(),
     columns: {
       name: { mismatches: 2, samples: [{ key: { id: '7' }, legacy: 'Ada', target: 'ada' }, { key: { id: '9' }, legacy: null, target: '' }] },
       amount: {
