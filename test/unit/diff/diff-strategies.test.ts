@@ -171,6 +171,15 @@ describe('second read and null keys on the checksum path', () => {
     expect((await diffBoth('cast', castL as string, castT as string)).counts.changed).toBe(5);
   });
 
+  it('re-reads differing buckets past 16 bits of bucket (no bitmap there) with the same report', async () => {
+    const [l, t] = sides(5);
+    const join = await diffBoth('wide', l as string, t as string);
+    const base: DiffInput = { legacy: { path: `${dir}/wide-l.parquet`, format: 'parquet' }, target: { path: `${dir}/wide-t.parquet`, format: 'parquet' }, key: ['id'], joinBelowRows: 0 };
+    const wide = await diffDatasets({ ...base, strategy: 'buckets', buckets: 2 ** 17 });
+    expect(wide.buckets).toEqual({ total: 2 ** 17, differing: 7 });
+    expect(comparable(wide)).toEqual(comparable(join));
+  });
+
   it('counts NULL keys when only one Parquet side has them', async () => {
     const clean = `SELECT i AS id, i AS part, 'v' || i AS v FROM range(3000) t(i)`;
     const nulls = `SELECT CASE WHEN i IN (7, 8) THEN NULL ELSE i END AS id, CASE WHEN i = 9 THEN NULL ELSE i END AS part, 'v' || i AS v FROM range(3000) t(i)`;
