@@ -22,7 +22,7 @@ export async function readJson<T>(redis: Redis, key: string): Promise<T | undefi
   return json ? (JSON.parse(json) as T) : undefined;
 }
 
-/** A compare-and-set script as a command: resolves to 1 when it wrote, 0 when it refused. */
+/** A compare-and-set script as a command: resolves to its status (1 = written; 0 or below = refused). */
 export type CasCommand = (...args: Array<string | number>) => Promise<number>;
 
 /**
