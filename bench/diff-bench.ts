@@ -46,7 +46,7 @@ export interface DiffBenchRow {
 const COLUMNS = 'id, c_int, c_big, c_dec, c_dbl, c_str, c_date, c_ts, c_bool, c_small, c_dbl2, c_cat';
 
 /** Rows hit by a difference: 90 % get one changed value, 5 % vanish, and as many new ones appear. */
-function datasetSql(rows: number, rate: number, shuffle: boolean): string {
+export function datasetSql(rows: number, rate: number, shuffle: boolean): string {
   const hit = Math.round(rate * 1_000_000);
   const dropped = Math.round(hit * 0.05);
   const extra = Math.round(rows * rate * 0.05);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ack|diff …]`: prints the figures the issues ask for, each as a ratio
+ * `npm run bench [-- ack|diff|diff-floor …]`: prints the figures the issues ask for, each as a ratio
  * against a baseline measured in the same run.
  */
 import { formatAckFigures, runAckBench } from './ack-bench.ts';
@@ -15,6 +15,10 @@ if (which === 'ack' || which === 'all') {
 }
 if (which === 'diff' || which === 'all') {
   const { main } = await import('./diff-bench.ts');
+  await main(rest);
+}
+if (which === 'diff-floor') {
+  const { main } = await import('./diff-floor.ts');
   await main(rest);
 }
 process.exit(0);
