@@ -7,19 +7,24 @@
  * Requests and steps are Redis hashes of scalar fields rather than JSON strings: Redis 7.0's
  * cjson turns an empty array into `{}` on re-encoding, so only the approvals list (re-encoded
  * only after an append, hence never empty) and the audit events go through cjson here.
- *
- * Every script that decides on a request takes the same keys:
- * KEYS: 1 request hash, 2 step hash, 3 pipeline's pending zset, 4 all-pending zset, 5 audit stream
- * and returns `{outcome, HGETALL of the request}`.
  */
-const PRELUDE = `
+
+/** Appends an audit event built from the caller's base JSON (actor, pipeline, at). */
+const AUDIT = `
 local function audit(stream, base, action, subject, before, after, detail, system)
   local e = cjson.decode(base)
   if system then e.actor = 'cutover'; e.actorName = nil end
   e.action = action; e.subject = subject; e.before = before; e.after = after; e.detail = detail
   redis.call('XADD', stream, '*', 'event', cjson.encode(e))
 end
-local function field(key, name) return redis.call('HGET', key, name) or '' end
+`;
+
+/**
+ * Shared by every script that decides on a request; they all take the same keys:
+ * KEYS: 1 request hash, 2 step hash, 3 pipeline's pending zset, 4 all-pending zset, 5 audit stream
+ * and return `{outcome, HGETALL of the request}`.
+ */
+const PRELUDE = `${AUDIT}local function field(key, name) return redis.call('HGET', key, name) or '' end
 local function snapshot() return redis.call('HGETALL', KEYS[1]) end
 local function detailOf(extra)
   local d = { requestId = field(KEYS[1], 'id'), kind = field(KEYS[1], 'kind'), planVersion = field(KEYS[1], 'planVersion') }
@@ -66,14 +71,7 @@ end
  * 9 planVersion, 10 min, 11 expiresAt, 12 requestedBy, 13 requestedByName.
  * Returns {'created'} | {'pending', id} | {'state', state} | {'retry'} | {'exists'}.
  */
-export const CREATE_REQUEST = `
-local function audit(stream, base, action, subject, before, after, detail, system)
-  local e = cjson.decode(base)
-  if system then e.actor = 'cutover'; e.actorName = nil end
-  e.action = action; e.subject = subject; e.before = before; e.after = after; e.detail = detail
-  redis.call('XADD', stream, '*', 'event', cjson.encode(e))
-end
-local now = tonumber(ARGV[3])
+export const CREATE_REQUEST = `${AUDIT}local now = tonumber(ARGV[3])
 local state = redis.call('HGET', KEYS[1], 'state') or 'ready'
 local current = redis.call('HGET', KEYS[1], 'requestId') or ''
 if current ~= ARGV[1] then return {'retry'} end
