@@ -74,16 +74,11 @@ export interface CutoverActor {
   actorName?: string;
 }
 
-export interface NewRequest {
-  pipeline: string;
-  step: string;
-  kind: RequestKind;
-  requestedBy: string;
-  requestedByName?: string;
-  /** The plan version the requester saw (`evaluatePlan` → step `planVersion` or `rollbackVersion`). */
-  planVersion: string;
-  /** Distinct approvals needed. */
-  min: number;
+/**
+ * What opening a request takes: the request's own fields, where `planVersion` is the version the
+ * requester saw (`evaluatePlan` → step `planVersion` or `rollbackVersion`).
+ */
+export interface NewRequest extends Pick<CutoverRequest, 'pipeline' | 'step' | 'kind' | 'requestedBy' | 'requestedByName' | 'planVersion' | 'min'> {
   /** Catalog `cutover.requestTtlHours`. */
   ttlHours: number;
 }
