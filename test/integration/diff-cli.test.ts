@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiffReport } from '../../src/diff/index.ts';
 import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
+import { runCutoverCli as cutover } from '../helpers/cli-process.ts';
 import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
 
 /** The real `cutover` bin in a child process: exit codes, stdout JSON, env-driven S3. */
-const exec = promisify(execFile);
 let dir: string;
 let cleanup: () => Promise<void>;
 let s3: FakeS3;
@@ -27,15 +25,6 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function cutover(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/cutover.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('cutover diff (spawned)', () => {
   it('exits 1 and prints the JSON report for different datasets', async () => {

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiffReport } from '../../src/diff/index.ts';
+import { runCutoverCli as cutover } from '../helpers/cli-process.ts';
 import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
 
 /**
@@ -12,7 +11,6 @@ import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
  * planted in a PII column on both sides. Without --show-pii it must appear nowhere on stdout or
  * stderr, in text or JSON, for diff and dq; counts stay exact; hashes match equal values.
  */
-const exec = promisify(execFile);
 const CANARY = `pii-canary-${randomBytes(6).toString('hex')}`;
 const email = (n: string) => `${CANARY}-${n}@example.com`;
 const KEY = `pii-key-${randomBytes(12).toString('hex')}`;
@@ -71,15 +69,6 @@ ${pii}`;
 });
 afterAll(() => cleanup());
 
-async function cutover(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/cutover.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const noCanary = (r: { stdout: string; stderr: string }) => {
   expect(r.stdout).not.toContain(CANARY);
