@@ -148,14 +148,14 @@ async function rereadBuckets(ctx: Ctx, bits: number): Promise<DetailResult> {
   const dup = await duplicateKeys(ctx, 'legacy');
   if (dup) await db.run(`INSERT INTO diff_db SELECT DISTINCT ${bucketOf('kh', bits)} FROM ${dup}`);
   const rows = await db.all('SELECT DISTINCT b FROM diff_db');
+  // One bitmap serves both sides; past 16 bits of bucket it would be too large a literal.
+  const bitmap = bits <= 16 ? bucketBitmap(rows.map((r) => Number(r.b)), bits) : undefined;
+  const inDiffering = (bucket: string) => {
+    if (rows.length === 0) return 'false';
+    return bitmap ? `get_bit(${bitmap}, CAST(${bucket} AS INTEGER)) = 1` : `${bucket} IN (SELECT b FROM diff_db)`;
+  };
   for (const side of SIDES) {
-    const bucket = bucketOf(keyHash(plan, side), bits);
-    let filter = 'false';
-    if (rows.length > 0 && bits <= 16) {
-      const map = new Uint8Array(2 ** bits).fill(0x30);
-      for (const r of rows) map[Number(r.b)] = 0x31;
-      filter = `get_bit('${Buffer.from(map).toString('latin1')}'::BIT, CAST(${bucket} AS INTEGER)) = 1`;
-    } else if (rows.length > 0) filter = `${bucket} IN (SELECT b FROM diff_db)`;
+    const filter = inDiffering(bucketOf(keyHash(plan, side), bits));
     const hashes = [`${keyHash(plan, side)} AS kh`, `${rowHashSql(d, plan, side, o)} AS rh`];
     await db.run(`CREATE TEMP TABLE diff_r${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter, hashes)}`);
   }
@@ -163,6 +163,13 @@ async function rereadBuckets(ctx: Ctx, bits: number): Promise<DetailResult> {
   await db.run(`CREATE TEMP TABLE diff_dk AS SELECT DISTINCT kh FROM (${perKeySql((t) => t, { legacy: 'diff_rl', target: 'diff_rt' })}${forced}) x`);
   for (const side of SIDES) await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS SELECT * FROM diff_r${side[0]} WHERE kh IN (SELECT kh FROM diff_dk)`);
   return detailIn(ctx, 'diff_dl', 'diff_dt');
+}
+
+/** A BIT literal with one bit per bucket, set for the given buckets (`get_bit` index = bucket). */
+function bucketBitmap(buckets: number[], bits: number): string {
+  const map = new Uint8Array(2 ** bits).fill(0x30);
+  for (const b of buckets) map[b] = 0x31;
+  return `'${Buffer.from(map).toString('latin1')}'::BIT`;
 }
 
 /**
