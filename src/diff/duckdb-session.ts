@@ -52,12 +52,18 @@ export async function withDuckDb<T>(
     const conn = connection;
     // TimeZone needs ICU, which is loaded only once a connection exists.
     await conn.run(`SET TimeZone = 'UTC'`);
-    const all = async (sql: string) => (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    const timed = async <T>(sql: string, work: Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const result = await work;
+      options.onStatement?.(sql, performance.now() - started);
+      return result;
+    };
+    const all = async (sql: string) => (await timed(sql, conn.runAndReadAll(sql))).getRowObjectsJson() as Record<string, unknown>[];
     const session: DuckDbSession = {
       connection: conn,
       workDir,
       run: async (sql) => {
-        await conn.run(sql);
+        await timed(sql, conn.run(sql));
       },
       all,
       one: async (sql) => {

@@ -42,6 +42,8 @@ export interface EngineOptions {
   threads?: number;
   /** Parent of the per-diff temporary folder (spill files, S3 downloads). Default os.tmpdir(). */
   tempDir?: string;
+  /** Called after each SQL statement with its duration: what `npm run bench -- diff --steps` prints. */
+  onStatement?: (sql: string, ms: number) => void;
 }
 
 export interface TypeChange {

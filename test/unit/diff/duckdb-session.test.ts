@@ -29,6 +29,16 @@ describe('withDuckDb', () => {
     expect(existsSync(workDir)).toBe(false);
   });
 
+  it('reports every statement it runs, with its duration, to onStatement', async () => {
+    const seen: Array<[string, number]> = [];
+    await withDuckDb({ tempDir: dir, onStatement: (sql, ms) => seen.push([sql, ms]) }, async (db) => {
+      await db.run('CREATE TEMP TABLE t AS SELECT range AS i FROM range(3)');
+      await db.one('SELECT count(*) AS n FROM t');
+    });
+    expect(seen.map(([sql]) => sql)).toEqual(['CREATE TEMP TABLE t AS SELECT range AS i FROM range(3)', 'SELECT count(*) AS n FROM t']);
+    for (const [, ms] of seen) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
   it('interrupts a running query when the signal aborts, and still cleans up', async () => {
     const controller = new AbortController();
     let workDir = '';
