@@ -8,7 +8,10 @@
  * Targets (2-core machine): diff within 2x of the lower bound at 0 and 0.01 %, never slower
  * than the plain join, peak RSS under 2 GiB.
  *
- *   npx tsx bench/diff-bench.ts [--rows 10000000] [--rates 0,0.0001,0.01,0.1] [--repeat 1] [--keep]
+ *   npx tsx bench/diff-bench.ts [--rows 10000000] [--rates 0,0.0001,0.01,0.1] [--repeat 1] [--keep] [--steps]
+ *
+ * `--steps` adds, per rate, one more diff whose SQL statements are timed one by one (the
+ * per-step costs in src/diff/README.md).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +29,8 @@ export interface DiffBenchOptions {
   engine?: EngineOptions;
   dir?: string;
   keep?: boolean;
+  /** Also time one diff per rate statement by statement. */
+  steps?: boolean;
   log?: (line: string) => void;
 }
 
@@ -34,6 +39,8 @@ export interface Measurement {
   maxRssMiB: number;
   strategy?: string;
   changed?: number;
+  /** `--steps`: the diff's statements taking 20 ms or more, in order. */
+  steps?: Array<{ sql: string; ms: number }>;
 }
 
 export interface DiffBenchRow {
@@ -41,9 +48,10 @@ export interface DiffBenchRow {
   diff: Measurement;
   join: Measurement;
   lower: Measurement;
+  steps?: Measurement['steps'];
 }
 
-const COLUMNS = 'id, c_int, c_big, c_dec, c_dbl, c_str, c_date, c_ts, c_bool, c_small, c_dbl2, c_cat';
+export const COLUMNS = 'id, c_int, c_big, c_dec, c_dbl, c_str, c_date, c_ts, c_bool, c_small, c_dbl2, c_cat';
 
 /** Rows hit by a difference: 90 % get one changed value, 5 % vanish, and as many new ones appear. */
 export function datasetSql(rows: number, rate: number, shuffle: boolean): string {
@@ -87,14 +95,18 @@ async function measure(kind: string, legacy: string, target: string, engine: Eng
       }
     });
   } else {
+    const steps: Array<{ sql: string; ms: number }> = [];
+    const onStatement = (sql: string, ms: number) => {
+      if (ms >= 20) steps.push({ sql: sql.replace(/\s+/g, ' ').slice(0, 90).replaceAll('|', '\\|'), ms });
+    };
     const report = await diffDatasets({
       legacy: { path: legacy, format: 'parquet' },
       target: { path: target, format: 'parquet' },
       key: ['id'],
       strategy: kind === 'join' ? 'join' : 'auto',
-      engine,
+      engine: kind === 'steps' ? { ...engine, onStatement } : engine,
     });
-    extra = { strategy: report.strategy, changed: report.counts.changed + report.counts.onlyLegacy + report.counts.onlyTarget };
+    extra = { strategy: report.strategy, changed: report.counts.changed + report.counts.onlyLegacy + report.counts.onlyTarget, ...(kind === 'steps' ? { steps } : {}) };
   }
   return { ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, ...extra };
 }
@@ -135,7 +147,11 @@ export async function runDiffBench(opts: DiffBenchOptions = {}): Promise<DiffBen
           runs[kind].push(await inChild(kind, legacy, target, engine));
         }
       }
-      const row = { rate, diff: median(runs.diff), join: median(runs.join), lower: median(runs.lower) };
+      const row: DiffBenchRow = { rate, diff: median(runs.diff), join: median(runs.join), lower: median(runs.lower) };
+      if (opts.steps) {
+        await exec('sync');
+        row.steps = (await inChild('steps', legacy, target, engine)).steps;
+      }
       log(`rate ${formatRate(rate)}: diff ${fmt(row.diff.ms)} s, plain join ${fmt(row.join.ms)} s, lower bound ${fmt(row.lower.ms)} s`);
       out.push(row);
     }
@@ -163,6 +179,10 @@ export function formatDiffBench(rows: DiffBenchRow[], opts: { rows: number; engi
     );
   }
   lines.push('targets: diff / lower <= 2x at 0 and 0.01 %; diff / join <= 1x; peak RSS < 2048 MiB');
+  for (const r of rows.filter((row) => row.steps)) {
+    lines.push('', `steps of one diff at ${formatRate(r.rate)} (statements of 20 ms or more):`, '| s | statement |', '| --- | --- |');
+    for (const s of r.steps ?? []) lines.push(`| ${fmt(s.ms)} | \`${s.sql}\` |`);
+  }
   return lines.join('\n');
 }
 
@@ -177,6 +197,7 @@ export async function main(argv: string[]): Promise<void> {
       'memory-limit': { type: 'string' },
       threads: { type: 'string' },
       keep: { type: 'boolean' },
+      steps: { type: 'boolean' },
       measure: { type: 'string' },
       legacy: { type: 'string' },
       target: { type: 'string' },
@@ -189,7 +210,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const rows = Number(values.rows ?? 10_000_000);
   const rates = values.rates ? values.rates.split(',').map(Number) : undefined;
-  const result = await runDiffBench({ rows, rates, repeat: Number(values.repeat ?? 1), engine, keep: values.keep });
+  const result = await runDiffBench({ rows, rates, repeat: Number(values.repeat ?? 1), engine, keep: values.keep, steps: values.steps });
   console.log(formatDiffBench(result, { rows, engine }));
 }
 
