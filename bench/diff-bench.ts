@@ -3,6 +3,8 @@
  * types, at several difference rates. For each rate, measured in the same run, each in its own
  * child process so peak RSS is per measurement:
  *   diff        diffDatasets() as the bot runs it (strategy auto)
+ *   diff, known diffDatasets() told the last run's share of differing keys (`expectedShare`,
+ *               here the rate itself), as the bot does from parallel-run history
  *   plain join  the same report from one full join (strategy join)
  *   lower bound DuckDB reading both datasets and hashing every row once
  * Targets (2-core machine): diff within 2x of the lower bound at 0 and 0.01 %, never slower
@@ -46,6 +48,8 @@ export interface Measurement {
 export interface DiffBenchRow {
   rate: number;
   diff: Measurement;
+  /** The diff told the share of differing keys to expect. */
+  known: Measurement;
   join: Measurement;
   lower: Measurement;
   steps?: Measurement['steps'];
@@ -84,7 +88,7 @@ async function generate(dir: string, rows: number, rates: number[], engine: Engi
 }
 
 /** Child-process side: one measurement, its result as JSON on the last stdout line. */
-async function measure(kind: string, legacy: string, target: string, engine: EngineOptions): Promise<Measurement> {
+async function measure(kind: string, legacy: string, target: string, engine: EngineOptions, expectedShare?: number): Promise<Measurement> {
   const started = performance.now();
   let extra: Partial<Measurement> = {};
   if (kind === 'lower') {
@@ -104,6 +108,7 @@ async function measure(kind: string, legacy: string, target: string, engine: Eng
       target: { path: target, format: 'parquet' },
       key: ['id'],
       strategy: kind === 'join' ? 'join' : 'auto',
+      expectedShare: kind === 'known' ? expectedShare : undefined,
       engine: kind === 'steps' ? { ...engine, onStatement } : engine,
     });
     extra = { strategy: report.strategy, changed: report.counts.changed + report.counts.onlyLegacy + report.counts.onlyTarget, ...(kind === 'steps' ? { steps } : {}) };
@@ -113,11 +118,12 @@ async function measure(kind: string, legacy: string, target: string, engine: Eng
 
 const exec = promisify(execFile);
 
-async function inChild(kind: string, legacy: string, target: string, engine: EngineOptions): Promise<Measurement> {
+async function inChild(kind: string, legacy: string, target: string, engine: EngineOptions, expectedShare?: number): Promise<Measurement> {
   // Resolved here so the child finds tsx whatever its working directory.
   const args = ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), '--measure', kind, '--legacy', legacy, '--target', target];
   if (engine.memoryLimit) args.push('--memory-limit', engine.memoryLimit);
   if (engine.threads) args.push('--threads', String(engine.threads));
+  if (expectedShare !== undefined) args.push('--expected-share', String(expectedShare));
   const { stdout } = await exec(process.execPath, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measurement;
 }
@@ -138,21 +144,21 @@ export async function runDiffBench(opts: DiffBenchOptions = {}): Promise<DiffBen
     for (const rate of rates) {
       const legacy = join(dir, 'legacy.parquet');
       const target = join(dir, `target-${rate}.parquet`);
-      const runs: Record<'diff' | 'join' | 'lower', Measurement[]> = { diff: [], join: [], lower: [] };
+      const runs: Record<'diff' | 'known' | 'join' | 'lower', Measurement[]> = { diff: [], known: [], join: [], lower: [] };
       // Interleaved, so drift on a shared machine hits all three alike.
       for (let i = 0; i < (opts.repeat ?? 1); i++) {
-        for (const kind of ['lower', 'diff', 'join'] as const) {
+        for (const kind of ['lower', 'diff', 'known', 'join'] as const) {
           // The join spills to disk: its writeback must not run under the next measurement.
           await exec('sync');
-          runs[kind].push(await inChild(kind, legacy, target, engine));
+          runs[kind].push(await inChild(kind, legacy, target, engine, rate));
         }
       }
-      const row: DiffBenchRow = { rate, diff: median(runs.diff), join: median(runs.join), lower: median(runs.lower) };
+      const row: DiffBenchRow = { rate, diff: median(runs.diff), known: median(runs.known), join: median(runs.join), lower: median(runs.lower) };
       if (opts.steps) {
         await exec('sync');
         row.steps = (await inChild('steps', legacy, target, engine)).steps;
       }
-      log(`rate ${formatRate(rate)}: diff ${fmt(row.diff.ms)} s, plain join ${fmt(row.join.ms)} s, lower bound ${fmt(row.lower.ms)} s`);
+      log(`rate ${formatRate(rate)}: diff ${fmt(row.diff.ms)} s, known ${fmt(row.known.ms)} s, plain join ${fmt(row.join.ms)} s, lower bound ${fmt(row.lower.ms)} s`);
       out.push(row);
     }
     return out;
@@ -178,6 +184,18 @@ export function formatDiffBench(rows: DiffBenchRow[], opts: { rows: number; engi
         `${r.diff.changed === r.join.changed ? '' : ` (join: ${r.join.changed})`} | ${Math.round(r.diff.maxRssMiB)} / ${Math.round(r.join.maxRssMiB)} / ${Math.round(r.lower.maxRssMiB)} |`,
     );
   }
+  lines.push(
+    '',
+    "the same diff told the last run's share of differing keys (expectedShare = the rate):",
+    '| rate | diff s | diff / lower | diff / join | strategy | differing keys | peak RSS MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of rows) {
+    lines.push(
+      `| ${formatRate(r.rate)} | ${fmt(r.known.ms)} | ${(r.known.ms / r.lower.ms).toFixed(2)}x | ${(r.known.ms / r.join.ms).toFixed(2)}x | ${r.known.strategy} | ` +
+        `${(r.known.changed ?? 0).toLocaleString('en-US')}${r.known.changed === r.join.changed ? '' : ` (join: ${r.join.changed})`} | ${Math.round(r.known.maxRssMiB)} |`,
+    );
+  }
   lines.push('targets: diff / lower <= 2x at 0 and 0.01 %; diff / join <= 1x; peak RSS < 2048 MiB');
   for (const r of rows.filter((row) => row.steps)) {
     lines.push('', `steps of one diff at ${formatRate(r.rate)} (statements of 20 ms or more):`, '| s | statement |', '| --- | --- |');
@@ -201,11 +219,13 @@ export async function main(argv: string[]): Promise<void> {
       measure: { type: 'string' },
       legacy: { type: 'string' },
       target: { type: 'string' },
+      'expected-share': { type: 'string' },
     },
   });
   const engine: EngineOptions = { memoryLimit: values['memory-limit'] ?? '1GB', threads: Number(values.threads ?? 2) };
   if (values.measure) {
-    console.log(JSON.stringify(await measure(values.measure, values.legacy ?? '', values.target ?? '', engine)));
+    const share = values['expected-share'] === undefined ? undefined : Number(values['expected-share']);
+    console.log(JSON.stringify(await measure(values.measure, values.legacy ?? '', values.target ?? '', engine, share)));
     return;
   }
   const rows = Number(values.rows ?? 10_000_000);

@@ -37,6 +37,12 @@ export interface ChecksumSettings {
   switchFraction: number;
   /** Above this estimated fraction of differing keys, the plain join is cheaper. */
   joinFraction: number;
+  /**
+   * The share of keys expected to differ (the last parallel run's), with `rows`, the larger
+   * side's row count. When it predicts more differing buckets than the re-read handles, `auto`
+   * keeps slim rows from the first read instead of paying a separate bucket pass.
+   */
+  expected?: { share: number; rows: number };
 }
 
 const keyHash = (p: DiffPlan, side: Side) => `hash(${keyParts(p, side).join(', ')})`;
@@ -81,19 +87,32 @@ export function detailIn(ctx: Ctx, legacyRows: string, targetRows: string): Prom
  * 3. many: one more scan per side keeps a slim row (key hash, row hash), whose per-key counts
  *    and sums in differing buckets (or a row-level join) name the differing keys; only their
  *    rows are read again.
- * Returns undefined when so many keys differ that the plain join is cheaper.
+ * When the last run says most buckets will differ (`expected`), step 1 is skipped: the first
+ * read keeps the slim rows of step 3 and the bucket sums come from them (`slim+keys`,
+ * `slim+rows`).
+ * When so many keys differ that the plain join is cheaper, returns the label to run it under:
+ * `checksum→join` after the buckets said so, `expected→join` when the last run did.
  */
-export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promise<StrategyResult | undefined> {
-  const { db, plan, options: o } = ctx;
+export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promise<StrategyResult | string> {
+  const { db, plan } = ctx;
   // Buckets fit a USMALLINT, so DuckDB can aggregate them in a perfect hash table, indexed by
   // bucket (~2.5x faster than its default hash aggregate); its default limit is 12 bits.
   await db.run(`SET perfect_ht_threshold = ${PERFECT_HT_BITS}`);
   const bits = bucketBits(s.buckets);
   const total = 2 ** bits;
-  for (const side of SIDES) {
-    // NULL keys fall into bucket NULL, which differingBucketsSql leaves out.
-    const b = `CASE WHEN ${keyNotNull(plan, side)} THEN ${bucketOf(keyHash(plan, side), bits)} END`;
-    await db.run(`CREATE TEMP TABLE ${sums[side]} AS SELECT ${b} AS b, count(*) AS n, sum(${rowHashSql(d, plan, side, o)}) AS s FROM ${ctx[side]} GROUP BY b`);
+  const firstRead = s.mode === 'auto' && s.expected ? expectedPath(s.expected, total, s) : 'buckets';
+  if (firstRead === 'join') return 'expected→join';
+  if (firstRead === 'slim') {
+    await keepSlimRows(ctx);
+    for (const side of SIDES) {
+      await db.run(`CREATE TEMP TABLE ${sums[side]} AS SELECT ${bucketOf('kh', bits)} AS b, count(*) AS n, sum(rh) AS s FROM ${slim[side]} GROUP BY b`);
+    }
+  } else {
+    for (const side of SIDES) {
+      // NULL keys fall into bucket NULL, which differingBucketsSql leaves out.
+      const b = `CASE WHEN ${keyNotNull(plan, side)} THEN ${bucketOf(keyHash(plan, side), bits)} END`;
+      await db.run(`CREATE TEMP TABLE ${sums[side]} AS SELECT ${b} AS b, count(*) AS n, sum(${rowHashSql(d, plan, side, ctx.options)}) AS s FROM ${ctx[side]} GROUP BY b`);
+    }
   }
   const counts = async (t: string) => db.one(`SELECT coalesce(sum(n), 0) AS n, coalesce(sum(n) FILTER (WHERE b IS NULL), 0) AS nulls FROM ${t}`);
   const [l, t] = [await counts(sums.legacy), await counts(sums.target)];
@@ -102,23 +121,21 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
   const differing = toCount((await db.one('SELECT count(*) AS n FROM diff_db')).n);
   const buckets = { total, differing };
   const share = differing / total;
-  if (s.mode === 'buckets' || (s.mode === 'auto' && share <= s.rereadFraction)) {
+  // With slim rows already kept, naming keys from them beats reading buckets a third time.
+  if (firstRead === 'buckets' && (s.mode === 'buckets' || (s.mode === 'auto' && share <= s.rereadFraction))) {
     return { totals, detail: await rereadBuckets(ctx, bits), strategy: 'checksum', buckets };
   }
   // Differing keys fall into buckets at random: from the share of differing buckets, Poisson
   // occupancy estimates how many keys differ. Near 100 % that says little: count on 1/64 below.
   const tooMany = (estimate: number) => s.mode === 'auto' && estimate / Math.max(1, totals.legacy, totals.target) > s.joinFraction;
-  if (share < 0.99 && tooMany(-total * Math.log(1 - share))) return undefined;
-  for (const side of SIDES) {
-    const kh = `CASE WHEN ${keyNotNull(plan, side)} THEN ${keyHash(plan, side)} END`;
-    await db.run(`CREATE TEMP TABLE ${slim[side]} AS SELECT ${kh} AS kh, ${rowHashSql(d, plan, side, o)} AS rh FROM ${ctx[side]}`);
-  }
+  if (share < 0.99 && tooMany(-total * Math.log(1 - share))) return 'checksum→join';
+  if (firstRead === 'buckets') await keepSlimRows(ctx);
   const rowLevel = differing > s.switchFraction * total;
   const dups = [await duplicateKeys(ctx, 'legacy', slim.legacy), ...(rowLevel ? [await duplicateKeys(ctx, 'target', slim.target)] : [])];
   const inBuckets = (t: string) => `(SELECT * FROM ${t} WHERE ${bucketOf('kh', bits)} IN (SELECT b FROM diff_db))`;
   if (s.mode === 'auto' && share >= 0.99) {
     const sample = toCount((await db.one(`SELECT count(*) AS n FROM (${rowLevelKeysSql(inBuckets, dups, ' AND kh % 64 = 0')}) x`)).n);
-    if (tooMany(64 * sample)) return undefined;
+    if (tooMany(64 * sample)) return 'checksum→join';
   }
   const forced = dups.filter(Boolean).map((t) => `SELECT kh FROM ${t}`);
   const differingSql = rowLevel ? rowLevelKeysSql(inBuckets, dups) : perKeySql(inBuckets);
@@ -130,7 +147,29 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
     await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter)}`);
   }
   const detail = await detailIn(ctx, 'diff_dl', 'diff_dt');
-  return { totals, detail, strategy: rowLevel ? 'checksum+rows' : 'checksum+keys', buckets };
+  const path = rowLevel ? 'rows' : 'keys';
+  return { totals, detail, strategy: firstRead === 'slim' ? `slim+${path}` : `checksum+${path}`, buckets };
+}
+
+/**
+ * The path an expected share of differing keys calls for: as many differing keys as the
+ * plain join's threshold → the join at once; more differing buckets (Poisson occupancy) than
+ * the re-read handles → slim rows from the first read (a separate bucket pass would be wasted:
+ * at 10M rows it is ~1 s of a 5–7 s diff); else the bucket pass. A wrong guess costs time,
+ * never correctness: every path finds every difference.
+ */
+export function expectedPath(expected: { share: number; rows: number }, buckets: number, s: Pick<ChecksumSettings, 'rereadFraction' | 'joinFraction'>): 'join' | 'slim' | 'buckets' {
+  if (expected.share > s.joinFraction) return 'join';
+  const bucketShare = 1 - Math.exp((-expected.share * expected.rows) / buckets);
+  return bucketShare > s.rereadFraction ? 'slim' : 'buckets';
+}
+
+/** One scan per side keeps a slim row (key hash, NULL for a NULL key; row hash) in a temp table. */
+async function keepSlimRows(ctx: Ctx): Promise<void> {
+  for (const side of SIDES) {
+    const kh = `CASE WHEN ${keyNotNull(ctx.plan, side)} THEN ${keyHash(ctx.plan, side)} END`;
+    await ctx.db.run(`CREATE TEMP TABLE ${slim[side]} AS SELECT ${kh} AS kh, ${rowHashSql(d, ctx.plan, side, ctx.options)} AS rh FROM ${ctx[side]}`);
+  }
 }
 
 /**

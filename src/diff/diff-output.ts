@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import { pushdownDiff, type WarehouseQuery } from './databricks/pushdown-diff.ts';
 import type { DatasetAccess } from './register-dataset.ts';
 import { diffDatasets } from './run-diff.ts';
-import type { CompareOptions, DiffReport, EngineOptions } from './types.ts';
+import type { CompareOptions, DiffCounts, DiffReport, EngineOptions } from './types.ts';
 
 export interface DiffOutputDeps {
   /** S3 and download settings for `path:` datasets. */
@@ -30,11 +30,21 @@ export function compareOptionsOf(output: Pick<Output, 'compare'>): CompareOption
 }
 
 /**
+ * The share of keys that differed, from a report's counts: what the next diff of the same
+ * output can expect (`DiffInput.expectedShare`). Duplicated keys count, as they are sent on.
+ */
+export function differingShare(c: DiffCounts): number {
+  const keys = c.onlyLegacy + c.onlyTarget + c.changed + c.duplicateKeys.legacy + c.duplicateKeys.target;
+  return keys / Math.max(1, c.legacy, c.target);
+}
+
+/**
  * Diffs one catalog output whose templates are already rendered: two `table:` datasets run in
  * the warehouse, two `path:` datasets in DuckDB. A table on one side only cannot be compared
- * in either engine without copying it, so it is refused with a clear message.
+ * in either engine without copying it, so it is refused with a clear message. `expectedShare`
+ * (the last run's `differingShare`) only picks where DuckDB's checksum path starts.
  */
-export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target' | 'compare'>, deps: DiffOutputDeps = {}): Promise<DiffReport> {
+export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target' | 'compare'>, deps: DiffOutputDeps = {}, expectedShare?: number): Promise<DiffReport> {
   const options = compareOptionsOf(output);
   const { legacy, target } = output;
   if ('table' in legacy && 'table' in target) {
@@ -44,5 +54,5 @@ export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target
   if ('table' in legacy || 'table' in target) {
     throw new UsageError('cannot diff a table against a path: give both sides as tables or both as paths');
   }
-  return diffDatasets({ legacy, target, key: output.key, options, access: deps.access, engine: deps.engine, signal: deps.signal, logger: deps.logger });
+  return diffDatasets({ legacy, target, key: output.key, options, expectedShare, access: deps.access, engine: deps.engine, signal: deps.signal, logger: deps.logger });
 }

@@ -33,6 +33,11 @@ export interface DiffInput {
    * takes ~0.1 s there and the checksum levels' fixed cost cannot win it back. Default 100,000.
    */
   joinBelowRows?: number;
+  /**
+   * The share of keys expected to differ, e.g. the last parallel run's (differing keys / rows).
+   * Only picks the path `auto` starts on (README.md); the report is the same either way.
+   */
+  expectedShare?: number;
   logger?: Logger;
   /** Cancels the diff: S3 downloads stop and the running DuckDB query is interrupted. */
   signal?: AbortSignal;
@@ -55,17 +60,19 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
     const strategy = input.strategy ?? 'auto';
     const rows = await parquetRows(db, input, legacy.view, target.view);
     const small = strategy === 'auto' && rows !== undefined && rows <= (input.joinBelowRows ?? 100_000);
-    let result: StrategyResult | undefined;
-    if (strategy !== 'join' && !small) {
-      result = await runChecksumStrategy(ctx, {
-        mode: strategy,
-        buckets: input.buckets ?? chooseBuckets(rows),
-        rereadFraction: input.rereadFraction ?? 0.1,
-        switchFraction: input.switchFraction ?? 0.25,
-        joinFraction: input.joinFraction ?? 0.5,
-      });
-    }
-    result ??= await runJoinStrategy(ctx, strategy === 'join' || small ? 'join' : 'checksum→join');
+    const chosen =
+      strategy === 'join' || small
+        ? 'join'
+        : await runChecksumStrategy(ctx, {
+            mode: strategy,
+            buckets: input.buckets ?? chooseBuckets(rows),
+            rereadFraction: input.rereadFraction ?? 0.1,
+            switchFraction: input.switchFraction ?? 0.25,
+            joinFraction: input.joinFraction ?? 0.5,
+            expected: input.expectedShare !== undefined && rows !== undefined ? { share: input.expectedShare, rows } : undefined,
+          });
+    // A string is the label of the plain join to run instead.
+    const result = typeof chosen === 'string' ? await runJoinStrategy(ctx, chosen) : chosen;
     input.logger?.debug({ strategy: result.strategy, buckets: result.buckets, via: [legacy.via, target.via] }, 'diff done');
     return buildReport(plan, result, {
       engine: 'duckdb',

@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCatalog } from '../../../src/config/load-catalog.ts';
 import { diffOutput } from '../../../src/diff/index.ts';
+import { lastShare } from '../../../src/jobs/diff-parallel.ts';
+import type { OutputSummary } from '../../../src/store/parallel-record.ts';
+import { cleanOutput, differentOutput, makeParallel } from '../slack/parallel-fixture.ts';
 import { tempDir, writeFiles } from './helpers.ts';
 
 let dir: string;
@@ -35,5 +38,21 @@ describe('diffOutput', () => {
   it('needs a warehouse for two tables and refuses a table against a path', async () => {
     await expect(diffOutput(catalog('{ table: main.a.b }', '{ table: main.a.c }')!)).rejects.toThrow(/DATABRICKS_WAREHOUSE_ID/);
     await expect(diffOutput(catalog('{ table: main.a.b }', '{ path: "/x" }')!)).rejects.toThrow(/table against a path/);
+  });
+});
+
+describe('the expected share of differing keys from earlier parallel runs', () => {
+  it('takes the newest run that compared the output, counting duplicated keys', () => {
+    const error: OutputSummary = { output: 'citations', verdict: 'error', topColumns: [], error: 'no data' };
+    const earlier = [
+      makeParallel({ id: 'p-running', outputs: {} }),
+      makeParallel({ id: 'p-error', outputs: { citations: error } }),
+      makeParallel({ id: 'p-different', outputs: { citations: differentOutput('citations') } }),
+      makeParallel({ id: 'p-clean', outputs: { citations: cleanOutput('citations') } }),
+    ];
+    // 5 only in legacy + 1 only in target + 12 changed + 2 duplicated, of 10,240 rows.
+    expect(lastShare(earlier, 'citations')).toBeCloseTo(20 / 10_240, 12);
+    expect(lastShare(earlier.slice(3), 'citations')).toBe(0);
+    expect(lastShare(earlier, 'insights')).toBeUndefined();
   });
 });

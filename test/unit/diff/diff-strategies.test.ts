@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffDatasets, type CompareOptions, type DiffInput, type DiffReport } from '../../../src/diff/index.ts';
+import { expectedPath } from '../../../src/diff/checksum-strategy.ts';
 import { comparable, prng, tempDir, writeFiles } from './helpers.ts';
 
 /**
@@ -110,6 +111,9 @@ describe('checksum strategies against the plain join and a JS reference', () => 
         { strategy: 'buckets', buckets: 2 },
         { strategy: 'keys', buckets: 2 },
         { strategy: 'keys', buckets: 4, switchFraction: 1 },
+        // The last run's share of differing keys picks the path: slim rows first, or the join.
+        { strategy: 'auto', buckets: 4, expectedShare: 0.45, rereadFraction: 0, joinFraction: 10 },
+        { strategy: 'auto', expectedShare: 0.6 },
         // 3 buckets round up to 4: a bucket is the top bits of the key hash.
         { strategy: 'auto', buckets: 3, switchFraction: 0.1, joinFraction: 10 },
       ];
@@ -120,6 +124,9 @@ describe('checksum strategies against the plain join and a JS reference', () => 
       expect(reports.at(-1)?.buckets?.total).toBe(4);
       // Each branch really ran: whole differing buckets re-read, and differing keys named first.
       expect(reports.map((r) => r.strategy).slice(2, 5)).toEqual(['checksum', expect.stringMatching(/^checksum\+(rows|keys)$/), 'checksum+keys']);
+      // Empty on both sides, no bucket can differ: the bucket pass is right then.
+      const slimFirst = legacy.length + target.length > 0 ? /^slim\+(rows|keys)$/ : /^checksum/;
+      expect(reports.map((r) => r.strategy).slice(5, 7)).toEqual([expect.stringMatching(slimFirst), 'expected→join']);
       const ref = reference(legacy, target, 0.01);
       expect(join.counts, `seed ${seed}`).toEqual(ref.counts);
       const mm = Object.fromEntries(Object.entries(join.columns).map(([c, v]) => [c, v.mismatches]));
@@ -187,5 +194,16 @@ describe('second read and null keys on the checksum path', () => {
     expect(a.counts).toMatchObject({ nullKeys: { legacy: 3, target: 0 }, onlyTarget: 3, onlyLegacy: 0, changed: 0 });
     const b = await diffBoth('nt', clean, nulls, ['id', 'part']);
     expect(b.counts).toMatchObject({ nullKeys: { legacy: 0, target: 3 }, onlyLegacy: 3, onlyTarget: 0, changed: 0 });
+  });
+});
+
+describe('the path an expected share of differing keys picks', () => {
+  const s = { rereadFraction: 0.1, joinFraction: 0.5 };
+  const at10M = (share: number) => expectedPath({ share, rows: 10_000_000 }, 65_536, s);
+  it('keeps the bucket pass while few buckets would differ, and skips it past the re-read', () => {
+    expect([0, 0.0001, 0.0006].map(at10M)).toEqual(['buckets', 'buckets', 'buckets']);
+    // 0.07 % of 10M keys fill 1 - e^-1.07 ≈ 10.1 % of 64K buckets: past rereadFraction.
+    expect([0.0007, 0.01, 0.1, 0.5].map(at10M)).toEqual(['slim', 'slim', 'slim', 'slim']);
+    expect(at10M(0.51)).toBe('join');
   });
 });
