@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
 import { recordEvent, type AuditActor } from './audit-log.ts';
 import type { BackfillRecord } from './backfill-record.ts';
-import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
+import { readJson, readNewest, withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import { updateVersioned } from './update-versioned.ts';
 
 /**
@@ -89,11 +89,8 @@ export class BackfillStore {
   }
 
   /** Latest backfills of a pipeline, newest first. */
-  async listByPipeline(pipeline: string, limit = 10): Promise<BackfillRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.backfillsByPipeline(pipeline), 0, limit - 1);
-    if (ids.length === 0) return [];
-    const rows = await this.redis.mget(ids.map((id) => this.keys.backfill(id)));
-    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as BackfillRecord);
+  listByPipeline(pipeline: string, limit = 10): Promise<BackfillRecord[]> {
+    return readNewest<BackfillRecord>(this.redis, this.keys.backfillsByPipeline(pipeline), (id) => this.keys.backfill(id), limit);
   }
 
   private event(b: BackfillRecord, who: AuditActor, before: unknown, after: unknown): string {

@@ -3,7 +3,7 @@ import type { DiffReport } from '../diff/types.ts';
 import { InvalidStateError, NotFoundError } from '../errors.ts';
 import { recordEvent, type AuditActor } from './audit-log.ts';
 import type { ParallelRecord } from './parallel-record.ts';
-import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
+import { readJson, readNewest, withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import { newId } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
@@ -72,11 +72,8 @@ export class ParallelStore {
     );
   }
 
-  async listByPipeline(pipeline: string, limit = 10): Promise<ParallelRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.parallelsByPipeline(pipeline), 0, limit - 1);
-    if (ids.length === 0) return [];
-    const rows = await this.redis.mget(ids.map((id) => this.keys.parallel(id)));
-    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as ParallelRecord);
+  listByPipeline(pipeline: string, limit = 10): Promise<ParallelRecord[]> {
+    return readNewest<ParallelRecord>(this.redis, this.keys.parallelsByPipeline(pipeline), (id) => this.keys.parallel(id), limit);
   }
 
   async saveReport(id: string, output: string, report: DiffReport): Promise<void> {

@@ -22,6 +22,17 @@ export async function readJson<T>(redis: Redis, key: string): Promise<T | undefi
   return json ? (JSON.parse(json) as T) : undefined;
 }
 
+/**
+ * The newest `limit` records of a sorted-set index (scored by creation time), newest first;
+ * ids whose record has expired meanwhile are skipped.
+ */
+export async function readNewest<T>(redis: Redis, index: string, keyOf: (id: string) => string, limit: number): Promise<T[]> {
+  const ids = await redis.zrevrange(index, 0, limit - 1);
+  if (ids.length === 0) return [];
+  const rows = await redis.mget(ids.map(keyOf));
+  return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as T);
+}
+
 /** A compare-and-set script as a command: resolves to its status (1 = written; 0 or below = refused). */
 export type CasCommand = (...args: Array<string | number>) => Promise<number>;
 

@@ -4,7 +4,7 @@ import { InvalidStateError, NotFoundError } from '../errors.ts';
 import { updateVersioned } from './update-versioned.ts';
 import { RUN_STATES, type RunState } from '../engines/types.ts';
 import { recordEvent, type AuditActor } from './audit-log.ts';
-import { readJson, withScripts, type CasCommand, type Keyspace } from './redis.ts';
+import { readJson, readNewest, withScripts, type CasCommand, type Keyspace } from './redis.ts';
 import type { RunRecord } from './run-record.ts';
 
 /**
@@ -100,11 +100,8 @@ export class RunStore {
   }
 
   /** Latest runs of a pipeline, newest first. */
-  async listByPipeline(pipeline: string, limit = 10): Promise<RunRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.runsByPipeline(pipeline), 0, limit - 1);
-    if (ids.length === 0) return [];
-    const rows = await this.redis.mget(ids.map((id) => this.keys.run(id)));
-    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as RunRecord);
+  listByPipeline(pipeline: string, limit = 10): Promise<RunRecord[]> {
+    return readNewest<RunRecord>(this.redis, this.keys.runsByPipeline(pipeline), (id) => this.keys.run(id), limit);
   }
 
   async countsByState(): Promise<Record<RunState, number>> {
