@@ -84,7 +84,7 @@ export class BackfillStore {
         const event = Object.keys(after).length > 0 ? this.event(stored, who, before, after) : '';
         return this.cas(stored, String(current.version), event);
       },
-      (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
+      this.now,
     );
   }
 

@@ -90,7 +90,7 @@ export class DqAlertStore {
           .cutoverDqCas(k.dqAlert(stored.pipeline, stored.period), k.audit(stored.pipeline), k.dqLatest(stored.pipeline), String(current.version), JSON.stringify(stored), audited ? JSON.stringify(event) : '', latest)
           .then(Number);
       },
-      (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
+      this.now,
     );
   }
 }

@@ -68,7 +68,7 @@ export class ParallelStore {
           : '';
         return this.cas(stored, String(current.version), event);
       },
-      (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
+      this.now,
     );
   }
 

@@ -95,7 +95,7 @@ export class RunStore {
         const event = Object.keys(after).length > 0 ? recordEvent(stored, who, before, after, this.now()) : '';
         return this.cas(stored, String(current.version), current.state, event);
       },
-      (next, current) => ({ ...next, version: current.version + 1, updatedAt: this.now() }),
+      this.now,
     );
   }
 

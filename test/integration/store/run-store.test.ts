@@ -58,6 +58,14 @@ describe('RunStore', () => {
     expect((await audit.latest('p1', 1))[0]!.action).not.toBe('noop');
   });
 
+  it("stamps a written run with the next version and the store's clock", async () => {
+    const clocked = new RunStore(redis, keys, () => 1_234_567);
+    const before = await clocked.require(run.id);
+    const after = await clocked.update(run.id, (r) => ({ ...r, stateMessage: 'stamped', version: 999, updatedAt: 0 }), { actor: 'x', action: 'stamp' });
+    expect(after).toMatchObject({ version: before.version + 1, updatedAt: 1_234_567, stateMessage: 'stamped' });
+    expect(await clocked.require(run.id)).toEqual(after);
+  });
+
   it('applies 50 concurrent updates exactly once each (compare-and-set, no lost update)', async () => {
     const r = makeRun();
     await store.create(r, { actor: 'U1', action: 'run.created' });
