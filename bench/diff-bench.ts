@@ -21,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { diffDatasets, registerDataset, withDuckDb, type EngineOptions } from '../src/diff/index.ts';
+import { diffDatasets, withDuckDb, type EngineOptions } from '../src/diff/index.ts';
+import { registerDataset } from '../src/datasets/index.ts';
 
 export interface DiffBenchOptions {
   rows?: number;

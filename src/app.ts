@@ -29,7 +29,7 @@ import { ParallelStore } from './store/parallel-store.ts';
 import { BackfillStore } from './store/backfill-store.ts';
 import { registerBackfillActions } from './handlers/backfill-actions.ts';
 import { RunStore } from './store/run-store.ts';
-import { createS3Access } from './diff/s3-source.ts';
+import { createS3Access } from './datasets/s3-source.ts';
 import { SqlStatementClient } from './diff/databricks/sql-statement-client.ts';
 import { StageStore } from './store/stage-store.ts';
 import { DqAlertStore } from './store/dq-alert-store.ts';

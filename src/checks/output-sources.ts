@@ -1,5 +1,6 @@
 import type { Dataset } from '../config/catalog-schema.ts';
-import { registerDataset, tableRef, type DatasetAccess, type DuckDbSession, type WarehouseQuery } from '../diff/index.ts';
+import { registerDataset, type DatasetAccess } from '../datasets/index.ts';
+import { tableRef, type DuckDbSession, type WarehouseQuery } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { databricksChecks, duckdbChecks, type CheckDialect } from './check-dialect.ts';
 import type { QueryRows } from './execute-check.ts';

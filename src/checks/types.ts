@@ -1,5 +1,6 @@
 import type { Check, Pipeline } from '../config/catalog-schema.ts';
-import type { DatasetAccess, EngineOptions, WarehouseQuery } from '../diff/index.ts';
+import type { DatasetAccess } from '../datasets/index.ts';
+import type { EngineOptions, WarehouseQuery } from '../diff/index.ts';
 import type { RowCountHistory } from './row-count-history.ts';
 
 /** The check's kind: the catalog key it was declared with (`not_null`, `unique`, …). */

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { createS3Access, diffDatasets, isS3Path, type CompareOptions, type S3Access, type TimestampPrecision } from '../diff/index.ts';
+import { createS3Access, isS3Path, type S3Access } from '../datasets/index.ts';
+import { diffDatasets, type CompareOptions, type TimestampPrecision } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { piiPolicy, protectDiffReport, protectErrorText, type PiiPolicy } from '../pii/index.ts';
 import { formatDiffText } from './format-diff-text.ts';

@@ -1,4 +1,4 @@
-import type { S3Access } from '../diff/index.ts';
+import type { S3Access } from '../datasets/index.ts';
 
 /** Where a command writes and what it may read; tests pass their own. */
 export interface CliIo {

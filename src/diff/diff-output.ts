@@ -2,7 +2,7 @@ import type { Output } from '../config/catalog-schema.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { pushdownDiff, type WarehouseQuery } from './databricks/pushdown-diff.ts';
-import type { DatasetAccess } from './register-dataset.ts';
+import type { DatasetAccess } from '../datasets/register-dataset.ts';
 import { diffDatasets } from './run-diff.ts';
 import type { CompareOptions, DiffCounts, DiffReport, EngineOptions } from './types.ts';
 

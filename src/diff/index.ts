@@ -6,8 +6,6 @@ export { diffDatasets, type DiffInput } from './run-diff.ts';
 export type * from './types.ts';
 export { isClean } from './build-report.ts';
 export { withDuckDb, sqlString, DEFAULT_ENGINE_OPTIONS, type DuckDbSession } from './duckdb-session.ts';
-export { registerDataset, describeRelation, type DatasetAccess, type RegisteredDataset } from './register-dataset.ts';
-export { createS3Access, downloadS3Dataset, listS3Objects, parseS3Url, isS3Path, type S3Access, type S3AccessOptions } from './s3-source.ts';
 export { duckdbDialect } from './duckdb-dialect.ts';
 export { databricksDialect } from './databricks-dialect.ts';
 export { pushdownDiff, tableRef, type PushdownInput, type WarehouseQuery } from './databricks/pushdown-diff.ts';

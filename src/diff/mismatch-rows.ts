@@ -2,7 +2,7 @@ import { planColumns, resolveOptions, type DiffPlan } from './column-plan.ts';
 import { duckdbDialect as d } from './duckdb-dialect.ts';
 import { sqlString, withDuckDb } from './duckdb-session.ts';
 import { canonicalRowsSql, keyNotNull, keyParts, keyStatsSql, mismatchesSql, type Side } from './level-sql.ts';
-import { registerDataset } from './register-dataset.ts';
+import { registerDataset } from '../datasets/register-dataset.ts';
 import type { DiffInput } from './run-diff.ts';
 import type { ResolvedOptions } from './sql-dialect.ts';
 

@@ -6,8 +6,9 @@ import { toCount } from './detail-level.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { withDuckDb, type DuckDbSession } from './duckdb-session.ts';
 import { canonicalRowsSql, keyNotNull } from './level-sql.ts';
-import { registerDataset, type DatasetAccess } from './register-dataset.ts';
-import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions, FileDataset } from './types.ts';
+import { registerDataset, type DatasetAccess } from '../datasets/register-dataset.ts';
+import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions } from './types.ts';
+import type { FileDataset } from '../datasets/types.ts';
 
 export interface DiffInput {
   legacy: FileDataset;

@@ -3,12 +3,6 @@
  * DESIGN.md ("Command line"); the fields after `columns` are extras the contract allows.
  */
 
-/** A dataset on disk or in S3: a file, a folder, a glob, or `s3://bucket/prefix/`. */
-export interface FileDataset {
-  path: string;
-  format: 'parquet' | 'csv';
-}
-
 export type TimestampPrecision = 's' | 'ms' | 'us';
 
 /** How values are compared; mirrors the catalog's `compare` block. */

@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Access, diffDatasets, downloadS3Dataset, listS3Objects, parseS3Url, type S3Access } from '../../src/diff/index.ts';
+import { createS3Access, downloadS3Dataset, listS3Objects, parseS3Url, type S3Access } from '../../src/datasets/index.ts';
+import { diffDatasets } from '../../src/diff/index.ts';
 import { ApiError } from '../../src/errors.ts';
 import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
 import { tempDir, writeFiles } from '../unit/diff/helpers.ts';

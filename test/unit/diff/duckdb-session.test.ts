@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDataset, withDuckDb } from '../../../src/diff/index.ts';
+import { registerDataset } from '../../../src/datasets/index.ts';
+import { withDuckDb } from '../../../src/diff/index.ts';
 import { NotFoundError } from '../../../src/errors.ts';
 import { tempDir, writeFiles } from './helpers.ts';
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { listLocalDataset } from './data-files.ts';
-import { sqlString, type DuckDbSession } from './duckdb-session.ts';
+import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
 import { downloadS3Dataset, isS3Path, parseS3Url, type S3Access } from './s3-source.ts';
-import type { SchemaColumn } from './column-plan.ts';
+import type { SchemaColumn } from '../diff/column-plan.ts';
 import type { FileDataset } from './types.ts';
 
 export interface DatasetAccess {

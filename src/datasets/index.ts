@@ -1,0 +1,9 @@
+/**
+ * Where a dataset is and how to read it (issue 13): locating files locally and in S3, and
+ * registering a dataset as a DuckDB view. The diff (`src/diff/`) and the DQ checks
+ * (`src/checks/`) both read through this part, so a side is read the same way by both.
+ */
+export type * from './types.ts';
+export { registerDataset, describeRelation, type DatasetAccess, type RegisteredDataset } from './register-dataset.ts';
+export { createS3Access, downloadS3Dataset, listS3Objects, parseS3Url, isS3Path, type S3Access, type S3AccessOptions } from './s3-source.ts';
+export { listLocalDataset, selectDataFiles, globToRegExp, hasGlob } from './data-files.ts';
