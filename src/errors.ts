@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'not_found'
   | 'invalid_state'
   | 'api_error'
+  | 'unsupported'
   | 'internal';
 
 abstract class BaseError extends Error implements CodedError {
@@ -68,6 +69,24 @@ export class NotFoundError extends BaseError {
 export class InvalidStateError extends BaseError {
   readonly code = 'invalid_state' as const;
   override readonly statusCode = 409;
+}
+
+/**
+ * Input Cutover cannot read correctly: a Delta reader feature it does not implement, a format
+ * it does not know, a column count that does not match. Permanent, and named (STYLE 17): the
+ * message says which file or table and which feature, because a silently wrong diff is worse
+ * than none.
+ */
+export class UnsupportedError extends BaseError {
+  readonly code = 'unsupported' as const;
+  override readonly statusCode = 422;
+  constructor(
+    message: string,
+    /** The feature, format or option that is not supported, e.g. `typeWidening` or `orc`. */
+    readonly feature: string,
+  ) {
+    super(message);
+  }
 }
 
 export type ApiService = 'databricks' | 'databricks-sql' | 'emr' | 'airflow' | 'slack' | 's3' | 'sns';

@@ -42,9 +42,30 @@ const sandboxEngine = z.strictObject({
 export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, sandboxEngine]);
 export const targetEngineSchema = z.discriminatedUnion('engine', [databricksEngine, sandboxEngine]);
 
+/** Delta snapshot: `run` (the version a parallel run's Databricks job committed), `latest` or a number. */
+const deltaVersion = z.union([z.literal('run'), z.literal('latest'), z.number().int().nonnegative()]);
+
+/** Text options of `csv` and `unload` sides; defaults depend on the format (src/datasets/types.ts). */
+const csvOptions = z.strictObject({
+  header: z.boolean().optional(),
+  delimiter: z.string().min(1).max(1).optional(),
+  null: z.string().optional(),
+  quote: z.string().min(1).max(1).optional(),
+  escape: z.union([z.boolean(), z.string().min(1).max(1)]).optional(),
+});
+
 const datasetSchema = z.union([
-  z.strictObject({ path: z.string().min(1), format: z.enum(['parquet', 'csv']).default('parquet') }),
-  z.strictObject({ table: z.string().regex(/^[\w`-]+\.[\w`-]+\.[\w`-]+$/, 'expected catalog.schema.table') }),
+  z.strictObject({
+    path: z.string().min(1),
+    /** Unset: `delta` when the folder holds `_delta_log/`, else `parquet`. */
+    format: z.enum(['parquet', 'csv', 'delta', 'unload']).optional(),
+    csv: csvOptions.optional(),
+    version: deltaVersion.optional(),
+  }),
+  z.strictObject({
+    table: z.string().regex(/^[\w`-]+\.[\w`-]+\.[\w`-]+$/, 'expected catalog.schema.table'),
+    version: deltaVersion.optional(),
+  }),
 ]);
 
 const compareSchema = z.strictObject({
@@ -89,6 +110,8 @@ const outputSchema = z.strictObject({
   compare: compareSchema.default({ ignore: [], numeric: {}, timestamps: 'us', trim: false, ignoreCase: false }),
   checks: z.array(checkSchema).default([]),
   pii: z.array(z.string()).default([]),
+  /** `warehouse`: the whole diff runs in the SQL warehouse, a `path:` side read with `read_files`. */
+  engine: z.enum(['duckdb', 'warehouse']).optional(),
 });
 
 /** One cutover action: an object with exactly one known key. */

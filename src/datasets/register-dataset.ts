@@ -1,10 +1,12 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { UnsupportedError, UsageError } from '../errors.ts';
 import { listLocalDataset } from './data-files.ts';
 import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
 import { downloadS3Dataset, isS3Path, parseS3Url, type S3Access } from './s3-source.ts';
 import type { SchemaColumn } from '../diff/column-plan.ts';
-import type { FileDataset } from './types.ts';
+import type { FileDataset, FileFormat, RegisterOptions, SourceInfo } from './types.ts';
 
 export interface DatasetAccess {
   s3?: S3Access;
@@ -19,14 +21,52 @@ export interface RegisteredDataset {
   via: 'local' | 'download' | 'httpfs';
   files: string[];
   columns: SchemaColumn[];
+  /** The format read and, for Delta, the snapshot: what the report names per side. */
+  source: SourceInfo;
 }
 
 /**
- * Makes a dataset queryable as the temp view `viewName`, whatever its location. This is the
- * data-access layer shared by the diff and the DQ checks: open a session with `withDuckDb`,
- * register each output, then run SQL against the views.
+ * Makes a dataset queryable as the temp view `viewName`, whatever its location and format. This
+ * is the data-access layer shared by the diff and the DQ checks: open a session with
+ * `withDuckDb`, register each output, then run SQL against the views. Each format has its own
+ * reader; this only decides which one reads the dataset.
  */
-export async function registerDataset(session: DuckDbSession, viewName: string, dataset: FileDataset, access: DatasetAccess = {}): Promise<RegisteredDataset> {
+export async function registerDataset(
+  session: DuckDbSession,
+  viewName: string,
+  dataset: FileDataset,
+  access: DatasetAccess = {},
+  _options: RegisterOptions = {},
+): Promise<RegisteredDataset> {
+  const format = dataset.format ?? (await detectFormat(dataset.path, access));
+  switch (format) {
+    case 'parquet':
+    case 'csv':
+      return registerFiles(session, viewName, { ...dataset, format }, access);
+    case 'delta':
+    case 'unload':
+      throw new UnsupportedError(`${dataset.path}: the ${format} format cannot be read yet`, format);
+  }
+}
+
+/** A folder or prefix holding `_delta_log/` is a Delta table; anything else is read as Parquet. */
+export async function detectFormat(path: string, access: DatasetAccess = {}): Promise<FileFormat> {
+  return (await hasDeltaLog(path, access)) ? 'delta' : 'parquet';
+}
+
+/** Whether `path` (a local folder or an S3 prefix, never a glob or a file) holds a Delta log. */
+export async function hasDeltaLog(path: string, access: DatasetAccess = {}): Promise<boolean> {
+  if (/[*?[]/.test(path)) return false;
+  if (!isS3Path(path)) return (await stat(join(path, '_delta_log')).catch(() => undefined))?.isDirectory() ?? false;
+  if (!access.s3) return false;
+  const loc = parseS3Url(path);
+  const prefix = loc.prefix === '' || loc.prefix.endsWith('/') ? `${loc.prefix}_delta_log/` : `${loc.prefix}/_delta_log/`;
+  const page = await access.s3.client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal: access.signal });
+  return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
+}
+
+/** Loose Parquet or CSV files (a file, a folder, a glob, an S3 prefix). */
+async function registerFiles(session: DuckDbSession, viewName: string, dataset: FileDataset & { format: 'parquet' | 'csv' }, access: DatasetAccess): Promise<RegisteredDataset> {
   let files: string[];
   let via: RegisteredDataset['via'] = 'local';
   if (isS3Path(dataset.path)) {
@@ -54,7 +94,7 @@ export async function registerDataset(session: DuckDbSession, viewName: string, 
       : `read_csv(${list}, header = true, union_by_name = true)`;
   const view = `"${viewName.replaceAll('"', '""')}"`;
   await session.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${reader}`);
-  return { view, via, files, columns: await describeRelation(session, view) };
+  return { view, via, files, columns: await describeRelation(session, view), source: { format: dataset.format } };
 }
 
 /** Column names and DuckDB types of a view or query. */
@@ -86,7 +126,7 @@ async function useHttpfs(session: DuckDbSession, s3: S3Access): Promise<void> {
   await session.run(`CREATE OR REPLACE SECRET cutover_s3 (${options.join(', ')})`);
 }
 
-function httpfsGlob(dataset: FileDataset): string {
+function httpfsGlob(dataset: FileDataset & { format: 'parquet' | 'csv' }): string {
   const loc = parseS3Url(dataset.path);
   const url = dataset.path.replace(/^s3a:/, 's3:');
   if (/[*?[]/.test(url) || /\.(parquet|csv)$/i.test(url)) return url;

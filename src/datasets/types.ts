@@ -1,5 +1,66 @@
+import type { SchemaColumn } from '../diff/column-plan.ts';
+
+/**
+ * The formats a `path:` side can be read as (DESIGN.md "Dataset sources and formats").
+ * Without an explicit format a folder or prefix holding `_delta_log/` is `delta`, anything
+ * else `parquet`.
+ */
+export type FileFormat = 'parquet' | 'csv' | 'delta' | 'unload';
+
+/** Text options of `csv` and `unload` sides (the catalog's `csv:` block, the CLI's `--csv-*`). */
+export interface CsvOptions {
+  /** First row names the columns. Default true for `csv`, false for `unload`. */
+  header?: boolean;
+  /** Default `,` for `csv`, `|` for `unload`. */
+  delimiter?: string;
+  /** The text that means NULL. Default: an empty field. */
+  null?: string;
+  /** Default `"`. */
+  quote?: string;
+  /** Backslash escapes (Redshift `ESCAPE`): `true` for `\`, a character, or false. */
+  escape?: string | boolean;
+}
+
+/** Which Delta snapshot to read: a version number, the newest, or the one a parallel run's job committed. */
+export type DeltaVersion = number | 'latest' | 'run';
+
 /** A dataset on disk or in S3: a file, a folder, a glob, or `s3://bucket/prefix/`. */
 export interface FileDataset {
   path: string;
-  format: 'parquet' | 'csv';
+  /** Undefined: detected (`delta` when `_delta_log/` is there, else `parquet`). */
+  format?: FileFormat;
+  csv?: CsvOptions;
+  /** Delta only. Default `latest` (`run` for a parallel run's Databricks side, set by the caller). */
+  version?: DeltaVersion;
+}
+
+/** A Unity Catalog table (`catalog.schema.table`). */
+export interface TableDataset {
+  table: string;
+  version?: DeltaVersion;
+}
+
+export type DatasetSource = FileDataset | TableDataset;
+
+/**
+ * What a reader actually read, for the report (`source: { format, version, committedAt }` per
+ * side) so people can tell which snapshot a verdict is about.
+ */
+export interface SourceInfo {
+  format: FileFormat;
+  /** Delta: the snapshot's version. */
+  version?: number;
+  /** Delta: the commit time of that version, ISO 8601. */
+  committedAt?: string;
+  /** Where it was read from, when resolved from something else (a Unity Catalog table, a Glue table). */
+  location?: string;
+}
+
+/** Options of one registration that depend on the other side of a diff. */
+export interface RegisterOptions {
+  /**
+   * The other side's columns (minus ignored ones): an `unload` or header-less `csv` side without
+   * names takes them by position and casts its text to their types.
+   */
+  like?: SchemaColumn[];
 }

@@ -8,7 +8,7 @@ import { withDuckDb, type DuckDbSession } from './duckdb-session.ts';
 import { canonicalRowsSql, keyNotNull } from './level-sql.ts';
 import { registerDataset, type DatasetAccess } from '../datasets/register-dataset.ts';
 import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions } from './types.ts';
-import type { FileDataset } from '../datasets/types.ts';
+import type { FileDataset, FileFormat } from '../datasets/types.ts';
 
 export interface DiffInput {
   legacy: FileDataset;
@@ -59,7 +59,7 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
     const plan = planColumns(duckdbDialect, legacy.columns, target.columns, input.key, options);
     const ctx = { db, plan, options, legacy: legacy.view, target: target.view };
     const strategy = input.strategy ?? 'auto';
-    const rows = await parquetRows(db, input, legacy.view, target.view);
+    const rows = await parquetRows(db, [legacy.source.format, target.source.format], legacy.view, target.view);
     const small = strategy === 'auto' && rows !== undefined && rows <= (input.joinBelowRows ?? 100_000);
     const chosen =
       strategy === 'join' || small
@@ -101,8 +101,8 @@ async function runJoinStrategy(ctx: Ctx, label: string): Promise<StrategyResult>
 }
 
 /** Rows of the larger side, from Parquet metadata; CSV would need a scan, so: unknown. */
-async function parquetRows(db: DuckDbSession, input: DiffInput, legacy: string, target: string): Promise<number | undefined> {
-  if (input.legacy.format !== 'parquet' || input.target.format !== 'parquet') return undefined;
+async function parquetRows(db: DuckDbSession, formats: FileFormat[], legacy: string, target: string): Promise<number | undefined> {
+  if (formats.some((f) => f !== 'parquet')) return undefined;
   const r = await db.one(`SELECT greatest((SELECT count(*) FROM ${legacy}), (SELECT count(*) FROM ${target})) AS n`);
   return toCount(r.n);
 }

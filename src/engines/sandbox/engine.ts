@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Catalog } from '../../config/catalog-schema.ts';
 import { renderTemplate } from '../../config/template.ts';
-import { ConfigError, InvalidStateError, NotFoundError } from '../../errors.ts';
+import { ConfigError, InvalidStateError, NotFoundError, UnsupportedError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { isTerminal, type Engine, type EngineRunStatus, type SubmitRequest, type SubmitResult, type TaskFailure } from '../types.ts';
 import { generateSandboxOutput, type GenerateOptions } from './generate-data.ts';
@@ -38,8 +38,10 @@ export function createSandboxEngine({ catalog, writeOutput = generateSandboxOutp
       for (const side of run.sides) {
         const dataset = output[side];
         if (!('path' in dataset)) continue; // a table lives in a warehouse the sandbox does not have
+        const format = dataset.format ?? 'parquet';
+        if (format !== 'parquet' && format !== 'csv') throw new UnsupportedError(`the sandbox engine writes Parquet or CSV outputs, not ${format} (${dataset.path})`, format);
         const path = renderTemplate(dataset.path, { period: run.period, params: {} });
-        await writeOutput({ path, format: dataset.format, variant: run.variant, period: run.period, key: output.key });
+        await writeOutput({ path, format, variant: run.variant, period: run.period, key: output.key });
       }
     }
   }
