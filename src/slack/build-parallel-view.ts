@@ -4,6 +4,7 @@ import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel
 import type { RunRecord } from '../store/run-record.ts';
 import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
+import { costNotes, costPair, effectiveCost } from './cost-format.ts';
 
 type Verdict = NonNullable<ParallelRecord['verdict']> | OutputSummary['verdict'];
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -70,6 +71,7 @@ export function buildParallelView(p: ParallelRecord, legacy: RunRecord | undefin
     head.push(runsBlock(legacy, target, now));
     const speed = speedUpText(legacy, target, now);
     if (speed) head.push(section(speed));
+    head.push(...costBlocks(legacy, target));
   }
   const tail: KnownBlock[] = [];
   if (p.dq) tail.push(section(dqText(p.dq)));
@@ -123,6 +125,22 @@ function speedUpText(legacy: RunRecord | undefined, target: RunRecord | undefine
   const ratio = speedUpRatio(l, t);
   if (!ratio) return undefined;
   return `:stopwatch: *Speed-up*: ${engineLabel(target.engine)} ${ratio} (${formatDuration(t)} vs ${formatDuration(l)})`;
+}
+
+/**
+ * `cost: legacy $X vs Databricks $Y (−Z %)` beside the speed-up once both runs ended, with what
+ * each figure is (method, list price, EC2 in or out) or why it is not known, underneath.
+ */
+function costBlocks(legacy: RunRecord | undefined, target: RunRecord | undefined): KnownBlock[] {
+  if (!legacy || !target || !isTerminal(legacy.state) || !isTerminal(target.state)) return [];
+  const [l, t] = [effectiveCost(legacy), effectiveCost(target)];
+  if (l === undefined && t === undefined) return [];
+  const waiting = (c: typeof l) => c === undefined || c === 'pending';
+  const line = waiting(l) && waiting(t) ? 'cost pending: billing data arrives hours after a run' : `cost: ${costPair(l, t)}`;
+  const blocks: KnownBlock[] = [section(`:moneybag: ${line}`)];
+  const notes = costNotes([['Legacy', l], ['Databricks', t]]);
+  if (notes.length > 0) blocks.push(context(truncateText(notes.join(' · '), LIMITS.sectionText)));
+  return blocks;
 }
 
 function outputBlocks(p: ParallelRecord): KnownBlock[] {
