@@ -399,3 +399,11 @@ function roaring32(values: number[], runs: boolean): Buffer {
   }
   return Buffer.concat([...header, ...bodies]);
 }
+
+/** Every file under a local table folder, as `key → bytes` below `prefix` (to put into a fake S3). */
+export async function tableObjects(root: string, prefix: string): Promise<Array<{ key: string; body: Buffer }>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile());
+  return Promise.all(files.map(async (e) => ({ key: `${prefix}${join(e.parentPath, e.name).slice(root.length + 1)}`, body: await readFile(join(e.parentPath, e.name)) })));
+}
