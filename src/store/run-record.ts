@@ -1,5 +1,5 @@
 import type { EngineName } from '../config/catalog-schema.ts';
-import type { RunState, TaskFailure, TaskStatus } from '../engines/types.ts';
+import { isTerminal, type RunState, type TaskFailure, type TaskStatus } from '../engines/types.ts';
 
 export type RunEnv = 'dev' | 'prod';
 
@@ -50,4 +50,12 @@ export interface RunRecord {
   parallelId?: string;
   /** Set when the run is one period of a backfill (src/store/backfill-record.ts). */
   backfillId?: string;
+}
+
+/**
+ * Whether a run still needs a job (submit, poll, cancel or repair): kept in the active-runs
+ * index, so start-up can re-enqueue the jobs a crash or a loss of Redis data left out.
+ */
+export function isActiveRun(run: Pick<RunRecord, 'state'>): boolean {
+  return !isTerminal(run.state);
 }
