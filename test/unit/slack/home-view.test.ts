@@ -41,6 +41,14 @@ describe('buildHomeView', () => {
     expect(allText(view)).toContain(`\`${stage}\``);
   });
 
+  it('gives the last parallel run’s cost, legacy vs Databricks, on the pipeline’s line', () => {
+    const known = (amount: number) => ({ status: 'known' as const, method: 'databricks-billing' as const, amount, currency: 'USD', note: 'n', epoch: 0, at: T0 });
+    const view = buildHomeView([{ ...PIPELINES.parallel, cost: { period: '2024-05', legacy: known(41.2), target: known(18.75) } }], [], NOW);
+    expect(view).toMatchSnapshot();
+    expect(allText(view)).toContain(':moneybag: cost: legacy $41.20 vs Databricks $18.75 (−54 %) (2024-05)');
+    expect(allText(buildHomeView([{ ...PIPELINES.parallel, cost: { period: '2024-05', legacy: 'pending', target: 'pending' } }], [], NOW))).toContain(':moneybag: cost pending (2024-05)');
+  });
+
   it('gives the speed-up only when both last runs succeeded', () => {
     expect(allText(buildHomeView([PIPELINES.parallel], [], NOW))).toContain(':stopwatch: 2.4× faster');
     expect(allText(buildHomeView([PIPELINES.cutover], [], NOW))).not.toContain('faster');
