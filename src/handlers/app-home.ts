@@ -7,6 +7,7 @@ import { isTerminal } from '../engines/types.ts';
 import { buildHomeView, type HomeApproval, type HomePipeline, type HomeRun } from '../slack/build-home-view.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { runElapsed } from '../slack/format.ts';
+import { effectiveCost } from '../slack/cost-format.ts';
 
 /**
  * The Home tab is the migration board, rendered each time someone opens it: every pipeline's
@@ -31,6 +32,7 @@ async function boardRows(deps: CommandDeps): Promise<HomePipeline[]> {
       const [stage, runs, parallels, dq] = await Promise.all([deps.stages.get(name), deps.runs.listByPipeline(name, 20), deps.parallels.listByPipeline(name, 1), deps.dqAlerts.latest(name)]);
       const lastOf = (side: RunRecord['side']) => homeRun(runs.find((r) => r.side === side && isTerminal(r.state)));
       const p = parallels[0];
+      const [pl, pt] = p?.kind === 'parallel' ? await Promise.all([p.legacyRunId ? deps.runs.get(p.legacyRunId) : undefined, p.targetRunId ? deps.runs.get(p.targetRunId) : undefined]) : [];
       const row: HomePipeline = {
         name,
         stage,
@@ -40,6 +42,7 @@ async function boardRows(deps: CommandDeps): Promise<HomePipeline[]> {
         speedUp: samePeriodSpeedUp(runs, deps.now()),
         lastParallel: p ? { id: p.id, period: p.period, state: p.state, verdict: p.verdict, at: p.endedAt ?? p.createdAt } : undefined,
         dq: dq ? { passed: dq.passed, at: dq.at, period: dq.period } : undefined,
+        cost: p?.kind === 'parallel' ? { period: p.period, legacy: effectiveCost(pl), target: effectiveCost(pt) } : undefined,
       };
       if (config.cutover) {
         const plan = await loadPlan(deps, name);

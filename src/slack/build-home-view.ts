@@ -9,6 +9,8 @@ import { speedUpRatio, verdictLabel } from './build-parallel-view.ts';
 import { stageLabel, stepStateLabel } from './cutover-format.ts';
 import { engineLabel, escapeMrkdwn, formatAgo, formatDuration, link, mention, slackDate, stateLabel } from './format.ts';
 import { LIMITS, capBlocks, context, section, truncateText } from './limits.ts';
+import { costLine } from './cost-format.ts';
+import type { RunCost } from '../cost/types.ts';
 
 /** The last run of one side, as the board shows it. */
 export interface HomeRun {
@@ -31,6 +33,8 @@ export interface HomePipeline {
   speedUp?: { period: string; legacyMs: number; targetMs: number };
   lastParallel?: Pick<ParallelRecord, 'id' | 'period' | 'state' | 'verdict'> & { at: number; url?: string };
   dq?: DqResult;
+  /** What the last parallel run's two runs cost (issue 16); `pending` until the billing data is in. */
+  cost?: { period: string; legacy?: RunCost | 'pending'; target?: RunCost | 'pending' };
   /** Cutover progress: steps done, and the first step not done with its state. */
   cutover?: { done: number; total: number; next?: { id: string; state: StepState } };
 }
@@ -82,6 +86,7 @@ function pipelineText(p: HomePipeline, now: number): string {
     ? `${par.verdict ? verdictLabel(par.verdict) : `:hourglass: *${par.state}*`} ${escapeMrkdwn(par.period)} (${link(par.url, par.id)}, ${formatAgo(par.at, now)})`
     : '_none yet_';
   lines.push(`Last parallel run: ${parText} · DQ: ${dqText(p.dq, now)}`);
+  if (p.cost && (p.cost.legacy !== undefined || p.cost.target !== undefined)) lines.push(`:moneybag: ${costLine(p.cost.legacy, p.cost.target)} (${escapeMrkdwn(p.cost.period)})`);
   if (p.cutover) {
     const next = p.cutover.next ? ` · next: ${escapeMrkdwn(p.cutover.next.id)} ${stepStateLabel(p.cutover.next.state)}` : '';
     lines.push(`Cutover: ${p.cutover.done} of ${p.cutover.total} steps done${next}`);

@@ -4,7 +4,7 @@ import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel
 import type { RunRecord } from '../store/run-record.ts';
 import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
-import { costNotes, costPair, effectiveCost } from './cost-format.ts';
+import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
 type Verdict = NonNullable<ParallelRecord['verdict']> | OutputSummary['verdict'];
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -161,11 +161,10 @@ function costBlocks(legacy: RunRecord | undefined, target: RunRecord | undefined
   if (!legacy || !target || !isTerminal(legacy.state) || !isTerminal(target.state)) return [];
   const [l, t] = [effectiveCost(legacy), effectiveCost(target)];
   if (l === undefined && t === undefined) return [];
-  const waiting = (c: typeof l) => c === undefined || c === 'pending';
-  const line = waiting(l) && waiting(t) ? 'cost pending: billing data arrives hours after a run' : `cost: ${costPair(l, t)}`;
-  const blocks: KnownBlock[] = [section(`:moneybag: ${line}`)];
+  const line = costLine(l, t);
+  const blocks: KnownBlock[] = [section(`:moneybag: ${line === 'cost pending' ? 'cost pending: billing data arrives hours after a run' : line}`)];
   const notes = costNotes([['Legacy', l], ['Databricks', t]]);
-  if (notes.length > 0) blocks.push(context(truncateText(notes.join(' · '), LIMITS.sectionText)));
+  if (notes.length > 0) blocks.push(context(notes.join(' · ')));
   return blocks;
 }
 

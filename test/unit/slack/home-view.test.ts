@@ -57,6 +57,14 @@ describe('buildHomeView', () => {
     expect(samePeriodSpeedUp(runs.slice(0, 2), NOW)).toBeUndefined();
   });
 
+  it('gives the last parallel run’s cost, legacy vs Databricks, on the pipeline’s line', () => {
+    const known = (amount: number) => ({ status: 'known' as const, method: 'databricks-billing' as const, amount, currency: 'USD', note: 'n', epoch: 0, at: T0 });
+    const view = buildHomeView([{ ...PIPELINES.parallel, cost: { period: '2024-05', legacy: known(41.2), target: known(18.75) } }], [], NOW);
+    expect(view).toMatchSnapshot();
+    expect(allText(view)).toContain(':moneybag: cost: legacy $41.20 vs Databricks $18.75 (−54 %) (2024-05)');
+    expect(allText(buildHomeView([{ ...PIPELINES.parallel, cost: { period: '2024-05', legacy: 'pending', target: 'pending' } }], [], NOW))).toContain(':moneybag: cost pending (2024-05)');
+  });
+
   it('puts the approvals waiting for the viewer first, each with an Open button carrying the request id', async () => {
     const mine = pendingRequest({ id: 'c-mine-000001', requestedBy: 'U0BOB' });
     const forBob = pendingRequest({ id: 'c-bob-000002', approvals: [{ user: 'U0CAROL', at: T0 }] });
