@@ -44,6 +44,11 @@ export interface RunRecord {
   acknowledgedBy?: { user: string; at: number };
   /** Repairs so far; each one starts a new tracking epoch. */
   repairs: number;
+  /**
+   * How long the run sat failed before repairs restarted it, summed: its wall time minus this
+   * is its run time, the figure a speed-up compares.
+   */
+  idleMs?: number;
   latestRepairId?: string;
   /** A permanent error from the engine API (e.g. 404 job), shown to people as is. */
   error?: { code: string; message: string; apiCode?: string };
