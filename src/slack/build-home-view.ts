@@ -29,6 +29,8 @@ export interface HomePipeline {
   channel: string;
   lastLegacy?: HomeRun;
   lastTarget?: HomeRun;
+  /** Run times of the newest period both sides ran successfully: a speed-up compares the same month's work. */
+  speedUp?: { period: string; legacyMs: number; targetMs: number };
   lastParallel?: Pick<ParallelRecord, 'id' | 'period' | 'state' | 'verdict'> & { at: number; url?: string };
   dq?: DqResult;
   /** What the last parallel run's two runs cost (issue 16); `pending` until the billing data is in. */
@@ -98,10 +100,10 @@ function runsText(p: HomePipeline, now: number): string {
     const took = run.durationMs !== undefined ? ` ${formatDuration(run.durationMs)}` : '';
     return `${link(run.url, engineLabel(run.engine))}${took} ${stateLabel(run.state)} ${formatAgo(run.at, now)}`;
   };
-  const { lastLegacy: l, lastTarget: t } = p;
-  const both = l?.state === 'succeeded' && t?.state === 'succeeded' && l.durationMs && t.durationMs;
-  const ratio = both ? speedUpRatio(l.durationMs!, t.durationMs!) : undefined;
-  return `${side(l, 'legacy')} vs ${side(t, 'Databricks')}${ratio ? ` · :stopwatch: ${ratio}` : ''}`;
+  const { lastLegacy: l, lastTarget: t, speedUp } = p;
+  const ratio = speedUp ? speedUpRatio(speedUp.legacyMs, speedUp.targetMs) : undefined;
+  const speed = ratio ? ` · :stopwatch: ${ratio} (${escapeMrkdwn(speedUp!.period)})` : l && t ? ' · :stopwatch: no speed-up yet: no period succeeded on both sides' : '';
+  return `${side(l, 'legacy')} vs ${side(t, 'Databricks')}${speed}`;
 }
 
 function dqText(dq: DqResult | undefined, now: number): string {

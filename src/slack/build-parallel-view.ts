@@ -2,7 +2,7 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import { isTerminal } from '../engines/types.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import type { RunRecord } from '../store/run-record.ts';
-import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
 import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
@@ -122,7 +122,7 @@ function sideNames(legacy: RunRecord | undefined, target: RunRecord | undefined)
 function runColumn(title: string, run: RunRecord | undefined, now: number): { title: string; state: string; tasks: string } {
   if (!run) return { title: `*${title}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
   const engine = engineLabel(run.engine);
-  const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatDuration(runElapsed(run, now))}`;
+  const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatRunTime(run, now)}`;
   const state = [stateLabel(run.state), took, shortLink(run.url, `Open in ${engine}`)];
   if (run.error) state.push(`:warning: ${escapeMrkdwn(truncateText(`${run.error.code}: ${run.error.message}`, 300))}`);
   const tasks = run.tasks.map((task) => {
@@ -206,7 +206,7 @@ function dqText(dq: DqSummary): string {
   if (dq.passed) return `:white_check_mark: *DQ passed* (${plural(dq.total, 'check')})`;
   const head = `:x: *DQ failed*: ${formatCount(dq.failing.length)} of ${plural(dq.total, 'check')} failing`;
   const lines = dq.failing.map(
-    (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${plural(f.failingRows, 'failing row')}`,
+    (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${f.summary ? escapeMrkdwn(f.summary) : plural(f.failingRows, 'failing row')}`,
   );
   return `${head}\n${fitLines(lines, LIMITS.sectionText - head.length - 1, (n) => `… ${plural(n, 'more failing check')}`)}`;
 }
