@@ -1,7 +1,7 @@
 import type { Check, Dataset, Output } from '../config/catalog-schema.ts';
 import { renderTemplate, type TemplateValues } from '../config/template.ts';
 import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
-import { asCodedError, UsageError } from '../errors.ts';
+import { asCodedError, isCodedError, UsageError } from '../errors.ts';
 import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
 import { executeCheck } from './execute-check.ts';
 import { createOutputSources, type OutputSource } from './output-sources.ts';
@@ -10,9 +10,11 @@ import type { CheckResult, RunChecksInput, RunChecksResult } from './types.ts';
 /**
  * Runs every check of the pipeline's outputs on one side (the target by default) for one
  * period. The bot's jobs and `cutover dq` both call this. Templates are rendered first, so a
- * missing `--param` fails the whole call as a usage error; after that, anything going wrong
- * with one check (unreadable dataset, bad SQL, warehouse error) becomes that check's `error`
- * and the others still run. Only cancellation (`signal`) stops the run.
+ * missing `--param` fails the whole call as a usage error; after that, a permanent failure of
+ * one check (unreadable or corrupt dataset, bad SQL, a type mismatch) becomes that check's
+ * `error` and the others still run. A transient one (S3 or the warehouse unreachable: a
+ * retryable coded error) and cancellation (`signal`) stop the run, so the job retries it rather
+ * than reporting a data problem that is not there.
  */
 export async function runChecks(input: RunChecksInput): Promise<RunChecksResult> {
   const side = input.side ?? 'target';
@@ -62,8 +64,9 @@ async function runOne(output: Output, check: Check, source: (name: string) => Pr
     return { ...base, ...outcome, sql, engine, durationMs: elapsed(started) };
   } catch (err) {
     if (input.signal?.aborted) throw input.signal.reason;
-    const error = asCodedError(err).message;
-    return { ...base, passed: false, failingRows: 0, samples: [], sql, engine, error, durationMs: elapsed(started) };
+    // Only an error known to be transient is retried; anything else is this check's own failure.
+    if (isCodedError(err) && err.retryable) throw err;
+    return { ...base, passed: false, failingRows: 0, samples: [], sql, engine, error: asCodedError(err).message, durationMs: elapsed(started) };
   }
 }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, parseRetryAfter } from '../../errors.ts';
+import { ApiError, parseRetryAfter, type QueryError } from '../../errors.ts';
+import { warehouseQueryError } from '../query-errors.ts';
 
 /**
  * A thin typed client for the Databricks SQL Statement Execution API (apis.md section 2):
@@ -47,9 +48,6 @@ interface StatementResponse {
   result?: ResultChunk;
 }
 
-/** Server-side failures worth another try (status.error.error_code). */
-const RETRYABLE_CODES = new Set(['TEMPORARILY_UNAVAILABLE', 'WORKSPACE_TEMPORARILY_UNAVAILABLE', 'SERVICE_UNDER_MAINTENANCE', 'RESOURCE_EXHAUSTED', 'INTERNAL_ERROR', 'IO_ERROR', 'ABORTED', 'DEADLINE_EXCEEDED']);
-
 export class SqlStatementClient {
   private readonly fetch: typeof fetch;
   private readonly base: string;
@@ -59,7 +57,10 @@ export class SqlStatementClient {
     this.base = `${options.host.replace(/\/+$/, '')}/api/2.0/sql/statements`;
   }
 
-  /** Runs one statement to completion. FAILED, CANCELED and CLOSED become ApiErrors. */
+  /**
+   * Runs one statement to completion. FAILED, CANCELED and CLOSED become QueryErrors, retryable
+   * only for service conditions (src/diff/query-errors.ts); HTTP failures of the API are ApiErrors.
+   */
   async execute(statement: string, opts: { parameters?: StatementParameter[]; signal?: AbortSignal } = {}): Promise<StatementResult> {
     const { signal } = opts;
     let res = await this.call<StatementResponse>('POST', this.base, signal, {
@@ -133,15 +134,9 @@ export class SqlStatementClient {
   }
 }
 
-function statementError(res: StatementResponse): ApiError {
+function statementError(res: StatementResponse): QueryError {
   const { state, error, sql_state: sqlState } = res.status;
-  const code = error?.error_code ?? state;
-  return new ApiError({
-    service: 'databricks-sql',
-    apiCode: code,
-    message: `statement ${res.statement_id} ${state}: ${error?.message ?? 'no result'}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`,
-    retryable: state === 'FAILED' && RETRYABLE_CODES.has(code),
-  });
+  return warehouseQueryError({ statementId: res.statement_id, state, errorCode: error?.error_code, message: error?.message, sqlState });
 }
 
 function safeJson(text: string): unknown {

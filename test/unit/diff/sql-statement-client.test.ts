@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlStatementClient } from '../../../src/diff/index.ts';
-import { ApiError } from '../../../src/errors.ts';
+import { QueryError } from '../../../src/errors.ts';
 import { startFakeSqlWarehouse, type FakeAnswer, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
 
 let fake: FakeSqlWarehouse | undefined;
@@ -40,15 +40,15 @@ describe('SqlStatementClient', () => {
     expect(fake.executed[0]?.parameters).toEqual([{ name: 'table', value: 'orders' }]);
   });
 
-  it('turns a FAILED statement into an ApiError with the API code; retryable only when transient', async () => {
+  it('turns a FAILED statement into a QueryError with the error code; retryable only when transient', async () => {
     const { client } = await setup((sql) => ({
       error: sql.includes('busy') ? { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'warehouse is starting' } : { error_code: 'BAD_REQUEST', message: '[TABLE_OR_VIEW_NOT_FOUND] t' },
     }));
     const err = await client.execute('SELECT * FROM t').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ service: 'databricks-sql', apiCode: 'BAD_REQUEST', retryable: false });
+    expect(err).toBeInstanceOf(QueryError);
+    expect(err).toMatchObject({ code: 'query_failed', engine: 'databricks-sql', kind: 'BAD_REQUEST', sqlState: '42000', retryable: false });
     expect((err as Error).message).toContain('TABLE_OR_VIEW_NOT_FOUND');
-    await expect(client.execute('SELECT busy')).rejects.toMatchObject({ apiCode: 'TEMPORARILY_UNAVAILABLE', retryable: true });
+    await expect(client.execute('SELECT busy')).rejects.toMatchObject({ kind: 'TEMPORARILY_UNAVAILABLE', retryable: true });
   });
 
   it('reports a rejected request (bad token) with its HTTP status', async () => {
