@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, parseRetryAfter, type QueryError } from '../../errors.ts';
+import { ApiError, parseRetryAfter, QueryError } from '../../errors.ts';
 import { warehouseQueryError } from '../query-errors.ts';
 
 /**
@@ -20,7 +20,15 @@ export interface SqlStatementClientOptions {
   maxPollIntervalMs?: number;
   /** Server-side wait on submit: `0s` or `5s`–`50s`. Default `10s`. */
   waitTimeout?: string;
+  /**
+   * How long a statement may take, submit to result (`CUTOVER_SQL_STATEMENT_TIMEOUT_MS`). Past it
+   * the statement is cancelled and the call fails, saying so. Default 1 hour.
+   */
+  timeoutMs?: number;
 }
+
+/** Default of `SqlStatementClientOptions.timeoutMs`. */
+export const SQL_STATEMENT_TIMEOUT_MS = 3_600_000;
 
 export interface StatementParameter {
   name: string;
@@ -63,6 +71,8 @@ export class SqlStatementClient {
    */
   async execute(statement: string, opts: { parameters?: StatementParameter[]; signal?: AbortSignal } = {}): Promise<StatementResult> {
     const { signal } = opts;
+    const timeoutMs = this.options.timeoutMs ?? SQL_STATEMENT_TIMEOUT_MS;
+    const deadline = performance.now() + timeoutMs;
     let res = await this.call<StatementResponse>('POST', this.base, signal, {
       warehouse_id: this.options.warehouseId,
       statement,
@@ -76,7 +86,17 @@ export class SqlStatementClient {
     const id = res.statement_id;
     try {
       while (res.status.state === 'PENDING' || res.status.state === 'RUNNING') {
-        await sleep(delay, undefined, { signal });
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          await this.call('POST', `${this.base}/${id}/cancel`, undefined).catch(() => undefined);
+          throw new QueryError({
+            engine: 'databricks-sql',
+            kind: 'TIMEOUT',
+            retryable: false,
+            message: `statement ${id} was still ${res.status.state} after ${formatDuration(timeoutMs)}, the limit (CUTOVER_SQL_STATEMENT_TIMEOUT_MS); Cutover cancelled it`,
+          });
+        }
+        await sleep(Math.min(delay, left), undefined, { signal });
         delay = Math.min(delay * 2, this.options.maxPollIntervalMs ?? 5000);
         res = await this.call<StatementResponse>('GET', `${this.base}/${id}`, signal);
       }
@@ -137,6 +157,12 @@ export class SqlStatementClient {
 function statementError(res: StatementResponse): QueryError {
   const { state, error, sql_state: sqlState } = res.status;
   return warehouseQueryError({ statementId: res.statement_id, state, errorCode: error?.error_code, message: error?.message, sqlState });
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function safeJson(text: string): unknown {

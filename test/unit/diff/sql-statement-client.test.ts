@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlStatementClient } from '../../../src/diff/index.ts';
-import { QueryError } from '../../../src/errors.ts';
+import { ApiError, parseRetryAfter, QueryError } from '../../../src/errors.ts';
+import { backoffFor, RETRY_AFTER_CAP_MS } from '../../../src/jobs/engine-errors.ts';
 import { startFakeSqlWarehouse, type FakeAnswer, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
 
 let fake: FakeSqlWarehouse | undefined;
@@ -64,5 +65,28 @@ describe('SqlStatementClient', () => {
     setTimeout(() => controller.abort(new Error('stop')), 30);
     await expect(run).rejects.toThrow('stop');
     expect(fake.cancelled).toHaveLength(1);
+  });
+});
+
+describe('limits on waiting', () => {
+  it('finding 21: a statement still running at the deadline is cancelled, and the error says so', async () => {
+    const { fake } = await setup(() => ({ rows: [['1']], pendingPolls: 100_000 }));
+    {
+      const client = new SqlStatementClient({ host: fake.url, getToken: async () => 'dapi-test', warehouseId: 'wh-1', pollIntervalMs: 5, maxPollIntervalMs: 20, timeoutMs: 300 });
+      const err = await client.execute('SELECT slow()').then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryError);
+      expect(err).toMatchObject({ code: 'query_failed', kind: 'TIMEOUT', retryable: false });
+      expect((err as Error).message).toMatch(/still (PENDING|RUNNING) after 300 ms, the limit \(CUTOVER_SQL_STATEMENT_TIMEOUT_MS\); Cutover cancelled it/);
+      expect(fake.cancelled).toHaveLength(1);
+    }
+  });
+
+  it('finding 21: a Retry-After of days is capped when a job is retried', () => {
+    const days = new ApiError({ service: 'airflow', message: 'busy', statusCode: 503, retryAfterMs: parseRetryAfter('864000') });
+    expect(backoffFor(3, days, 5 * 60_000)).toBe(5 * 60_000);
+    const date = new ApiError({ service: 'databricks', message: 'busy', statusCode: 429, retryAfterMs: parseRetryAfter('Wed, 01 Jan 2031 00:00:00 GMT') });
+    expect(backoffFor(1, date)).toBe(RETRY_AFTER_CAP_MS);
+    const short = new ApiError({ service: 'databricks', message: 'busy', statusCode: 429, retryAfterMs: 2000 });
+    expect(backoffFor(1, short)).toBe(2000);
   });
 });
