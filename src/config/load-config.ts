@@ -30,6 +30,7 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optionalUrl,
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_EMR: optionalUrl,
+  AWS_ENDPOINT_URL_COST_EXPLORER: optionalUrl,
   // Read only to keep them out of logs: the AWS SDK takes its credentials from its own chain.
   AWS_SECRET_ACCESS_KEY: optional,
   AWS_SESSION_TOKEN: optional,
@@ -43,6 +44,8 @@ const envSchema = z.object({
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
   CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
+  CUTOVER_COST_RETRY_MS: optional.pipe(positiveInt(30 * 60_000)),
+  CUTOVER_COST_WAIT_MS: optional.pipe(positiveInt(48 * 3600_000)),
   CUTOVER_RETRY_AFTER_CAP_MS: optional.pipe(positiveInt(300_000)),
   CUTOVER_SQL_STATEMENT_TIMEOUT_MS: optional.pipe(positiveInt(3_600_000)),
   CUTOVER_USERGROUP_MAX_AGE_MS: optional.pipe(positiveInt(1_800_000)),
@@ -64,7 +67,7 @@ export interface Config {
   };
   aws: {
     region: string;
-    endpoints: { s3?: string; sns?: string; emr?: string };
+    endpoints: { s3?: string; sns?: string; emr?: string; costExplorer?: string };
     /** Only so logs can redact them (`secretsOf`); the SDK reads its credentials itself. */
     secretAccessKey?: string;
     sessionToken?: string;
@@ -79,6 +82,11 @@ export interface Config {
   pollIntervalMs: number;
   /** BullMQ lock duration: how soon a job of a crashed worker is taken over by another. */
   jobLockMs: number;
+  /**
+   * When a run's cost is looked up again while its billing data has not arrived (issue 16): first
+   * after `retryMs`, then doubling (at most 6 h apart), giving up `waitMs` after the run ended.
+   */
+  cost: { retryMs: number; waitMs: number };
   piiKey?: string;
   /** The longest wait a `Retry-After` header can impose on a retried job. */
   retryAfterCapMs: number;
@@ -138,6 +146,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
         sns: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
         emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
+        costExplorer: e.AWS_ENDPOINT_URL_COST_EXPLORER ?? e.AWS_ENDPOINT_URL,
       },
       secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
       sessionToken: e.AWS_SESSION_TOKEN,
@@ -150,6 +159,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     role: e.CUTOVER_ROLE,
     pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
     jobLockMs: e.CUTOVER_JOB_LOCK_MS,
+    cost: { retryMs: e.CUTOVER_COST_RETRY_MS, waitMs: e.CUTOVER_COST_WAIT_MS },
     piiKey: e.CUTOVER_PII_KEY,
     retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,
     sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,

@@ -38,6 +38,7 @@ export const ROUTES: Readonly<Record<ApiService, readonly string[]>> = {
   emr: [],
   s3: [],
   sns: [],
+  'cost-explorer': [],
 };
 
 /**
