@@ -197,6 +197,10 @@ export const catalogSchema = z.strictObject({
     .strictObject({
       run: z.strictObject({ prod: z.array(slackId).default([]), dev: z.array(slackId).optional() }).default({ prod: [] }),
       approve: z.array(slackId).default([]),
+      /** Acknowledge, mute and re-run DQ alerts; unset: the pipeline's owners and `run.prod`. */
+      dq: z.array(slackId).optional(),
+      /** `/pipeline diff`; unset: the pipeline's owners and `run.prod`. */
+      diff: z.array(slackId).optional(),
     })
     .default({ run: { prod: [] }, approve: [] }),
   alerts: z
