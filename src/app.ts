@@ -44,6 +44,7 @@ import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createCatalogSampleProtector } from './pii/index.ts';
+import { createRunCostMeter } from './cost/index.ts';
 import { createCrashPoint } from './crash-point.ts';
 
 
@@ -168,6 +169,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     keys,
     logger,
     pollIntervalMs: config.pollIntervalMs,
+    measureCost: working ? createRunCostMeter(config, { catalog, clients, metrics, now }) : undefined,
+    costTiming: config.cost,
     now,
     datasets: working ? datasetAccess(config, metrics) : {},
   };

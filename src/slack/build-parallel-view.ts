@@ -4,6 +4,7 @@ import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel
 import type { RunRecord } from '../store/run-record.ts';
 import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
+import { costNotes, costPair, effectiveCost } from './cost-format.ts';
 
 type Verdict = NonNullable<ParallelRecord['verdict']> | OutputSummary['verdict'];
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -71,6 +72,7 @@ export function buildParallelView(p: ParallelRecord, legacy: RunRecord | undefin
     head.push(runsBlock(legacy, target, names, now));
     const speed = speedUpText(legacy, target, names, now);
     if (speed) head.push(section(speed));
+    head.push(...costBlocks(legacy, target));
   }
   const tail: KnownBlock[] = [];
   if (p.dq) tail.push(section(dqText(p.dq)));
@@ -149,6 +151,22 @@ function speedUpText(legacy: RunRecord | undefined, target: RunRecord | undefine
   if (ratio === 1) return `:stopwatch: *Same speed*: ${names.target} and ${names.legacy} ${times}`;
   if (t < l) return `:stopwatch: *Speed-up*: ${names.target} ${ratio.toFixed(1)}× faster than ${names.legacy} ${times}`;
   return `:stopwatch: *Slower*: ${names.legacy} was ${ratio.toFixed(1)}× faster than ${names.target} ${times}`;
+}
+
+/**
+ * `cost: legacy $X vs Databricks $Y (−Z %)` beside the speed-up once both runs ended, with what
+ * each figure is (method, list price, EC2 in or out) or why it is not known, underneath.
+ */
+function costBlocks(legacy: RunRecord | undefined, target: RunRecord | undefined): KnownBlock[] {
+  if (!legacy || !target || !isTerminal(legacy.state) || !isTerminal(target.state)) return [];
+  const [l, t] = [effectiveCost(legacy), effectiveCost(target)];
+  if (l === undefined && t === undefined) return [];
+  const waiting = (c: typeof l) => c === undefined || c === 'pending';
+  const line = waiting(l) && waiting(t) ? 'cost pending: billing data arrives hours after a run' : `cost: ${costPair(l, t)}`;
+  const blocks: KnownBlock[] = [section(`:moneybag: ${line}`)];
+  const notes = costNotes([['Legacy', l], ['Databricks', t]]);
+  if (notes.length > 0) blocks.push(context(truncateText(notes.join(' · '), LIMITS.sectionText)));
+  return blocks;
 }
 
 function outputBlocks(p: ParallelRecord): KnownBlock[] {

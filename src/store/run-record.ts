@@ -1,4 +1,5 @@
 import type { EngineName } from '../config/catalog-schema.ts';
+import type { RunCost } from '../cost/types.ts';
 import type { RunState, TaskFailure, TaskStatus } from '../engines/types.ts';
 
 export type RunEnv = 'dev' | 'prod';
@@ -50,4 +51,6 @@ export interface RunRecord {
   parallelId?: string;
   /** Set when the run is one period of a backfill (src/store/backfill-record.ts). */
   backfillId?: string;
+  /** What the run cost, once measured (issue 16; src/cost/): pending until the billing data arrives. */
+  cost?: RunCost;
 }
