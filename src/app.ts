@@ -20,6 +20,7 @@ import { createHttpServer } from './http/server.ts';
 import type { JobDeps } from './jobs/job-deps.ts';
 import { Queues } from './jobs/queues.ts';
 import { IntakeConsumer } from './jobs/intake.ts';
+import { recoverWork } from './jobs/recover-work.ts';
 import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -142,7 +143,6 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   let workers: Worker[] = [];
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
-  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
   const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
   const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
@@ -174,6 +174,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     now,
     datasets: working ? datasetAccess(config, metrics) : {},
   };
+  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}`, onGroupLost: () => recoverWork(jobDeps) });
 
   // SNS in: verified, de-duplicated, routed to a pipeline, and durably enqueued before the 2xx.
   const sns = web
@@ -203,6 +204,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       if (working) {
         workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
         await intake.start();
+        // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
+        await recoverWork(jobDeps);
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });

@@ -2,9 +2,9 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import { isTerminal } from '../engines/types.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import type { RunRecord } from '../store/run-record.ts';
-import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
-import { costNotes, costPair, effectiveCost } from './cost-format.ts';
+import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
 type Verdict = NonNullable<ParallelRecord['verdict']> | OutputSummary['verdict'];
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -122,7 +122,7 @@ function sideNames(legacy: RunRecord | undefined, target: RunRecord | undefined)
 function runColumn(title: string, run: RunRecord | undefined, now: number): { title: string; state: string; tasks: string } {
   if (!run) return { title: `*${title}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
   const engine = engineLabel(run.engine);
-  const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatDuration(runElapsed(run, now))}`;
+  const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatRunTime(run, now)}`;
   const state = [stateLabel(run.state), took, shortLink(run.url, `Open in ${engine}`)];
   if (run.error) state.push(`:warning: ${escapeMrkdwn(truncateText(`${run.error.code}: ${run.error.message}`, 300))}`);
   const tasks = run.tasks.map((task) => {
@@ -161,11 +161,10 @@ function costBlocks(legacy: RunRecord | undefined, target: RunRecord | undefined
   if (!legacy || !target || !isTerminal(legacy.state) || !isTerminal(target.state)) return [];
   const [l, t] = [effectiveCost(legacy), effectiveCost(target)];
   if (l === undefined && t === undefined) return [];
-  const waiting = (c: typeof l) => c === undefined || c === 'pending';
-  const line = waiting(l) && waiting(t) ? 'cost pending: billing data arrives hours after a run' : `cost: ${costPair(l, t)}`;
-  const blocks: KnownBlock[] = [section(`:moneybag: ${line}`)];
+  const line = costLine(l, t);
+  const blocks: KnownBlock[] = [section(`:moneybag: ${line === 'cost pending' ? 'cost pending: billing data arrives hours after a run' : line}`)];
   const notes = costNotes([['Legacy', l], ['Databricks', t]]);
-  if (notes.length > 0) blocks.push(context(truncateText(notes.join(' · '), LIMITS.sectionText)));
+  if (notes.length > 0) blocks.push(context(notes.join(' · ')));
   return blocks;
 }
 
@@ -207,7 +206,7 @@ function dqText(dq: DqSummary): string {
   if (dq.passed) return `:white_check_mark: *DQ passed* (${plural(dq.total, 'check')})`;
   const head = `:x: *DQ failed*: ${formatCount(dq.failing.length)} of ${plural(dq.total, 'check')} failing`;
   const lines = dq.failing.map(
-    (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${plural(f.failingRows, 'failing row')}`,
+    (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${f.summary ? escapeMrkdwn(f.summary) : plural(f.failingRows, 'failing row')}`,
   );
   return `${head}\n${fitLines(lines, LIMITS.sectionText - head.length - 1, (n) => `… ${plural(n, 'more failing check')}`)}`;
 }

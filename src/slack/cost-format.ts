@@ -63,3 +63,9 @@ export function costNotes(sides: Array<[string, RunCost | 'pending' | undefined]
   }
   return notes;
 }
+
+/** `cost: legacy $X vs Databricks $Y (−Z %)`, or just `cost pending` while neither side has a figure. */
+export function costLine(legacy: RunCost | 'pending' | undefined, target: RunCost | 'pending' | undefined): string {
+  const waiting = (c: typeof legacy) => c === undefined || c === 'pending';
+  return waiting(legacy) && waiting(target) ? 'cost pending' : `cost: ${costPair(legacy, target)}`;
+}

@@ -92,7 +92,7 @@ describe('buildParallelView', () => {
     const { legacy, target } = finishedRuns();
     const slow = { ...target, endedAt: (target.startedAt ?? 0) + LEGACY_MS * 1.25 };
     expect(allText(buildParallelView(makeParallel(), legacy, slow, DONE * 2))).toContain(
-      ':stopwatch: *Slower*: EMR was 1.3× faster than Databricks (36m 27s vs 29m 10s)',
+      ':stopwatch: *Slower*: EMR was 1.3× faster than Databricks (36m 28s vs 29m 10s)',
     );
     expect(speedUpRatio(1000, 1000)).toBe('1.0× (same speed)');
     expect(speedUpRatio(1000, 0)).toBeUndefined();
