@@ -142,13 +142,6 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       return { ok: true, view: { ...home.view, id: home.id, hash: home.hash } };
     },
 
-    /** A DM with one user: its id is stable per user (`D` + the user id), as Slack's is. */
-    'conversations.open': (b) => {
-      const users = str(b.users)?.split(',').filter(Boolean) ?? [];
-      if (users.length !== 1 || !/^[UW][A-Z0-9]+$/.test(users[0]!)) return fail(users.length === 0 ? 'users_list_not_supplied' : 'user_not_found');
-      return { ok: true, channel: { id: `D${users[0]!.slice(1)}`, is_im: true, user: users[0] } };
-    },
-
     'files.getUploadURLExternal': (b) => {
       const filename = str(b.filename);
       const length = Number(b.length);
