@@ -1,3 +1,4 @@
+import { catalogVersionOf } from '../cutover/gates.ts';
 import type { ParallelRecord } from '../store/parallel-record.ts';
 import { newParallelId } from '../store/parallel-store.ts';
 import type { CommandArgs } from './parse-command.ts';
@@ -21,7 +22,7 @@ export async function parallelCommand(args: ParallelArgs, who: Invoker, deps: Co
   const base = { pipelineName: args.pipeline, pipeline, period: args.period, params: {}, env: 'dev' as const, requestedBy: who.userId, now, parallelId: id };
   const legacy = newRunRecord({ ...base, side: 'legacy' });
   const target = newRunRecord({ ...base, side: 'target' });
-  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }), { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
+  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }, catalogVersionOf(pipeline)), { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
   const created = { actor: who.userId, actorName: who.userName, action: 'run.created' };
   await deps.runs.create(legacy, created);
   await deps.runs.create(target, created);
@@ -35,7 +36,7 @@ export async function diffCommand(args: DiffArgs, who: Invoker, deps: CommandDep
   if (pipeline.outputs.length === 0) return ephemeral(`:warning: ${args.pipeline} declares no outputs to compare.`);
   const now = deps.now();
   const id = newParallelId(now);
-  await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
+  await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}, catalogVersionOf(pipeline)), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
   await deps.queues.diffParallel(id);
   await deps.queues.parallelStatus(id, { immediate: true });
   return ephemeral(`:mag: Comparing the ${args.period} outputs of *${args.pipeline}* (\`${id}\`); the report will be in <#${pipeline.channel}>.`);
@@ -49,6 +50,7 @@ function parallelRecord(
   channel: string,
   now: number,
   runs: Pick<ParallelRecord, 'legacyRunId' | 'targetRunId'>,
+  catalogVersion: string,
 ): ParallelRecord {
-  return { v: 1, id, kind, pipeline: args.pipeline, period: args.period, requestedBy: who.userId, channel, ...runs, state: 'running', outputs: {}, createdAt: now, updatedAt: now, version: 1 };
+  return { v: 1, id, kind, pipeline: args.pipeline, period: args.period, requestedBy: who.userId, channel, ...runs, state: 'running', outputs: {}, createdAt: now, updatedAt: now, version: 1, catalogVersion };
 }
