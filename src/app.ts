@@ -12,6 +12,7 @@ import { secretsOf, type Config } from './config/load-config.ts';
 import { createApiClients, createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
+import { WorkspaceGuard, workspaceGuardMiddleware } from './handlers/workspace-guard.ts';
 import { registerRunActions } from './handlers/run-actions.ts';
 import { createSnsListener, snsKeys } from './handlers/sns/index.ts';
 import { instrumentedFetch } from './http/instrumented-fetch.ts';
@@ -123,6 +124,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       // Cutover never reads Bolt's conversation store; skipping it takes a middleware off every request.
       convoStore: false,
     });
+    // Before any handler: guests, other workspaces' users and foreign team ids are refused here, once.
+    boltApp.use(workspaceGuardMiddleware(new WorkspaceGuard({ slack, logger, now }), logger));
     registerCommands(boltApp, commandDeps);
     const interactions = new InteractionRouter(logger);
     registerRunActions(interactions, commandDeps);
