@@ -19,6 +19,7 @@ import { createHttpServer } from './http/server.ts';
 import type { JobDeps } from './jobs/job-deps.ts';
 import { Queues } from './jobs/queues.ts';
 import { IntakeConsumer } from './jobs/intake.ts';
+import { recoverWork } from './jobs/recover-work.ts';
 import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -44,6 +45,7 @@ import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createCatalogSampleProtector } from './pii/index.ts';
+import { createRunCostMeter } from './cost/index.ts';
 import { createCrashPoint } from './crash-point.ts';
 
 
@@ -139,7 +141,6 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   let workers: Worker[] = [];
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
-  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
   const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
   const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
@@ -166,9 +167,12 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     keys,
     logger,
     pollIntervalMs: config.pollIntervalMs,
+    measureCost: working ? createRunCostMeter(config, { catalog, clients, metrics, now }) : undefined,
+    costTiming: config.cost,
     now,
     datasets: working ? datasetAccess(config, metrics) : {},
   };
+  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}`, onGroupLost: () => recoverWork(jobDeps) });
 
   // SNS in: verified, de-duplicated, routed to a pipeline, and durably enqueued before the 2xx.
   const sns = web
@@ -198,6 +202,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       if (working) {
         workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
         await intake.start();
+        // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
+        await recoverWork(jobDeps);
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });

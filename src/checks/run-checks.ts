@@ -4,6 +4,7 @@ import { renderPath, renderTemplate, type TemplateValues } from '../config/templ
 import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
 import { asCodedError, UsageError } from '../errors.ts';
 import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
+import { describeFailure } from './describe-failure.ts';
 import { executeCheck } from './execute-check.ts';
 import { createOutputSources, type OutputSource } from './output-sources.ts';
 import type { CheckResult, RunChecksInput, RunChecksResult } from './types.ts';
@@ -66,7 +67,8 @@ async function runOne(output: Output, check: Check, source: (name: string) => Pr
       output: output.name,
       period: input.period,
     });
-    return { ...base, ...outcome, sql, ...(values ? { values } : {}), engine, durationMs: elapsed(started) };
+    const summary = outcome.passed ? undefined : describeFailure(check, outcome.samples);
+    return { ...base, ...outcome, ...(summary ? { summary } : {}), sql, ...(values ? { values } : {}), engine, durationMs: elapsed(started) };
   } catch (err) {
     if (input.signal?.aborted) throw input.signal.reason;
     const error = asCodedError(err).message;

@@ -138,7 +138,7 @@ async function checks(deps: JobDeps, p: ParallelRecord, run: JobRunWindow | unde
   return {
     passed: result.passed,
     total: result.checks.length,
-    failing: result.checks.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows })),
+    failing: result.checks.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows, summary: c.summary })),
   };
 }
 
