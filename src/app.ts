@@ -8,10 +8,11 @@ import { Gauge } from 'prom-client';
 import { registerCommands } from './commands/index.ts';
 import type { CommandDeps } from './commands/command-deps.ts';
 import type { Catalog } from './config/catalog-schema.ts';
-import type { Config } from './config/load-config.ts';
+import { secretsOf, type Config } from './config/load-config.ts';
 import { createApiClients, createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
+import { WorkspaceGuard, workspaceGuardMiddleware } from './handlers/workspace-guard.ts';
 import { registerRunActions } from './handlers/run-actions.ts';
 import { createSnsListener, snsKeys } from './handlers/sns/index.ts';
 import { instrumentedFetch } from './http/instrumented-fetch.ts';
@@ -71,8 +72,7 @@ export interface CutoverApp {
 export function createApp(opts: CreateAppOptions): CutoverApp {
   const { config, catalog } = opts;
   const now = opts.now ?? Date.now;
-  const secrets = [config.slack.signingSecret, config.slack.botToken, config.slack.appToken, config.databricks.token, config.databricks.clientSecret, config.airflow.token, config.piiKey].filter((s): s is string => Boolean(s));
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
   const keys = keyspace(config.redisPrefix);
   const web = config.role !== 'worker';
@@ -97,7 +97,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
     fetch: instrumentedFetch('slack', metrics),
   } as ConstructorParameters<typeof WebClient>[1]);
-  const permissions = new Permissions({ catalog, slack, now });
+  const permissions = new Permissions({ catalog, slack, now, maxAgeMs: config.userGroupMaxAgeMs });
   // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
@@ -125,6 +125,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       // Cutover never reads Bolt's conversation store; skipping it takes a middleware off every request.
       convoStore: false,
     });
+    // Before any handler: guests, other workspaces' users and foreign team ids are refused here, once.
+    boltApp.use(workspaceGuardMiddleware(new WorkspaceGuard({ slack, logger, now }), logger));
     registerCommands(boltApp, commandDeps);
     const interactions = new InteractionRouter(logger);
     registerRunActions(interactions, commandDeps);
@@ -200,7 +202,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     logger,
     async start() {
       if (working) {
-        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
+        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs, retryAfterCapMs: config.retryAfterCapMs });
         await intake.start();
         // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
         await recoverWork(jobDeps);
@@ -241,7 +243,13 @@ function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
   const uc = new UnityCatalogClient({ host: db.host, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks', metrics) });
   const access = { s3, unityCatalog: { client: uc, s3: { region: config.aws.region, endpoint: config.aws.endpoints.s3 } } };
   if (!db.warehouseId) return { access };
-  const client = new SqlStatementClient({ host: db.host, warehouseId: db.warehouseId, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks-sql', metrics) });
+  const client = new SqlStatementClient({
+    host: db.host,
+    warehouseId: db.warehouseId,
+    getToken: () => tokens.token(),
+    fetch: instrumentedFetch('databricks-sql', metrics),
+    timeoutMs: config.sqlStatementTimeoutMs,
+  });
   return { access, warehouse: (sql, opts) => client.query(sql, opts) };
 }
 
