@@ -167,6 +167,10 @@ export const actionSchema = z.union([
 const gateSchema = z.strictObject({
   cleanParallelRuns: z.number().int().positive().optional(),
   dqGreen: z.boolean().optional(),
+  /** Cost gate (issue 16): the Databricks cost of each of the last `overLastRuns` clean parallel runs is at most this × the legacy cost. */
+  costRatioAtMost: z.number().positive().optional(),
+  /** How many clean parallel runs the cost gate looks at. Default 3. */
+  overLastRuns: z.number().int().positive().optional(),
 });
 
 const approversSchema = z.strictObject({ users: z.array(slackId).min(1), min: z.number().int().positive().default(1) });

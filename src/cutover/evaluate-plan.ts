@@ -27,6 +27,8 @@ export interface PlanInput {
   dqNewest?: DqResult;
   /** The period `dqGreen` needs: the last complete month at `now` by default. */
   latestPeriod?: string;
+  /** Each parallel run's run costs, for a cost gate. */
+  runCosts?: GateEvidence['runCosts'];
   now: number;
 }
 
@@ -56,6 +58,7 @@ export function evaluatePlan(input: PlanInput): PlanEvaluation {
     latestPeriod: input.latestPeriod ?? defaultPeriod(input.now),
     dq: input.dq,
     dqNewest: input.dqNewest,
+    runCosts: input.runCosts,
   };
   for (const [index, config] of configs.entries()) {
     const record = input.steps[config.id];

@@ -1,7 +1,7 @@
 import type { Pipeline } from '../config/catalog-schema.ts';
 import type { ParallelRecord } from '../store/parallel-record.ts';
 import { planHash } from './plan-version.ts';
-import type { CutoverStepConfig, GateCheck, GateEvidence, ParallelEvidence, StepState } from './types.ts';
+import type { CostEvidence, CutoverStepConfig, GateCheck, GateEvidence, ParallelCosts, ParallelEvidence, StepState } from './types.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -107,17 +107,51 @@ export function dqGreenGate(evidence: GateEvidence): GateCheck {
  * One function per gate kind: a new kind (a cost gate…) adds an entry here and to the catalog's
  * gate schema. An entry returns undefined when its value means "no gate" (`dqGreen: false`).
  */
-export const GATE_KINDS: { [K in keyof NonNullable<CutoverStepConfig['gate']>]-?: (value: NonNullable<NonNullable<CutoverStepConfig['gate']>[K]>, evidence: GateEvidence) => GateCheck | undefined } = {
+export const GATE_KINDS: {
+  [K in keyof StepGate]-?: (value: NonNullable<StepGate[K]>, evidence: GateEvidence, gate: StepGate) => GateCheck | undefined;
+} = {
   cleanParallelRuns: (n, evidence) => cleanParallelRunsGate(n, evidence),
   dqGreen: (on, evidence) => (on ? dqGreenGate(evidence) : undefined),
+  costRatioAtMost: (ratio, evidence, gate) => costRatioGate(ratio, gate.overLastRuns ?? 3, evidence),
+  // A setting of the cost gate, not a gate of its own.
+  overLastRuns: () => undefined,
 };
+
+type StepGate = NonNullable<CutoverStepConfig['gate']>;
+
+/**
+ * `costRatioAtMost: R, overLastRuns: N` (issue 16): the N clean parallel runs that
+ * `cleanParallelRuns` would count (distinct, most recent periods) each cost at most R × the legacy
+ * run's cost on Databricks. A cost that is pending or unknown does not count as met.
+ */
+export function costRatioGate(ratio: number, required: number, evidence: GateEvidence): GateCheck {
+  const counted = countedParallelRuns(evidence.parallels, required, evidence.catalogVersion).filter((r) => r.counted);
+  const runs: CostEvidence[] = counted.map((r) => {
+    const costs = evidence.runCosts?.[r.id];
+    const known = (c: ParallelCosts['legacy']) => (c?.status === 'known' && c.amount !== undefined ? c : undefined);
+    const [l, t] = [known(costs?.legacy), known(costs?.target)];
+    const base = { id: r.id, period: r.period, ...(l ? { legacy: l.amount } : {}), ...(t ? { target: t.amount } : {}) };
+    if (!l || !t) return { ...base, within: false, why: `${!l ? 'legacy' : 'Databricks'} cost ${(!l ? costs?.legacy : costs?.target)?.status ?? 'not measured'}` };
+    if (l.currency !== t.currency) return { ...base, within: false, why: `costs in ${l.currency} and ${t.currency}` };
+    const within = t.amount! <= ratio * l.amount!;
+    return { ...base, within, ...(within ? {} : { why: `Databricks ${t.amount} > ${ratio} × legacy ${l.amount}` }) };
+  });
+  const bad = runs.filter((r) => !r.within);
+  const met = runs.length >= required && bad.length === 0;
+  const reason = met
+    ? `Databricks cost at most ${ratio} × legacy in each of the last ${plural(required, 'clean parallel run')} (${runs.map((r) => r.period).join(', ')})`
+    : runs.length < required
+      ? `${runs.length} of the ${plural(required, 'clean parallel run')} the cost gate looks at so far`
+      : `Databricks cost must be at most ${ratio} × legacy in each of the last ${plural(required, 'clean parallel run')}: ${bad.map((r) => `${r.period} ${r.why}`).join('; ')}`;
+  return { gate: 'costRatio', met, reason, ratio, required, runs };
+}
 
 /** The catalog gates of a step (without `previousStep`), in the order the catalog lists them. */
 export function configuredGates(step: CutoverStepConfig, evidence: GateEvidence): GateCheck[] {
   const gates: GateCheck[] = [];
   for (const [kind, value] of Object.entries(step.gate ?? {})) {
     if (value === undefined || !Object.hasOwn(GATE_KINDS, kind)) continue;
-    const check = (GATE_KINDS[kind as keyof typeof GATE_KINDS] as (v: unknown, e: GateEvidence) => GateCheck | undefined)(value, evidence);
+    const check = (GATE_KINDS[kind as keyof typeof GATE_KINDS] as (v: unknown, e: GateEvidence, g: StepGate) => GateCheck | undefined)(value, evidence, step.gate!);
     if (check) gates.push(check);
   }
   return gates;
@@ -130,6 +164,7 @@ export function gateEvidence(gates: readonly GateCheck[]): Record<string, unknow
     if (g.gate === 'cleanParallelRuns') evidence.parallel = g.runs.filter((r) => r.counted).map((r) => ({ id: r.id, verdict: r.verdict, catalogVersion: r.catalogVersion }));
     else if (g.gate === 'dqGreen') evidence.dq = g.dq ? { id: g.dq.id, at: g.dq.at, passed: g.dq.passed } : null;
     else if (g.gate === 'previousStep') evidence.previousDone = g.met;
+    else if (g.gate === 'costRatio') evidence.cost = g.runs.map((r) => ({ id: r.id, legacy: r.legacy ?? null, target: r.target ?? null }));
   }
   return evidence;
 }

@@ -2,6 +2,7 @@ import type { Catalog } from '../config/catalog-schema.ts';
 import type { CutoverStore } from '../store/cutover-store.ts';
 import type { DqAlertStore } from '../store/dq-alert-store.ts';
 import type { ParallelStore } from '../store/parallel-store.ts';
+import type { RunStore } from '../store/run-store.ts';
 import { defaultPeriod } from '../commands/parse-command.ts';
 import { evaluatePlan } from './evaluate-plan.ts';
 import type { PlanEvaluation } from './types.ts';
@@ -12,6 +13,8 @@ export interface PlanSources {
   cutover: CutoverStore;
   parallels: ParallelStore;
   dqAlerts: DqAlertStore;
+  /** For a cost gate: the runs whose costs it compares. Without it, costs count as unknown. */
+  runs?: RunStore;
   now: () => number;
 }
 
@@ -36,6 +39,18 @@ export async function loadPlan(src: PlanSources, pipeline: string): Promise<Plan
   ]);
   const requestIds = Object.values(steps).flatMap((s) => (s?.requestId ? [s.requestId] : []));
   const requests = (await Promise.all(requestIds.map((id) => src.cutover.getRequest(id)))).filter((r) => r !== undefined);
+  const runs = src.runs;
+  const costGate = config.cutover?.steps.some((s) => s.gate?.costRatioAtMost !== undefined);
+  const runCosts =
+    costGate && runs
+      ? Object.fromEntries(
+          await Promise.all(
+            parallels
+              .filter((p) => p.kind === 'parallel' && p.state === 'done')
+              .map(async (p) => [p.id, { legacy: p.legacyRunId ? (await runs.get(p.legacyRunId))?.cost : undefined, target: p.targetRunId ? (await runs.get(p.targetRunId))?.cost : undefined }] as const),
+          ),
+        )
+      : undefined;
   return evaluatePlan({
     pipeline,
     config,
@@ -47,6 +62,7 @@ export async function loadPlan(src: PlanSources, pipeline: string): Promise<Plan
     dq: dq ? { passed: dq.passed, at: dq.at, id: dq.period, period: dq.period, source: dq.source, trusted: true } : undefined,
     dqNewest: newest ? { passed: newest.passed, at: newest.at, period: newest.period, source: newest.source, trusted: newest.trusted ?? newest.source !== 'sns' } : undefined,
     latestPeriod,
+    runCosts,
     now,
   });
 }

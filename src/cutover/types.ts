@@ -1,3 +1,4 @@
+import type { RunCost } from '../cost/types.ts';
 import type { CutoverAction, Pipeline } from '../config/catalog-schema.ts';
 import type { CutoverRequest, CutoverStepRecord, RequestKind } from '../store/cutover-record.ts';
 import type { ParallelRecord } from '../store/parallel-record.ts';
@@ -34,6 +35,25 @@ export interface GateEvidence {
   dq?: DqResult;
   /** The newest DQ result of any period and source, to say why it does not count when it does not. */
   dqNewest?: DqResult;
+  /** What each parallel run's two runs cost (by parallel run id), for the cost gate; read only when a step has one. */
+  runCosts?: Readonly<Record<string, ParallelCosts>>;
+}
+
+/** The costs of a parallel run's legacy and Databricks runs (`RunRecord.cost`). */
+export interface ParallelCosts {
+  legacy?: RunCost;
+  target?: RunCost;
+}
+
+/** One clean parallel run as the cost gate saw it. */
+export interface CostEvidence {
+  id: string;
+  period: string;
+  legacy?: number;
+  target?: number;
+  /** Within the ratio; false when over it or when a cost is not known. */
+  within: boolean;
+  why?: string;
 }
 
 /** Who approves a pipeline's steps: its `cutover.approvers`, else `permissions.approve` with `min: 1`. */
@@ -60,7 +80,8 @@ export type GateCheck =
   /** Implicit: steps go in order, so a step waits until the one before it is `done`. */
   | { gate: 'previousStep'; met: boolean; reason: string; previous: string; previousState: StepState }
   | { gate: 'cleanParallelRuns'; met: boolean; reason: string; required: number; runs: ParallelEvidence[] }
-  | { gate: 'dqGreen'; met: boolean; reason: string; dq?: DqResult; ignored?: DqResult };
+  | { gate: 'dqGreen'; met: boolean; reason: string; dq?: DqResult; ignored?: DqResult }
+  | { gate: 'costRatio'; met: boolean; reason: string; ratio: number; required: number; runs: CostEvidence[] };
 
 export interface StepEvaluation {
   id: string;
