@@ -12,6 +12,7 @@ import { blockActionPayload, postSigned, slashCommandBody, viewSubmissionPayload
  * middleware in front of every handler, through the real app and signed requests.
  */
 const slack = new FakeSlack({
+  usergroups: { S0DATAENG: ['U0DAN'] },
   users: {
     U0GUEST: { name: 'guest', is_restricted: true },
     U0SINGLE: { name: 'single', is_ultra_restricted: true },
