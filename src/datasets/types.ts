@@ -63,4 +63,10 @@ export interface RegisterOptions {
    * names takes them by position and casts its text to their types.
    */
   like?: SchemaColumn[];
+  /**
+   * Text read as a type (CSV, UNLOAD, partition folders): keep values that do not parse in extra
+   * columns (`SchemaColumn.unparsed`) so the diff reports each with its key. Unset (the DQ
+   * checks), such a value fails the registration with an error naming the column and file.
+   */
+  keepUnparsed?: boolean;
 }
