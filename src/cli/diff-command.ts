@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { createS3Access, isS3Path, type S3Access } from '../datasets/index.ts';
+import { createS3Access, isS3Path, type CsvOptions, type FileDataset, type FileFormat, type S3Access } from '../datasets/index.ts';
 import { diffDatasets, type CompareOptions, type TimestampPrecision } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { piiPolicy, protectDiffReport, protectErrorText, type PiiPolicy } from '../pii/index.ts';
@@ -9,14 +9,23 @@ import { piiPolicyOrUsageError } from './pii-options.ts';
 import type { CliIo } from './types.ts';
 
 const USAGE =
-  'cutover diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…] [--format parquet|csv] ' +
-  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]';
+  'cutover diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…] [--format F] [--legacy-format F] [--target-format F] ' +
+  '[--csv-header] [--csv-delimiter C] [--csv-null S] ' +
+  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json] ' +
+  '(F: parquet, csv, delta or unload)';
+
+const FORMATS: readonly FileFormat[] = ['parquet', 'csv', 'delta', 'unload'];
 
 const OPTIONS = {
   legacy: { type: 'string' },
   target: { type: 'string' },
   key: { type: 'string' },
-  format: { type: 'string', default: 'parquet' },
+  format: { type: 'string' },
+  'legacy-format': { type: 'string' },
+  'target-format': { type: 'string' },
+  'csv-header': { type: 'boolean' },
+  'csv-delimiter': { type: 'string' },
+  'csv-null': { type: 'string' },
   ignore: { type: 'string' },
   'abs-tol': { type: 'string' },
   'rel-tol': { type: 'string' },
@@ -29,10 +38,9 @@ const OPTIONS = {
 } as const;
 
 export interface DiffArgs {
-  legacy: string;
-  target: string;
+  legacy: FileDataset;
+  target: FileDataset;
   key: string[];
-  format: 'parquet' | 'csv';
   options: CompareOptions;
   json: boolean;
   /** Columns whose sample values are PII (`--pii`), how they are shown, and `--show-pii`. */
@@ -48,18 +56,28 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
     if (!value) throw new UsageError(`--${name} is required`, USAGE);
     return value;
   };
-  const [legacy, target] = [required('legacy'), required('target')];
+  const [legacyPath, targetPath] = [required('legacy'), required('target')];
   const key = list(required('key'));
   if (key.length === 0) throw new UsageError('--key needs at least one column', USAGE);
-  if (v.format !== 'parquet' && v.format !== 'csv') throw new UsageError(`--format must be parquet or csv, not "${v.format}"`, USAGE);
+  const format = (flag: 'format' | 'legacy-format' | 'target-format'): FileFormat | undefined => {
+    const value = v[flag];
+    if (value === undefined) return undefined;
+    if (!FORMATS.includes(value as FileFormat)) throw new UsageError(`--${flag} must be ${FORMATS.join(', ')}, not "${value}"`, USAGE);
+    return value as FileFormat;
+  };
+  const both = format('format');
+  const csv = csvOptionsOf(v['csv-header'], v['csv-delimiter'], v['csv-null']);
+  const side = (path: string, flag: 'legacy-format' | 'target-format'): FileDataset => {
+    const f = format(flag) ?? both;
+    return { path, ...(f ? { format: f } : {}), ...(csv ? { csv } : {}) };
+  };
   if (!['s', 'ms', 'us'].includes(v.timestamps)) throw new UsageError(`--timestamps must be s, ms or us, not "${v.timestamps}"`, USAGE);
   const piiMode = v['pii-mode'];
   if (piiMode !== 'mask' && piiMode !== 'hash') throw new UsageError(`--pii-mode must be mask or hash, not "${piiMode}" (raw values: --show-pii)`, USAGE);
   return {
-    legacy,
-    target,
+    legacy: side(legacyPath, 'legacy-format'),
+    target: side(targetPath, 'target-format'),
     key,
-    format: v.format,
     json: v.json,
     pii: { columns: v.pii ? list(v.pii) : [], mode: piiMode, show: v['show-pii'] },
     options: {
@@ -84,10 +102,10 @@ export async function runDiffCommand(args: string[], io: CliIo): Promise<number>
   }
   // Built before the diff runs, so a missing CUTOVER_PII_KEY fails at once.
   const policy = piiPolicyOf(parsed, io);
-  const needsS3 = isS3Path(parsed.legacy) || isS3Path(parsed.target);
+  const needsS3 = isS3Path(parsed.legacy.path) || isS3Path(parsed.target.path);
   const report = await diffDatasets({
-    legacy: { path: parsed.legacy, format: parsed.format },
-    target: { path: parsed.target, format: parsed.format },
+    legacy: parsed.legacy,
+    target: parsed.target,
     key: parsed.key,
     options: parsed.options,
     access: needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {},
@@ -111,6 +129,22 @@ function piiPolicyOf({ pii }: DiffArgs, io: CliIo): PiiPolicy {
 function s3FromEnvironment(io: CliIo): S3Access {
   const { aws } = loadConfig({ env: io.env });
   return createS3Access({ region: aws.region, endpoint: aws.endpoints.s3 });
+}
+
+/**
+ * The `--csv-*` flags, for every `csv` or `unload` side (DESIGN.md "Command line"); unset flags
+ * keep the format's defaults. `--csv-delimiter '\t'` is a tab.
+ */
+function csvOptionsOf(header: boolean | undefined, delimiter: string | undefined, nullText: string | undefined): CsvOptions | undefined {
+  const csv: CsvOptions = {};
+  if (header !== undefined) csv.header = header;
+  if (delimiter !== undefined) {
+    const d = delimiter === '\\t' ? '\t' : delimiter;
+    if (d.length !== 1) throw new UsageError(`--csv-delimiter must be one character, not "${delimiter}"`, USAGE);
+    csv.delimiter = d;
+  }
+  if (nullText !== undefined) csv.null = nullText;
+  return Object.keys(csv).length > 0 ? csv : undefined;
 }
 
 function list(text: string): string[] {

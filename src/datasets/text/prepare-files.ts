@@ -58,8 +58,8 @@ function decompressor(compression: Exclude<Compression, 'none'>, source: string)
     case 'gzip':
       return zlib.createGunzip();
     case 'bzip2':
-      // A classic "through" stream: wrapped so stream.pipeline sees a real Duplex.
-      return Duplex.from(unbzip2() as unknown as NodeJS.ReadWriteStream);
+      // A classic "through" stream, which stream.pipeline drives as it is.
+      return unbzip2() as unknown as Duplex;
     case 'zstd': {
       const create = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
       if (!create) throw new UnsupportedError(`${source}: zstd text with ESCAPE needs Node.js 22.15 or later`, 'zstd');
