@@ -126,7 +126,7 @@ describe('format: unload, UNLOAD defaults', () => {
   it('takes the other side\'s columns minus ignored ones', async () => {
     const base = rows();
     const target = await writeTarget(base);
-    const text = rendered(base).map(([id, amount, active, name]) => [id, amount, active, name]);
+    const text = rendered(base).map(([id, amount, active, name]) => [id, amount, active, name] as (string | null)[]);
     const r = await diffUnload(await unload({ rows: text }), target, {}, { options: { ignore: ['ts'] } });
     expect(r.verdict).toBe('clean');
   });
