@@ -55,7 +55,8 @@ export const databricksDialect: SqlDialect = {
       case 'nested':
         return canonicalNestedSql(expr, side.nested ?? { kind: 'scalar', raw: side.raw }, nestedSql);
       case 'text':
-        return `CAST(${side.nested ? canonicalNestedSql(expr, side.nested, nestedSql) : expr} AS STRING)`;
+        // Nested values of different shapes compare as JSON, which keeps every value apart.
+        return side.nested ? `CAST(to_json(${canonicalNestedSql(expr, side.nested, nestedSql)}) AS STRING)` : `CAST(${expr} AS STRING)`;
       default:
         return expr;
     }

@@ -44,7 +44,8 @@ export const duckdbDialect: SqlDialect = {
       case 'nested':
         return canonicalNestedSql(expr, side.nested ?? { kind: 'scalar', raw: side.raw }, nestedSql);
       case 'text':
-        return `CAST(${side.nested ? canonicalNestedSql(expr, side.nested, nestedSql) : expr} AS VARCHAR)`;
+        // Nested values of different shapes compare as JSON, which keeps every value apart.
+        return side.nested ? `CAST(to_json(${canonicalNestedSql(expr, side.nested, nestedSql)}) AS VARCHAR)` : `CAST(${expr} AS VARCHAR)`;
       default:
         return expr;
     }
