@@ -24,12 +24,16 @@ export interface CheckResult {
   samples: SampleRow[];
   /** The query whose rows are the failures (or the count query), as it ran; '' if it never compiled. */
   sql: string;
+  /** What the query's parameter markers (`$name` / `:name`) were bound to: `{{period}}` and `{{param.X}}`. */
+  values?: Record<string, string>;
   durationMs: number;
   engine?: 'duckdb' | 'databricks';
   /** Set when the check could not run (bad SQL, missing dataset…); such a check never passes. */
   error?: string;
   /** Context for a pass that compared nothing, e.g. `row_count_change` on a first run. */
   note?: string;
+  /** A failure of a check that counts rows, in words (`7 rows, at least 100 expected`); shown instead of failing rows. */
+  summary?: string;
 }
 
 export interface RunChecksResult {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { formatIssues } from './load-catalog.ts';
+import { CRASH_POINTS, type CrashPointName } from '../crash-point.ts';
 
 /**
  * The process environment of DESIGN.md, validated once at start-up. This is the only
@@ -29,6 +30,7 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optionalUrl,
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_EMR: optionalUrl,
+  AWS_ENDPOINT_URL_COST_EXPLORER: optionalUrl,
   AIRFLOW_URL: optionalUrl,
   AIRFLOW_TOKEN: optional,
   AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
@@ -39,8 +41,11 @@ const envSchema = z.object({
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
   CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
+  CUTOVER_COST_RETRY_MS: optional.pipe(positiveInt(30 * 60_000)),
+  CUTOVER_COST_WAIT_MS: optional.pipe(positiveInt(48 * 3600_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
 });
 
 export type Role = 'all' | 'web' | 'worker';
@@ -54,7 +59,7 @@ export interface Config {
     clientSecret?: string;
     warehouseId?: string;
   };
-  aws: { region: string; endpoints: { s3?: string; sns?: string; emr?: string } };
+  aws: { region: string; endpoints: { s3?: string; sns?: string; emr?: string; costExplorer?: string } };
   airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
   /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
@@ -65,10 +70,20 @@ export interface Config {
   pollIntervalMs: number;
   /** BullMQ lock duration: how soon a job of a crashed worker is taken over by another. */
   jobLockMs: number;
+  /**
+   * When a run's cost is looked up again while its billing data has not arrived (issue 16): first
+   * after `retryMs`, then doubling (at most 6 h apart), giving up `waitMs` after the run ended.
+   */
+  cost: { retryMs: number; waitMs: number };
   piiKey?: string;
   logLevel: string;
   /** True when no bot token is set: `npm start` runs the local playground. */
   playground: boolean;
+  /**
+   * Test-only (`CUTOVER_TEST_CRASH_AT`, never set in production): the name of a crash point
+   * (src/crash-point.ts) at which the process SIGKILLs itself, so crash tests hit it exactly.
+   */
+  testCrashAt?: CrashPointName;
 }
 
 export interface LoadConfigOptions {
@@ -110,6 +125,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
         sns: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
         emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
+        costExplorer: e.AWS_ENDPOINT_URL_COST_EXPLORER ?? e.AWS_ENDPOINT_URL,
       },
     },
     airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
@@ -120,9 +136,11 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     role: e.CUTOVER_ROLE,
     pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
     jobLockMs: e.CUTOVER_JOB_LOCK_MS,
+    cost: { retryMs: e.CUTOVER_COST_RETRY_MS, waitMs: e.CUTOVER_COST_WAIT_MS },
     piiKey: e.CUTOVER_PII_KEY,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN,
+    testCrashAt: e.CUTOVER_TEST_CRASH_AT,
   };
   return { ...config, ...overrides };
 }

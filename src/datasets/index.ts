@@ -10,4 +10,4 @@ export { registerText, type TextRegisterOptions } from './text/register-text.ts'
 export { parseManifest, redshiftType, type UnloadManifest } from './text/manifest.ts';
 export { hivePartitions, unescapePathName, HIVE_DEFAULT_PARTITION } from './hive-partitions.ts';
 export { createS3Access, downloadS3Dataset, listS3Objects, parseS3Url, isS3Path, type S3Access, type S3AccessOptions } from './s3-source.ts';
-export { listLocalDataset, selectDataFiles, globToRegExp, hasGlob, isCsvFileName } from './data-files.ts';
+export { compileGlob, listLocalDataset, selectDataFiles, hasGlob, isCsvFileName } from './data-files.ts';

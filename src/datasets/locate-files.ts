@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { byRel, listLocalFiles, selectDataFiles, type FileKind } from './data-files.ts';
 import type { DatasetAccess } from './register-dataset.ts';
-import { downloadS3Objects, isS3Path, listS3Objects, parseS3Url } from './s3-source.ts';
+import { downloadS3Objects, isS3Path, listS3Objects, localPath, parseS3Url } from './s3-source.ts';
 
 /** A file of a dataset, before anything is downloaded. */
 export interface Candidate {
@@ -53,11 +53,9 @@ export async function fetchCandidates(candidates: Candidate[], workDir: string, 
   if (remote.length === 0) return candidates.map((c) => ({ ...c, path: c.source }));
   if (httpfs) return candidates.map((c) => ({ ...c, path: c.s3 ? `s3://${c.s3.bucket}/${c.s3.key}` : c.source }));
   if (!access.s3) throw new UsageError(`${remote[0]?.source}: reading from S3 needs an S3 client`);
-  const jobs = remote.map((c) => ({ bucket: c.s3?.bucket as string, key: c.s3?.key as string, rel: c.rel }));
-  const local = await downloadS3Objects(access.s3.client, jobs, join(workDir, 'data', name), {
-    concurrency: access.downloadConcurrency,
-    signal: access.signal,
-  });
+  const dir = join(workDir, 'data', name);
+  const jobs = remote.map((c) => ({ bucket: c.s3?.bucket as string, key: c.s3?.key as string, local: localPath(dir, c.rel, c.s3?.key as string) }));
+  const local = await downloadS3Objects(access.s3.client, jobs, { concurrency: access.downloadConcurrency, signal: access.signal });
   const byKey = new Map(remote.map((c, i) => [c.source, local[i] as string]));
   return candidates.map((c) => ({ ...c, path: byKey.get(c.source) ?? c.source }));
 }

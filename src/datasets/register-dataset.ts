@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { UnsupportedError } from '../errors.ts';
 import { isCsvFileName } from './data-files.ts';
+import { registerDelta } from './delta/register-delta.ts';
 import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
 import { fetchCandidates, listCandidates } from './locate-files.ts';
 import { registerParquetFiles } from './parquet-files.ts';
@@ -26,6 +27,8 @@ export interface RegisteredDataset {
   columns: SchemaColumn[];
   /** The format read and, for Delta, the snapshot: what the report names per side. */
   source: SourceInfo;
+  /** Rows, when known without a scan (a Delta log's stats). */
+  rows?: number;
   /**
    * Columns whose type is a guess (text kept as text: a Hive partition folder's value, a CSV
    * column typed by DuckDB's sniffer), which the other side's type may replace (`retype`).
@@ -51,12 +54,17 @@ export async function registerDataset(
   const format = dataset.format ?? (await detectFormat(dataset.path, access));
   switch (format) {
     case 'parquet':
-      return registerParquet(session, viewName, dataset, access, options);
     case 'csv':
+      if (dataset.format && (await hasDeltaLog(dataset.path, access))) {
+        throw new UnsupportedError(`${dataset.path} is a Delta table (it holds _delta_log/): read as loose ${format} files it would include removed files and deleted rows; use format: delta`, `${format} on a Delta table`);
+      }
+      return format === 'parquet' ? registerParquet(session, viewName, dataset, access, options) : registerText(session, viewName, { ...dataset, format }, access, options);
     case 'unload':
       return registerText(session, viewName, { ...dataset, format }, access, options);
-    case 'delta':
-      throw new UnsupportedError(`${dataset.path}: the ${format} format cannot be read yet`, format);
+    case 'delta': {
+      const delta = await registerDelta(session, viewName, dataset, access, options);
+      return { ...delta, columns: await describeRelation(session, delta.view) };
+    }
   }
 }
 

@@ -1,13 +1,15 @@
 import type { SchemaColumn } from '../diff/column-plan.ts';
 import type { DuckDbSession } from '../diff/duckdb-session.ts';
 import { detectFormat, registerDataset, type DatasetAccess, type RegisteredDataset } from './register-dataset.ts';
-import type { FileDataset } from './types.ts';
+import type { FileDataset, RegisterOptions } from './types.ts';
 
 export interface PairOptions {
   /** Columns the comparison ignores: left out of the columns one side takes from the other. */
   ignore?: Iterable<string>;
   /** See RegisterOptions.keepUnparsed; the diff sets it. */
   keepUnparsed?: boolean;
+  /** Each side's own options (a Delta side's job run window). */
+  register?: { legacy?: RegisterOptions; target?: RegisterOptions };
 }
 
 /**
@@ -31,9 +33,9 @@ export async function registerPair(
   const isText = (d: FileDataset) => d.format === 'csv' || d.format === 'unload';
   const order = isText(legacy) && !isText(target) ? (['target', 'legacy'] as const) : (['legacy', 'target'] as const);
   const sides = { legacy, target };
-  const keep = { keepUnparsed: options.keepUnparsed };
-  const first = await registerDataset(session, order[0], sides[order[0]], access, keep);
-  const second = await registerDataset(session, order[1], sides[order[1]], access, { ...keep, like: visible(first.columns) });
+  const own = (side: 'legacy' | 'target'): RegisterOptions => ({ ...options.register?.[side], keepUnparsed: options.keepUnparsed });
+  const first = await registerDataset(session, order[0], sides[order[0]], access, own(order[0]));
+  const second = await registerDataset(session, order[1], sides[order[1]], access, { ...own(order[1]), like: visible(first.columns) });
   const guessed = new Set(first.untyped ?? []);
   const typeOf = new Map(first.columns.map((c) => [c.name, c.type]));
   const declared = visible(second.columns).filter((c) => guessed.has(c.name) && !(second.untyped ?? []).includes(c.name) && typeOf.get(c.name) !== c.type);

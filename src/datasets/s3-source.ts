@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ApiError, UsageError } from '../errors.ts';
-import { globToRegExp, selectDataFiles, type FileKind } from './data-files.ts';
+import { compileGlob, selectDataFiles, type FileKind } from './data-files.ts';
 
 export interface S3Location {
   bucket: string;
@@ -32,9 +32,8 @@ export function parseS3Url(url: string, options: { prefix?: boolean } = {}): S3L
   const [, bucket, path = ''] = m;
   const glob = path.search(/[*?[]/);
   if (glob >= 0) {
-    const re = globToRegExp(path);
     const root = path.slice(0, path.lastIndexOf('/', glob) + 1);
-    return { bucket, prefix: root, matches: (key) => re.test(key), relative: (key) => key.slice(root.length) };
+    return { bucket, prefix: root, matches: compileGlob(path), relative: (key) => key.slice(root.length) };
   }
   if (path === '' || path.endsWith('/')) return { bucket, prefix: path, matches: () => true, relative: (key) => key.slice(path.length) };
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -109,29 +108,23 @@ export async function downloadS3Dataset(s3: S3Client, url: string, format: FileK
   const loc = parseS3Url(url, { prefix: format === 'unload' });
   const objects = await listS3Objects(s3, loc, options.signal);
   const byRel = new Map(objects.map((o) => [loc.relative(o.key), o.key]));
-  const jobs = selectDataFiles([...byRel.keys()], format).map((rel) => ({ bucket: loc.bucket, key: byRel.get(rel) as string, rel }));
-  return downloadS3Objects(s3, jobs, dir, options);
+  const jobs = selectDataFiles([...byRel.keys()], format).map((rel) => ({ bucket: loc.bucket, key: byRel.get(rel) as string, local: localPath(dir, rel, byRel.get(rel) as string) }));
+  return downloadS3Objects(s3, jobs, options);
 }
 
-/** One object to download, and where below the scratch folder it goes. */
-export interface S3Download {
-  bucket: string;
-  key: string;
-  rel: string;
+/** Where `rel` goes below `dir`; a key like "a/../../x" must not write outside it. */
+export function localPath(dir: string, rel: string, key: string): string {
+  const root = resolve(dir);
+  const local = resolve(root, rel);
+  if (!local.startsWith(root + sep)) throw new UsageError(`refusing S3 key outside the dataset folder: ${key}`);
+  return local;
 }
 
 /**
- * Downloads objects into `dir/<rel>`, `concurrency` at a time; the first failure cancels the
- * rest and is the one reported. Returns the local paths in the order given.
+ * Downloads the given objects to their local paths, `concurrency` at a time, and returns the
+ * local paths in the given order. The first failure cancels the rest and is what is thrown.
  */
-export async function downloadS3Objects(s3: S3Client, objects: S3Download[], dir: string, options: DownloadOptions = {}): Promise<string[]> {
-  const root = resolve(dir);
-  const jobs = objects.map((o) => {
-    const local = resolve(root, o.rel);
-    // A key like "a/../../x" must not write outside the scratch folder.
-    if (!local.startsWith(root + sep)) throw new UsageError(`refusing S3 key outside the dataset folder: ${o.key}`);
-    return { ...o, local };
-  });
+export async function downloadS3Objects(s3: S3Client, jobs: Array<{ bucket: string; key: string; local: string }>, options: DownloadOptions = {}): Promise<string[]> {
   const abort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   let next = 0;
@@ -158,7 +151,13 @@ export async function downloadS3Objects(s3: S3Client, objects: S3Download[], dir
   return jobs.map((j) => j.local);
 }
 
-async function callS3<T>(what: string, call: () => Promise<T>): Promise<T> {
+/** One object's bytes (small objects: Delta log files, deletion vectors). */
+export async function getS3Object(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<Buffer> {
+  const res = await callS3(`get s3://${bucket}/${key}`, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+}
+
+export async function callS3<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {

@@ -47,7 +47,7 @@ export async function exportMismatchedRows(input: DiffInput, { limit = 10_000 }:
   const options = resolveOptions(input.options);
   const access = { ...input.access, signal: input.access?.signal ?? input.signal };
   return withDuckDb({ ...input.engine, signal: input.signal }, async (db) => {
-    const { legacy, target } = await registerPair(db, input, access, { ignore: options.ignore, keepUnparsed: true });
+    const { legacy, target } = await registerPair(db, input, access, { ignore: options.ignore, keepUnparsed: true, register: input.register });
     const plan = planColumns(d, legacy.columns, target.columns, input.key, options);
     await db.run(`CREATE TEMP VIEW mx_l AS ${canonicalRowsSql(plan, 'legacy', legacy.view)}`);
     await db.run(`CREATE TEMP VIEW mx_t AS ${canonicalRowsSql(plan, 'target', target.view)}`);

@@ -15,6 +15,7 @@ import { diffParallel } from './diff-parallel.ts';
 import { notifyParallel, postParallelDetails } from './notify-parallel.ts';
 import { postSnsAlert } from './post-sns-alert.ts';
 import { checkDq } from './check-dq.ts';
+import { checkCost } from './check-cost.ts';
 import { notifyDqThread, remindDq, replyDq } from './notify-dq.ts';
 import { publishSnsAlert } from './publish-sns-alert.ts';
 import { exportAudit } from './export-audit.ts';
@@ -54,6 +55,8 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return publishSnsAlert(deps, job, signal);
         case 'cutover-execute':
           return executeCutoverStep(deps, job, signal);
+        case 'cost-check':
+          return checkCost(deps, job, signal);
         default:
           throw new Error(`unknown engine job ${job.name}`);
       }

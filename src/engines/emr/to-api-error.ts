@@ -30,7 +30,7 @@ const THROTTLING = new Set([
  * decide on a retry by `retryable` alone (STYLE 6). An abort is passed through untouched:
  * the caller gave up on purpose, and BullMQ must not treat it as an EMR failure.
  */
-export function toAwsApiError(err: unknown, service: 'emr' | 'sns', operation: string, signal?: AbortSignal): unknown {
+export function toAwsApiError(err: unknown, service: 'emr' | 'sns' | 'cost-explorer', operation: string, signal?: AbortSignal): unknown {
   if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) return err;
   if (err instanceof ApiError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as AwsErrorShape;

@@ -29,11 +29,14 @@ describe('environment', () => {
         PORT: '0',
         CUTOVER_ROLE: 'worker',
         CUTOVER_POLL_INTERVAL_MS: '250',
+        AWS_ENDPOINT_URL_COST_EXPLORER: 'http://127.0.0.1:5',
+        CUTOVER_COST_RETRY_MS: '300',
       },
     });
     expect(c.slack.apiUrl).toBe('http://127.0.0.1:9/api/');
     expect(c.databricks.host).toBe('http://127.0.0.1:8');
-    expect(c.aws.endpoints).toEqual({ s3: 'http://127.0.0.1:7', sns: 'http://127.0.0.1:7', emr: 'http://127.0.0.1:6' });
+    expect(c.aws.endpoints).toEqual({ s3: 'http://127.0.0.1:7', sns: 'http://127.0.0.1:7', emr: 'http://127.0.0.1:6', costExplorer: 'http://127.0.0.1:5' });
+    expect(c.cost).toEqual({ retryMs: 300, waitMs: 48 * 3600_000 });
     expect(c).toMatchObject({ port: 0, role: 'worker', pollIntervalMs: 250, playground: false });
   });
 
