@@ -11,7 +11,10 @@ export function readerError(err: unknown, what: { format: string; where: string;
   const fileMatch = /file(?: = |\s+)'?([^'\n]+?)'?(?:\n|$)/.exec(message) ?? /file '([^']+)'/.exec(message);
   const path = fileMatch?.[1]?.trim();
   const file = path ? (what.sourceOf?.(path) ?? path) : what.where;
-  const first = (message.split('\n')[0] ?? message).replace(/^[A-Za-z ]*Error: /, '').replace(/\s*'[^']*'\s*$/, '');
+  const first = (message.split('\n')[0] ?? message)
+    .replace(/^[A-Za-z ]*Error: /, '')
+    .replace(/^File '[^']*' /, '')
+    .replace(/\s*'[^']*'\s*$/, '');
   let reason = first;
   if (/No magic bytes/i.test(message)) reason = `not a Parquet file (no magic bytes at its end)${what.format === 'parquet' ? '; for CSV text give the format (--format csv)' : ''}`;
   const csvLine = /CSV Error on Line: (\d+)/.exec(message);

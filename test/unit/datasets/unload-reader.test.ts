@@ -123,6 +123,15 @@ describe('format: unload, UNLOAD defaults', () => {
     expect((err as Error).message).toMatch(/venue_0000_part_00 has 6 fields a line, but the other side has 5 columns that are not ignored \(id, amount, active, name, ts\)/);
   });
 
+  it('refuses a ragged line in one line naming the file and line, never its text', async () => {
+    const target = await writeTarget(rows());
+    const path = await unload({ rows: rendered(rows()) });
+    await writeFile(`${path}0001_part_00`, '1|1.00000|t|secret name|2024-03-01 10:10:00|x\n');
+    const err = (await diffUnload(path, target).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect(err.message).toBe(`${path}0001_part_00: cannot be read as unload: line 1: 6 fields where 5 were expected`);
+  });
+
   it('takes the other side\'s columns minus ignored ones', async () => {
     const base = rows();
     const target = await writeTarget(base);
