@@ -2,7 +2,7 @@ import { periodSchema, type Check, type Dataset, type Output } from '../config/c
 import { resolveParams } from '../config/params.ts';
 import { renderPath, renderTemplate, type TemplateValues } from '../config/template.ts';
 import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
-import { asCodedError, UsageError } from '../errors.ts';
+import { asCodedError, isCodedError, UsageError } from '../errors.ts';
 import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
 import { describeFailure } from './describe-failure.ts';
 import { executeCheck } from './execute-check.ts';
@@ -12,9 +12,11 @@ import type { CheckResult, RunChecksInput, RunChecksResult } from './types.ts';
 /**
  * Runs every check of the pipeline's outputs on one side (the target by default) for one
  * period. The bot's jobs and `cutover dq` both call this. Templates are rendered first, so a
- * missing `--param` fails the whole call as a usage error; after that, anything going wrong
- * with one check (unreadable dataset, bad SQL, warehouse error) becomes that check's `error`
- * and the others still run. Only cancellation (`signal`) stops the run.
+ * missing `--param` fails the whole call as a usage error; after that, a permanent failure of
+ * one check (unreadable or corrupt dataset, bad SQL, a type mismatch) becomes that check's
+ * `error` and the others still run. A transient one (S3 or the warehouse unreachable: a
+ * retryable coded error) and cancellation (`signal`) stop the run, so the job retries it rather
+ * than reporting a data problem that is not there.
  */
 export async function runChecks(input: RunChecksInput): Promise<RunChecksResult> {
   const side = input.side ?? 'target';
@@ -26,10 +28,11 @@ export async function runChecks(input: RunChecksInput): Promise<RunChecksResult>
   // Only outputs a check reads are rendered: a param used by some other output is not needed here.
   const needed = new Set(checked.flatMap((o) => [o.name, ...o.checks.flatMap((c) => ('relationships' in c ? [c.relationships.to.output] : []))]));
   const datasets = new Map(input.pipeline.outputs.filter((o) => needed.has(o.name)).map((o) => [o.name, renderDataset(o[side], values)]));
-  const needsDuckDb = checked.some((o) => usesPaths(o, datasets));
+  // Tables run on the warehouse when there is one; without it they too are read into DuckDB (Unity Catalog).
+  const needsDuckDb = checked.some((o) => usesPaths(o, datasets)) || (!input.warehouse && input.access?.unityCatalog !== undefined);
 
   const runAll = async (session?: DuckDbSession): Promise<CheckResult[]> => {
-    const source = createOutputSources({ datasets, session, warehouse: input.warehouse, access: { ...input.access, signal: input.signal } });
+    const source = createOutputSources({ datasets, session, warehouse: input.warehouse, access: { ...input.access, signal: input.signal }, run: input.run });
     const results: CheckResult[] = [];
     for (const output of checked) {
       for (const check of output.checks) results.push(await runOne(output, check, source, { ...input, params }));
@@ -70,8 +73,9 @@ async function runOne(output: Output, check: Check, source: (name: string) => Pr
     return { ...base, ...outcome, ...(summary ? { summary } : {}), sql, ...(values ? { values } : {}), engine, durationMs: elapsed(started) };
   } catch (err) {
     if (input.signal?.aborted) throw input.signal.reason;
-    const error = asCodedError(err).message;
-    return { ...base, passed: false, failingRows: 0, samples: [], sql, ...(values ? { values } : {}), engine, error, durationMs: elapsed(started) };
+    // Only an error known to be transient is retried; anything else is this check's own failure.
+    if (isCodedError(err) && err.retryable) throw err;
+    return { ...base, passed: false, failingRows: 0, samples: [], sql, ...(values ? { values } : {}), engine, error: asCodedError(err).message, durationMs: elapsed(started) };
   }
 }
 
@@ -85,7 +89,7 @@ async function parentOf(name: string, own: OutputSource, source: (name: string) 
 }
 
 function renderDataset(dataset: Dataset, values: TemplateValues): Dataset {
-  return 'table' in dataset ? { table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderPath(dataset.path, values) };
+  return 'table' in dataset ? { ...dataset, table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderPath(dataset.path, values) };
 }
 
 /** True when any check of the output reads a `path:` dataset (its own or a relationship's). */

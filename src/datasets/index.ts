@@ -11,3 +11,5 @@ export { parseManifest, redshiftType, type UnloadManifest } from './text/manifes
 export { hivePartitions, unescapePathName, HIVE_DEFAULT_PARTITION } from './hive-partitions.ts';
 export { createS3Access, downloadS3Dataset, listS3Objects, parseS3Url, isS3Path, type S3Access, type S3AccessOptions } from './s3-source.ts';
 export { compileGlob, listLocalDataset, selectDataFiles, hasGlob, isCsvFileName } from './data-files.ts';
+export { UnityCatalogClient, type TableInfo, type TemporaryTableCredentials } from './unity-catalog/uc-client.ts';
+export type { UnityCatalogAccess } from './unity-catalog/register-table.ts';

@@ -1,7 +1,7 @@
 import type { SchemaColumn } from '../diff/column-plan.ts';
 import type { DuckDbSession } from '../diff/duckdb-session.ts';
 import { detectFormat, registerDataset, type DatasetAccess, type RegisteredDataset } from './register-dataset.ts';
-import type { FileDataset, RegisterOptions } from './types.ts';
+import type { DatasetSource, RegisterOptions } from './types.ts';
 
 export interface PairOptions {
   /** Columns the comparison ignores: left out of the columns one side takes from the other. */
@@ -22,15 +22,16 @@ export interface PairOptions {
  */
 export async function registerPair(
   session: DuckDbSession,
-  datasets: { legacy: FileDataset; target: FileDataset },
+  datasets: { legacy: DatasetSource; target: DatasetSource },
   access: DatasetAccess = {},
   options: PairOptions = {},
 ): Promise<{ legacy: RegisteredDataset; target: RegisteredDataset }> {
   const ignore = new Set(options.ignore ?? []);
   const visible = (cols: SchemaColumn[]) => cols.filter((c) => !ignore.has(c.name));
-  const legacy = { ...datasets.legacy, format: datasets.legacy.format ?? (await detectFormat(datasets.legacy.path, access)) };
-  const target = { ...datasets.target, format: datasets.target.format ?? (await detectFormat(datasets.target.path, access)) };
-  const isText = (d: FileDataset) => d.format === 'csv' || d.format === 'unload';
+  // Formats are settled once here (a Unity Catalog table is Delta), so readers need not look again.
+  const settle = async (d: DatasetSource): Promise<DatasetSource> => ('table' in d ? d : { ...d, format: d.format ?? (await detectFormat(d.path, access)) });
+  const [legacy, target] = [await settle(datasets.legacy), await settle(datasets.target)];
+  const isText = (d: DatasetSource) => 'path' in d && (d.format === 'csv' || d.format === 'unload');
   const order = isText(legacy) && !isText(target) ? (['target', 'legacy'] as const) : (['legacy', 'target'] as const);
   const sides = { legacy, target };
   const own = (side: 'legacy' | 'target'): RegisterOptions => ({ ...options.register?.[side], keepUnparsed: options.keepUnparsed });

@@ -9,11 +9,12 @@ import { canonicalRowsSql, keyNotNull } from './level-sql.ts';
 import { registerPair } from '../datasets/register-pair.ts';
 import type { DatasetAccess, RegisteredDataset } from '../datasets/register-dataset.ts';
 import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions } from './types.ts';
-import type { FileDataset, RegisterOptions } from '../datasets/types.ts';
+import type { DatasetSource, RegisterOptions } from '../datasets/types.ts';
 
 export interface DiffInput {
-  legacy: FileDataset;
-  target: FileDataset;
+  /** A `table:` side is read through Unity Catalog with the Delta reader (`access.unityCatalog`). */
+  legacy: DatasetSource;
+  target: DatasetSource;
   /** Key columns: rows are matched on them, never by position. */
   key: string[];
   options?: CompareOptions;
