@@ -1,12 +1,15 @@
-import { isCodedError, UnsupportedError } from '../errors.ts';
+import { isCodedError, QueryError, UnsupportedError } from '../errors.ts';
 
 /**
  * A DuckDB error met while reading a dataset's files, as one line that names the file people
  * know (the `s3://` URL of a download) and what went wrong, without DuckDB's SQL excerpt or the
- * offending line's text (which may hold personal data). Coded errors pass unchanged.
+ * offending line's text (which may hold personal data). DuckDB's input errors (a QueryError that
+ * another try would not change) become UnsupportedErrors; retryable I/O errors and every other
+ * coded error pass unchanged.
  */
 export function readerError(err: unknown, what: { format: string; where: string; sourceOf?: (path: string) => string }): Error {
-  if (isCodedError(err) || !(err instanceof Error)) return err as Error;
+  const duckdbInput = err instanceof QueryError && err.engine === 'duckdb' && !err.retryable;
+  if (!(err instanceof Error) || (isCodedError(err) && !duckdbInput)) return err as Error;
   const message = err.message;
   const fileMatch = /file(?: = |\s+)'?([^'\n]+?)'?(?:\n|$)/.exec(message) ?? /file '([^']+)'/.exec(message);
   const path = fileMatch?.[1]?.trim();
