@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { createS3Access, isS3Path, type CsvOptions, type FileDataset, type FileFormat, type S3Access } from '../datasets/index.ts';
+import { createS3Access, isS3Path, type CsvOptions, type DatasetSource, type DeltaVersion, type FileFormat, type S3Access, type UnityCatalogAccess } from '../datasets/index.ts';
+import { unityCatalogOf } from './databricks-access.ts';
 import { diffDatasets, type CompareOptions, type TimestampPrecision } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { piiPolicy, protectDiffReport, protectErrorText, type PiiPolicy } from '../pii/index.ts';
@@ -9,9 +10,9 @@ import { piiPolicyOrUsageError } from './pii-options.ts';
 import type { CliIo } from './types.ts';
 
 const USAGE =
-  'cutover diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…] [--format F] [--legacy-format F] [--target-format F] ' +
+  'cutover diff --legacy <path|s3://…|uc:catalog.schema.table> --target <…> --key col[,col…] [--format F] [--legacy-format F] [--target-format F] ' +
   '[--csv-header] [--csv-delimiter C] [--csv-null S] ' +
-  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json] ' +
+  '[--legacy-version N|latest] [--target-version N|latest] [--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json] ' +
   '(F: parquet, csv, delta or unload)';
 
 const FORMATS: readonly FileFormat[] = ['parquet', 'csv', 'delta', 'unload'];
@@ -26,6 +27,8 @@ const OPTIONS = {
   'csv-header': { type: 'boolean' },
   'csv-delimiter': { type: 'string' },
   'csv-null': { type: 'string' },
+  'legacy-version': { type: 'string' },
+  'target-version': { type: 'string' },
   ignore: { type: 'string' },
   'abs-tol': { type: 'string' },
   'rel-tol': { type: 'string' },
@@ -38,13 +41,19 @@ const OPTIONS = {
 } as const;
 
 export interface DiffArgs {
-  legacy: FileDataset;
-  target: FileDataset;
+  legacy: string;
+  target: string;
   key: string[];
+  /** Per side (`--legacy-format`/`--target-format` over `--format`); undefined: detected. */
+  formats: { legacy?: FileFormat; target?: FileFormat };
+  /** The `--csv-*` flags, for every `csv` or `unload` side. */
+  csv?: CsvOptions;
   options: CompareOptions;
   json: boolean;
   /** Columns whose sample values are PII (`--pii`), how they are shown, and `--show-pii`. */
   pii: { columns: string[]; mode: 'mask' | 'hash'; show: boolean };
+  /** `--legacy-version` / `--target-version`: the Delta version of each side (default latest). */
+  versions: { legacy?: DeltaVersion; target?: DeltaVersion };
 }
 
 /** Parses and checks the flags; throws UsageError naming the first thing that is wrong. */
@@ -56,7 +65,7 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
     if (!value) throw new UsageError(`--${name} is required`, USAGE);
     return value;
   };
-  const [legacyPath, targetPath] = [required('legacy'), required('target')];
+  const [legacy, target] = [required('legacy'), required('target')];
   const key = list(required('key'));
   if (key.length === 0) throw new UsageError('--key needs at least one column', USAGE);
   const format = (flag: 'format' | 'legacy-format' | 'target-format'): FileFormat | undefined => {
@@ -66,20 +75,18 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
     return value as FileFormat;
   };
   const both = format('format');
-  const csv = csvOptionsOf(v['csv-header'], v['csv-delimiter'], v['csv-null']);
-  const side = (path: string, flag: 'legacy-format' | 'target-format'): FileDataset => {
-    const f = format(flag) ?? both;
-    return { path, ...(f ? { format: f } : {}), ...(csv ? { csv } : {}) };
-  };
   if (!['s', 'ms', 'us'].includes(v.timestamps)) throw new UsageError(`--timestamps must be s, ms or us, not "${v.timestamps}"`, USAGE);
   const piiMode = v['pii-mode'];
   if (piiMode !== 'mask' && piiMode !== 'hash') throw new UsageError(`--pii-mode must be mask or hash, not "${piiMode}" (raw values: --show-pii)`, USAGE);
   return {
-    legacy: side(legacyPath, 'legacy-format'),
-    target: side(targetPath, 'target-format'),
+    legacy,
+    target,
     key,
+    formats: { legacy: format('legacy-format') ?? both, target: format('target-format') ?? both },
+    csv: csvOptionsOf(v['csv-header'], v['csv-delimiter'], v['csv-null']),
     json: v.json,
     pii: { columns: v.pii ? list(v.pii) : [], mode: piiMode, show: v['show-pii'] },
+    versions: { legacy: deltaVersion('legacy-version', v['legacy-version']), target: deltaVersion('target-version', v['target-version']) },
     options: {
       ignore: v.ignore ? list(v.ignore) : [],
       absTolerance: tolerance('abs-tol', v['abs-tol']),
@@ -102,13 +109,13 @@ export async function runDiffCommand(args: string[], io: CliIo): Promise<number>
   }
   // Built before the diff runs, so a missing CUTOVER_PII_KEY fails at once.
   const policy = piiPolicyOf(parsed, io);
-  const needsS3 = isS3Path(parsed.legacy.path) || isS3Path(parsed.target.path);
+  const needsS3 = isS3Path(parsed.legacy) || isS3Path(parsed.target);
   const report = await diffDatasets({
-    legacy: parsed.legacy,
-    target: parsed.target,
+    legacy: datasetOf(parsed.legacy, parsed.formats.legacy, parsed.versions.legacy, parsed.csv),
+    target: datasetOf(parsed.target, parsed.formats.target, parsed.versions.target, parsed.csv),
     key: parsed.key,
     options: parsed.options,
-    access: needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {},
+    access: { ...(needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {}), ...unityCatalogFor(parsed, io) },
   }).catch((err: unknown) => {
     // An engine error can quote a value (`Could not convert string '…'`): it goes to stderr.
     if (err instanceof Error) err.message = protectErrorText(policy, err.message);
@@ -132,6 +139,20 @@ function s3FromEnvironment(io: CliIo): S3Access {
 }
 
 /**
+ * A `<source>` of DESIGN.md "Command line": `uc:catalog.schema.table` is a Unity Catalog table
+ * (read with the Delta reader through its temporary credentials), anything else a path whose
+ * format is the flag's, or detected (`_delta_log/` → delta, all `.csv` files → csv, else parquet).
+ */
+function datasetOf(source: string, format: FileFormat | undefined, version: DeltaVersion | undefined, csv: CsvOptions | undefined): DatasetSource {
+  const table = /^uc:(.+)$/.exec(source)?.[1];
+  if (table !== undefined) {
+    if (!/^[\w`-]+\.[\w`-]+\.[\w`-]+$/.test(table)) throw new UsageError(`${source}: expected uc:catalog.schema.table`, USAGE);
+    return { table, version };
+  }
+  return { path: source, ...(format ? { format } : {}), ...(version !== undefined ? { version } : {}), ...(csv ? { csv } : {}) };
+}
+
+/**
  * The `--csv-*` flags, for every `csv` or `unload` side (DESIGN.md "Command line"); unset flags
  * keep the format's defaults. `--csv-delimiter '\t'` is a tab.
  */
@@ -145,6 +166,21 @@ function csvOptionsOf(header: boolean | undefined, delimiter: string | undefined
   }
   if (nullText !== undefined) csv.null = nullText;
   return Object.keys(csv).length > 0 ? csv : undefined;
+}
+
+function unityCatalogFor(parsed: DiffArgs, io: CliIo): { unityCatalog?: UnityCatalogAccess } {
+  if (![parsed.legacy, parsed.target].some((s) => s.startsWith('uc:'))) return {};
+  const unityCatalog = unityCatalogOf(loadConfig({ env: io.env }));
+  if (!unityCatalog) throw new UsageError('uc: sources need DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET)', USAGE);
+  return { unityCatalog };
+}
+
+/** `N` (a version number) or `latest`. */
+function deltaVersion(flag: string, text: string | undefined): DeltaVersion | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'latest') return 'latest';
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} must be a version number or latest, not "${text}"`, USAGE);
+  return Number(text);
 }
 
 function list(text: string): string[] {
