@@ -89,7 +89,20 @@ export class UnsupportedError extends BaseError {
   }
 }
 
-export type ApiService = 'databricks' | 'databricks-sql' | 'emr' | 'airflow' | 'slack' | 's3' | 'sns';
+export type ApiService =
+  | 'databricks'
+  | 'databricks-sql'
+  | 'emr'
+  | 'airflow'
+  | 'slack'
+  | 's3'
+  | 'sns'
+  | 'redshift-data'
+  | 'sfn'
+  | 'emr-serverless'
+  | 'scheduler'
+  | 'eventbridge'
+  | 'glue';
 
 /**
  * A failed call to an outside API. 429, 5xx and network failures are retryable; 4xx are

@@ -29,6 +29,12 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optionalUrl,
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_EMR: optionalUrl,
+  AWS_ENDPOINT_URL_EMR_SERVERLESS: optionalUrl,
+  AWS_ENDPOINT_URL_REDSHIFT_DATA: optionalUrl,
+  AWS_ENDPOINT_URL_SFN: optionalUrl,
+  AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
+  AWS_ENDPOINT_URL_EVENTBRIDGE: optionalUrl,
+  AWS_ENDPOINT_URL_GLUE: optionalUrl,
   AIRFLOW_URL: optionalUrl,
   AIRFLOW_TOKEN: optional,
   AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
@@ -45,6 +51,22 @@ const envSchema = z.object({
 
 export type Role = 'all' | 'web' | 'worker';
 
+/**
+ * Endpoint overrides per AWS service, from the SDK's standard `AWS_ENDPOINT_URL_<SERVICE_ID>`
+ * (the service id upper-cased, spaces as `_`) or else `AWS_ENDPOINT_URL`; unset means the SDK's default.
+ */
+export interface AwsEndpoints {
+  s3?: string;
+  sns?: string;
+  emr?: string;
+  emrServerless?: string;
+  redshiftData?: string;
+  sfn?: string;
+  scheduler?: string;
+  eventbridge?: string;
+  glue?: string;
+}
+
 export interface Config {
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
   databricks: {
@@ -54,7 +76,7 @@ export interface Config {
     clientSecret?: string;
     warehouseId?: string;
   };
-  aws: { region: string; endpoints: { s3?: string; sns?: string; emr?: string } };
+  aws: { region: string; endpoints: AwsEndpoints };
   airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
   /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
@@ -110,6 +132,12 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
         sns: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
         emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
+        emrServerless: e.AWS_ENDPOINT_URL_EMR_SERVERLESS ?? e.AWS_ENDPOINT_URL,
+        redshiftData: e.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? e.AWS_ENDPOINT_URL,
+        sfn: e.AWS_ENDPOINT_URL_SFN ?? e.AWS_ENDPOINT_URL,
+        scheduler: e.AWS_ENDPOINT_URL_SCHEDULER ?? e.AWS_ENDPOINT_URL,
+        eventbridge: e.AWS_ENDPOINT_URL_EVENTBRIDGE ?? e.AWS_ENDPOINT_URL,
+        glue: e.AWS_ENDPOINT_URL_GLUE ?? e.AWS_ENDPOINT_URL,
       },
     },
     airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },

@@ -1,4 +1,4 @@
-import type { EngineConfig, Pipeline, Stage } from '../config/catalog-schema.ts';
+import type { EngineConfig, EngineName, Pipeline, Stage } from '../config/catalog-schema.ts';
 import { renderMap, renderTemplate, type TemplateValues } from '../config/template.ts';
 import { UsageError } from '../errors.ts';
 
@@ -12,7 +12,7 @@ export function defaultSide(pipeline: Pipeline, stage: Stage): Side {
   return stage === 'live' || !pipeline.legacy ? 'target' : 'legacy';
 }
 
-export function sideFor(on: 'databricks' | 'emr' | 'airflow'): Side {
+export function sideFor(on: EngineName): Side {
   return on === 'databricks' ? 'target' : 'legacy';
 }
 
@@ -40,7 +40,29 @@ export function renderEngineConfig(config: EngineConfig, values: TemplateValues)
       const args = config.step.args.map((a) => renderTemplate(a, values));
       return { config: { ...config, step: { ...config.step, args } }, params: values.params };
     }
+    case 'stepfunctions': {
+      // The catalog's own input keys win: a --param can add a key, never replace one it sets.
+      const input = { ...values.params, ...renderJson(config.input, values) };
+      return { config: { ...config, input }, params: values.params };
+    }
+    case 'emr-serverless': {
+      const { entryPoint, entryPointArguments, sparkSubmitParameters } = config.sparkSubmit;
+      const sparkSubmit = {
+        entryPoint: renderTemplate(entryPoint, values),
+        entryPointArguments: entryPointArguments.map((a) => renderTemplate(a, values)),
+        sparkSubmitParameters: sparkSubmitParameters === undefined ? undefined : renderTemplate(sparkSubmitParameters, values),
+      };
+      return { config: { ...config, sparkSubmit }, params: values.params };
+    }
     case 'sandbox':
       return { config, params: values.params };
   }
+}
+
+/** Every string inside a JSON value rendered (a Step Functions input); other values as they are. */
+function renderJson<T>(value: T, values: TemplateValues): T {
+  if (typeof value === 'string') return renderTemplate(value, values) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => renderJson(v, values)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, values)])) as T;
+  return value;
 }

@@ -6,7 +6,7 @@ import { LIMITS, section, truncateText } from './limits.ts';
 export const HELP_LINES: readonly string[] = [
   '/pipeline help',
   '/pipeline list                                   pipelines, migration stage, last run',
-  '/pipeline run <pipeline> [--on databricks|emr|airflow] [--period YYYY-MM] [--param k=v]... [--env dev|prod]',
+  '/pipeline run <pipeline> [--on databricks|emr|airflow|redshift|stepfunctions|emr-serverless] [--period YYYY-MM] [--param k=v]... [--env dev|prod]',
   '/pipeline parallel <pipeline> [--period YYYY-MM]  both engines, then diff + DQ',
   '/pipeline status [<pipeline>|<run-id>]',
   '/pipeline cancel <run-id>',
