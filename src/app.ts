@@ -43,6 +43,7 @@ import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createCatalogSampleProtector } from './pii/index.ts';
+import { createCrashPoint } from './crash-point.ts';
 
 
 export interface CreateAppOptions {
@@ -97,7 +98,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
-  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink };
+  const crashPoint = createCrashPoint(config.testCrashAt);
+  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint };
 
   registerGauges(metrics, runs, queues);
 
@@ -177,6 +179,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
         keys: snsKeys(config.redisPrefix),
         enqueue: (alert) => queues.snsAlert(alert),
         logger,
+        crashPoint,
       })
     : undefined;
   const server: Server = createHttpServer({

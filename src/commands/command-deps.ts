@@ -1,4 +1,5 @@
 import type { Catalog } from '../config/catalog-schema.ts';
+import type { CrashPoint } from '../crash-point.ts';
 import type { Permissions } from '../handlers/permissions.ts';
 import type { Queues } from '../jobs/queues.ts';
 import type { Logger } from '../logger.ts';
@@ -27,6 +28,8 @@ export interface CommandDeps {
   /** A message's permalink (Slack `chat.getPermalink`), or undefined when Slack will not give one. */
   permalink: Permalink;
   now: () => number;
+  /** Test-only crash point (src/crash-point.ts); absent in tests that call commands directly. */
+  crashPoint?: CrashPoint;
 }
 
 /** Who typed the command, and where. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { formatIssues } from './load-catalog.ts';
+import { CRASH_POINTS, type CrashPointName } from '../crash-point.ts';
 
 /**
  * The process environment of DESIGN.md, validated once at start-up. This is the only
@@ -47,6 +48,7 @@ const envSchema = z.object({
   CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
 });
 
 export type Role = 'all' | 'web' | 'worker';
@@ -91,6 +93,11 @@ export interface Config {
   logLevel: string;
   /** True when no bot token is set: `npm start` runs the local playground. */
   playground: boolean;
+  /**
+   * Test-only (`CUTOVER_TEST_CRASH_AT`, never set in production): the name of a crash point
+   * (src/crash-point.ts) at which the process SIGKILLs itself, so crash tests hit it exactly.
+   */
+  testCrashAt?: CrashPointName;
 }
 
 export interface LoadConfigOptions {
@@ -151,6 +158,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     piiKey: e.CUTOVER_PII_KEY,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN,
+    testCrashAt: e.CUTOVER_TEST_CRASH_AT,
   };
   return { ...config, ...overrides };
 }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ApiError, UsageError } from '../errors.ts';
-import { globToRegExp, selectDataFiles } from './data-files.ts';
+import { compileGlob, selectDataFiles } from './data-files.ts';
 
 export interface S3Location {
   bucket: string;
@@ -26,8 +26,7 @@ export function parseS3Url(url: string): S3Location {
   const [, bucket, path = ''] = m;
   const glob = path.search(/[*?[]/);
   if (glob >= 0) {
-    const re = globToRegExp(path);
-    return { bucket, prefix: path.slice(0, path.lastIndexOf('/', glob) + 1), matches: (key) => re.test(key) };
+    return { bucket, prefix: path.slice(0, path.lastIndexOf('/', glob) + 1), matches: compileGlob(path) };
   }
   if (path === '' || path.endsWith('/')) return { bucket, prefix: path, matches: () => true };
   return { bucket, prefix: path, matches: (key) => key === path || key.startsWith(`${path}/`) };

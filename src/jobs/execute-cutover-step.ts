@@ -44,6 +44,7 @@ export async function executeCutoverStep(deps: JobDeps, job: Job<{ requestId: st
     airflow: deps.clients?.airflow,
     emr: deps.clients?.emr,
     stages: deps.stages,
+    runs: deps.runs,
     publish: deps.publishAlert
       ? async (e) => {
           await deps.queues.snsPublish({ event: `cutover.${e.event.replace(/^cutover\./, '')}`, pipeline: e.pipeline, summary: e.subject, detail: { step: e.step, requestId: request.id, ...e.detail } }, { kind: 'none' }, `sns-cutover-${request.id}-${e.event.replace(/[^\w.-]/g, '-')}`);

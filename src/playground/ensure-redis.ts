@@ -37,7 +37,10 @@ export async function ensureRedis(url: string, { command = 'redis-server' } = {}
   if (await answers(url)) return { url, started: false, stop: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'cutover-playground-redis-'));
   const port = await freePort();
-  const child = spawn(command, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and a Redis
+  // that died with it would leave the app's shutdown retrying a refused connection for 30 s. The
+  // playground stops it itself, after the app (and kills it on exit if it could not).
+  const child = spawn(command, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore', detached: true });
   const spawned = await new Promise<boolean>((resolve) => {
     child.once('spawn', () => resolve(true));
     child.once('error', () => resolve(false)); // ENOENT: not on the PATH

@@ -51,6 +51,8 @@ export function createPlaygroundServer(opts: PlaygroundServerOptions): Server {
     const path = url.pathname;
     if (PASS_THROUGH.has(path)) return passThrough(req, res, opts.appPort());
     if (req.method === 'GET' && ASSETS[path]) return serveAsset(res, ASSETS[path]);
+    // A permalink opened in a new tab or reloaded: the page reads the path and shows that message.
+    if (req.method === 'GET' && path.startsWith('/archives/')) return serveAsset(res, 'index.html');
     if (req.method === 'GET' && path === '/playground/events') return openStream(res);
     if (req.method === 'GET' && path.startsWith('/files/')) return download(res, path.split('/')[2] ?? '');
     if (req.method !== 'POST') return send(res, 404, fail('not_found'));

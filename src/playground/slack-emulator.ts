@@ -39,6 +39,10 @@ export class SlackEmulator extends EventEmitter<{ change: [PlaygroundEvent] }> i
   users: Record<string, { name: string; real_name?: string }>;
   readonly usedTriggers = new Set<string>();
   origin = '';
+  /** Permalinks lead to the playground's own page (set with `origin`), never to a Slack host that does not exist. */
+  get permalinkOrigin(): string {
+    return this.origin;
+  }
   /** trigger_id -> the person whose click or command made it, so a modal opens for them. */
   private readonly triggers = new Map<string, string>();
   private readonly methods: Record<string, MethodHandler>;

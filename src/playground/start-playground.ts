@@ -47,7 +47,8 @@ export async function startPlayground(config: Config, { handleSignals = true } =
     emulator,
     interactions: () => live.interactions,
     appPort: () => live.appPort,
-    info: () => ({ users: PLAYGROUND_USERS, channels, pipelines: Object.keys(catalog.pipelines), catalogFile: file }),
+    // The page treats links on the emulator's origin (the app's permalinks) as its own.
+    info: () => ({ users: PLAYGROUND_USERS, channels, pipelines: Object.keys(catalog.pipelines), catalogFile: file, permalinkOrigin: emulator.origin }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

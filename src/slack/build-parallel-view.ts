@@ -67,8 +67,9 @@ export function buildParallelView(p: ParallelRecord, legacy: RunRecord | undefin
   const title = truncateText(`${p.pipeline} · ${p.period} · ${what}`, LIMITS.headerText);
   const head: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: title, emoji: true } }, section(verdictOrPhase(p))];
   if (p.kind === 'parallel') {
-    head.push(runsBlock(legacy, target, now));
-    const speed = speedUpText(legacy, target, now);
+    const names = sideNames(legacy, target);
+    head.push(runsBlock(legacy, target, names, now));
+    const speed = speedUpText(legacy, target, names, now);
     if (speed) head.push(section(speed));
   }
   const tail: KnownBlock[] = [];
@@ -89,14 +90,35 @@ function fallback(p: ParallelRecord, legacy: RunRecord | undefined, target: RunR
 }
 
 /** Two columns: Slack lays section fields out left, right, left, right. */
-function runsBlock(legacy: RunRecord | undefined, target: RunRecord | undefined, now: number): SectionBlock {
-  const [l, t] = [runColumn('Legacy', legacy, now), runColumn('New', target, now)];
+function runsBlock(legacy: RunRecord | undefined, target: RunRecord | undefined, names: SideNames, now: number): SectionBlock {
+  const [l, t] = [runColumn(names.legacyTitle, legacy, now), runColumn(names.targetTitle, target, now)];
   const fields = [l.title, t.title, l.state, t.state, l.tasks, t.tasks];
   return { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn' as const, text: truncateText(text, LIMITS.fieldText) })) };
 }
 
-function runColumn(side: string, run: RunRecord | undefined, now: number): { title: string; state: string; tasks: string } {
-  if (!run) return { title: `*${side}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
+interface SideNames {
+  legacy: string;
+  target: string;
+  legacyTitle: string;
+  targetTitle: string;
+}
+
+/**
+ * What the two sides are called: their engines (`EMR`, `Databricks`), or `legacy (sandbox)` and
+ * `new (sandbox)` when both run on the same engine, where the engine alone would not say which is which.
+ */
+function sideNames(legacy: RunRecord | undefined, target: RunRecord | undefined): SideNames {
+  if (legacy && target && legacy.engine === target.engine) {
+    const engine = legacy.engine === 'sandbox' ? 'sandbox' : engineLabel(legacy.engine);
+    const [l, t] = [`legacy (${engine})`, `new (${engine})`];
+    return { legacy: l, target: t, legacyTitle: l, targetTitle: t };
+  }
+  const [l, t] = [legacy ? engineLabel(legacy.engine) : 'legacy', target ? engineLabel(target.engine) : 'new'];
+  return { legacy: l, target: t, legacyTitle: legacy ? `Legacy · ${l}` : 'Legacy', targetTitle: target ? `New · ${t}` : 'New' };
+}
+
+function runColumn(title: string, run: RunRecord | undefined, now: number): { title: string; state: string; tasks: string } {
+  if (!run) return { title: `*${title}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
   const engine = engineLabel(run.engine);
   const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatDuration(runElapsed(run, now))}`;
   const state = [stateLabel(run.state), took, shortLink(run.url, `Open in ${engine}`)];
@@ -107,22 +129,26 @@ function runColumn(side: string, run: RunRecord | undefined, now: number): { tit
     return `${stateEmoji(task.state)} ${shortLink(task.url, truncateText(task.key, 100))} *${task.state}* · ${took}`;
   });
   const taskText = tasks.length > 0 ? fitLines(tasks, LIMITS.fieldText - 20, (n) => `… ${plural(n, 'more task')}`) : '_none yet_';
-  return { title: `*${side} · ${engine}*`, state: state.join('\n'), tasks: `*Tasks*\n${taskText}` };
+  return { title: `*${title}*`, state: state.join('\n'), tasks: `*Tasks*\n${taskText}` };
 }
 
 /** A link whose URL cannot blow a field's 2000 characters; an absurd URL is left out, the label kept. */
 const shortLink = (url: string | undefined, label: string) => link(url && url.length <= 500 ? url : undefined, label);
 
-function speedUpText(legacy: RunRecord | undefined, target: RunRecord | undefined, now: number): string | undefined {
+/** Which side was faster and by how much, once both succeeded; why there is no figure otherwise. */
+function speedUpText(legacy: RunRecord | undefined, target: RunRecord | undefined, names: SideNames, now: number): string | undefined {
   if (!legacy || !target || !isTerminal(legacy.state) || !isTerminal(target.state)) return undefined;
-  const failed = [legacy, target].filter((r) => r.state !== 'succeeded');
+  const failed = ([[legacy, names.legacy], [target, names.target]] as const).filter(([r]) => r.state !== 'succeeded');
   if (failed.length > 0) {
-    return `:stopwatch: No speed-up: ${failed.map((r) => `${engineLabel(r.engine)} ${stateLabel(r.state)}`).join(', ')}`;
+    return `:stopwatch: No speed-up: ${failed.map(([r, name]) => `${name} ${stateLabel(r.state)}`).join(', ')}`;
   }
   const [l, t] = [runElapsed(legacy, now), runElapsed(target, now)];
-  const ratio = speedUpRatio(l, t);
-  if (!ratio) return undefined;
-  return `:stopwatch: *Speed-up*: ${engineLabel(target.engine)} ${ratio} (${formatDuration(t)} vs ${formatDuration(l)})`;
+  if (!(l > 0 && t > 0)) return undefined;
+  const times = `(${formatDuration(t)} vs ${formatDuration(l)})`;
+  const ratio = Number((Math.max(l, t) / Math.min(l, t)).toFixed(1));
+  if (ratio === 1) return `:stopwatch: *Same speed*: ${names.target} and ${names.legacy} ${times}`;
+  if (t < l) return `:stopwatch: *Speed-up*: ${names.target} ${ratio.toFixed(1)}× faster than ${names.legacy} ${times}`;
+  return `:stopwatch: *Slower*: ${names.legacy} was ${ratio.toFixed(1)}× faster than ${names.target} ${times}`;
 }
 
 function outputBlocks(p: ParallelRecord): KnownBlock[] {

@@ -16,6 +16,17 @@ export interface PlaygroundProcess {
   proc: ChildProcess;
   output: string[];
   stop(): Promise<void>;
+  /**
+   * Ctrl-C as a terminal sends it: SIGINT to the whole process group (the playground and any
+   * redis-server it started). Needs `{ ownGroup: true }`. Resolves with the exit code.
+   */
+  interrupt(): Promise<number | null>;
+}
+
+export interface PlaygroundProcessOptions {
+  env?: Record<string, string>;
+  /** Start it as the leader of its own process group, like a command typed at a terminal. */
+  ownGroup?: boolean;
 }
 
 /**
@@ -23,10 +34,11 @@ export interface PlaygroundProcess {
  * through tsx), in a temporary working folder so its `.playground/` data is its own, and
  * resolves once it logs `playground started` with its URL.
  */
-export async function startPlaygroundProcess(env: Record<string, string> = {}): Promise<PlaygroundProcess> {
+export async function startPlaygroundProcess({ env = {}, ownGroup = false }: PlaygroundProcessOptions = {}): Promise<PlaygroundProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-playground-'));
   const proc = spawn(process.execPath, ['--import', TSX, MAIN], {
     cwd: dir,
+    detached: ownGroup,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? dir,
@@ -41,7 +53,7 @@ export async function startPlaygroundProcess(env: Record<string, string> = {}): 
   const output: string[] = [];
   const reap = () => proc.kill('SIGKILL');
   process.once('exit', reap);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`playground did not start in 30 s:\n${output.join('\n')}`)), 30_000);
     proc.once('exit', (code) => {
@@ -67,6 +79,10 @@ export async function startPlaygroundProcess(env: Record<string, string> = {}): 
       await exited;
       process.off('exit', reap);
       rmSync(dir, { recursive: true, force: true });
+    },
+    async interrupt() {
+      process.kill(-proc.pid!, 'SIGINT');
+      return exited;
     },
   };
 }

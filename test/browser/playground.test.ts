@@ -1,4 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -26,7 +28,8 @@ describe('the playground in a browser', () => {
     playground = await startPlaygroundProcess();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('dialog', (dialog) => void dialog.accept()); // Block Kit `confirm` dialogs
+    // Block Kit `confirm` objects are the page's own dialog with the formatted text, never a bare window.confirm.
+    page.on('dialog', (dialog) => void dialog.dismiss().then(() => expect.fail(`unexpected browser dialog: ${dialog.message()}`)));
     await page.goto(playground.url);
     await page.locator('#channels a', { hasText: 'pipelines' }).waitFor();
   }, 60_000);
@@ -55,6 +58,16 @@ describe('the playground in a browser', () => {
     await page.locator('#thread').waitFor();
   };
   const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}playground-${name}.png` });
+  /** Approve asks first, as Slack does: the dialog shows the confirm object's title and formatted text. */
+  const approve = async (request: Locator) => {
+    await request.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('#confirm').waitFor();
+    expect(await page.locator('#confirm-title').innerText()).toBe('Approve this step?');
+    expect(await page.locator('#confirm-text b').count()).toBeGreaterThan(0); // *step* rendered bold, not as asterisks
+    expect(await page.locator('#confirm-text').innerText()).not.toContain('*');
+    await page.click('#confirm-ok');
+    await page.locator('#confirm').waitFor({ state: 'hidden' });
+  };
 
   it('runs /pipeline parallel to its final state and shows the planted difference', async () => {
     await as('U0ALICE');
@@ -129,17 +142,26 @@ describe('the playground in a browser', () => {
     const request = channelMessage('Approval needed', 'parallel-clean');
     await request.getByRole('button', { name: 'Approve' }).waitFor({ timeout: WAIT });
 
+    // The parallel run that counts for the gate is linked; the link opens it here, not a dead tab on a Slack host.
+    const opened: Page[] = [];
+    page.context().on('page', (p) => opened.push(p));
+    await request.locator('a[href*="/archives/"]').first().click();
+    await page.locator('#messages .message.highlight', { hasText: 'orders-monthly ·' }).waitFor({ timeout: WAIT });
+    await page.locator('#thread-parent', { hasText: 'orders-monthly ·' }).waitFor({ timeout: WAIT }); // its thread (the diff details) opens too
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(opened).toEqual([]);
+
     // The requester cannot approve their own request: an ephemeral says why.
     const refusals = page.locator('#messages .message.ephemeral');
     const before = await refusals.count();
-    await request.getByRole('button', { name: 'Approve' }).click();
+    await approve(request);
     await expect.poll(() => refusals.count(), { timeout: WAIT }).toBeGreaterThan(before);
 
     await as('U0BOB');
-    await request.getByRole('button', { name: 'Approve' }).click();
+    await approve(request);
     await request.filter({ hasText: /1 of 2/ }).waitFor({ timeout: WAIT });
     await as('U0CAROL');
-    await request.getByRole('button', { name: 'Approve' }).click();
+    await approve(request);
     const decided = channelMessage('Cutover request', 'parallel-clean');
     await decided.filter({ hasText: /approved|done/ }).waitFor({ timeout: WAIT });
     expect(await decided.getByRole('button', { name: 'Approve' }).count()).toBe(0);
@@ -157,4 +179,33 @@ describe('the playground in a browser', () => {
     await page.locator('#modal').waitFor({ state: 'hidden', timeout: WAIT });
     await channelMessage('Cutover request', 'switch-primary').filter({ hasText: 'rejected' }).filter({ hasText: 'month-end close' }).waitFor({ timeout: WAIT });
   }, 120_000);
+});
+
+describe('stopping the playground', () => {
+  it('exits 0 on Ctrl-C after starting its own Redis, and leaves no Redis folder or connection errors behind', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'cutover-ctrl-c-'));
+    try {
+      // Nothing answers on port 1, so the playground starts its own redis-server (in TMPDIR).
+      const playground = await startPlaygroundProcess({ env: { REDIS_URL: 'redis://127.0.0.1:1', TMPDIR: scratch }, ownGroup: true });
+      expect(readdirSync(scratch).filter((f) => f.startsWith('cutover-playground-redis-'))).toHaveLength(1);
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      try {
+        const page = await browser.newPage();
+        await page.goto(playground.url);
+        await page.locator('#channels a', { hasText: 'pipelines' }).waitFor();
+        await page.fill('#composer-input', '/pipeline run orders-monthly');
+        await page.press('#composer-input', 'Enter');
+        await page.locator('#messages .message.ephemeral', { hasText: 'Starting run' }).waitFor({ timeout: WAIT });
+        const code = await playground.interrupt();
+        expect(code).toBe(0);
+        expect(readdirSync(scratch).filter((f) => f.startsWith('cutover-playground-redis-'))).toEqual([]);
+        expect(playground.output.filter((line) => line.includes('ECONNREFUSED'))).toEqual([]);
+      } finally {
+        await browser.close();
+        await playground.stop();
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -2,6 +2,7 @@ import type { EMRClient } from '@aws-sdk/client-emr';
 import type { Pipeline } from '../../config/catalog-schema.ts';
 import type { AirflowClient } from '../../engines/airflow/client.ts';
 import type { DatabricksClient } from '../../engines/databricks/client.ts';
+import type { RunStore } from '../../store/run-store.ts';
 import type { StageStore } from '../../store/stage-store.ts';
 import type { ActionName } from '../describe-action.ts';
 
@@ -32,6 +33,8 @@ export interface ActionContext {
   airflow?: Pick<AirflowClient, 'setDagPaused'>;
   emr?: EMRClient;
   stages?: Pick<StageStore, 'get' | 'set'>;
+  /** Which pipeline a run belongs to (`emr.cancelPending` cancels only this pipeline's Cutover steps). */
+  runs?: Pick<RunStore, 'get'>;
   publish?: PublishCutoverEvent;
   /** Added to the `sns.publish` event's detail (request id, kind, approvers…). */
   detail?: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { CancelStepsCommand, ListStepsCommand, type EMRClient, type StepSummary } from '@aws-sdk/client-emr';
 import { ConfigError, InvalidStateError } from '../../errors.ts';
+import { runIdOfEmrStep } from '../../engines/emr/engine.ts';
 import { toAwsApiError } from '../../engines/emr/to-api-error.ts';
 import type { ActionContext, ActionResult } from './context.ts';
 
@@ -11,8 +12,9 @@ const BATCH = 50;
 /**
  * `emr.cancelPending`: cancels the PENDING steps of this pipeline's legacy job on its cluster,
  * so the old engine does not run again after the switch. Only steps named like the catalog's
- * `legacy.step.name` (as a scheduler submits it, or as Cutover does: `cutover-<run>-<name>`)
- * are cancelled: legacy clusters are often shared, and other jobs' steps are not ours to stop.
+ * `legacy.step.name` (as a scheduler submits it) or exactly `cutover-<run>-<name>` for a run of
+ * this pipeline (as Cutover does) are cancelled: legacy clusters are often shared, and other
+ * jobs' steps, other pipelines' Cutover runs included, are not ours to stop.
  */
 export async function cancelPendingEmrSteps(ctx: ActionContext): Promise<ActionResult> {
   const legacy = ctx.config.legacy;
@@ -22,7 +24,8 @@ export async function cancelPendingEmrSteps(ctx: ActionContext): Promise<ActionR
   if (!ctx.emr) throw new ConfigError(`cutover step ${ctx.step}`, ['emr.cancelPending: no EMR client is configured (AWS_REGION)']);
   const { clusterId } = legacy;
   const pending = await listPending(ctx.emr, clusterId, ctx.signal);
-  const ours = pending.filter((s) => isStepOf(s.Name ?? '', legacy.step.name));
+  const ours: StepSummary[] = [];
+  for (const s of pending) if (await isStepOf(s.Name ?? '', legacy.step.name, ctx)) ours.push(s);
   const others = pending.length - ours.length;
   const leftAlone = others > 0 ? `; left ${others} pending step${others === 1 ? '' : 's'} of other jobs alone` : '';
   if (ours.length === 0) {
@@ -43,9 +46,13 @@ export async function cancelPendingEmrSteps(ctx: ActionContext): Promise<ActionR
   return { action: 'emr.cancelPending', changed: true, text: `cancelled ${n} pending EMR step${n === 1 ? '' : 's'} of ${legacy.step.name} on ${clusterId}${leftAlone}` };
 }
 
-/** `incites`, or Cutover's own `cutover-<runId>-incites`. */
-function isStepOf(name: string, stepName: string): boolean {
-  return name === stepName || (name.startsWith('cutover-') && name.endsWith(`-${stepName}`));
+/** `incites`, or Cutover's own `cutover-<runId>-incites` where the run is one of this pipeline's. */
+async function isStepOf(name: string, stepName: string, ctx: ActionContext): Promise<boolean> {
+  if (name === stepName) return true;
+  const runId = runIdOfEmrStep(name, stepName);
+  if (runId === undefined) return false;
+  if (!ctx.runs) throw new ConfigError(`cutover step ${ctx.step}`, ['emr.cancelPending: no run store was given to tell this pipeline’s runs']);
+  return (await ctx.runs.get(runId))?.pipeline === ctx.pipeline;
 }
 
 async function listPending(client: EMRClient, clusterId: string, signal?: AbortSignal): Promise<StepSummary[]> {

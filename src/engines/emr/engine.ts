@@ -30,6 +30,16 @@ export function emrStepName(runId: string, stepName: string): string {
 }
 
 /**
+ * The run id in a step name Cutover gave (`emrStepName`) for the catalog step `stepName`, or
+ * undefined when the name is not exactly of that form. Run ids are `r-<base 36>-<6 hex>` (no
+ * other `-`), so `cutover-r-m1-abc123-x-incites` is step `x-incites`, never `incites`.
+ */
+export function runIdOfEmrStep(name: string, stepName: string): string | undefined {
+  const runId = /^cutover-(r-[0-9a-z]+-[0-9a-f]{6})-/.exec(name)?.[1];
+  return runId !== undefined && name === emrStepName(runId, stepName) ? runId : undefined;
+}
+
+/**
  * The EMR engine: one `command-runner.jar` step per run on an existing cluster.
  *
  * `submit` takes the step args from `req.config.step.args` as they are: the caller renders

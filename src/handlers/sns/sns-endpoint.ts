@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { CrashPoint } from '../../crash-point.ts';
 import type { Logger } from '../../logger.ts';
 import type { Redis } from '../../store/redis.ts';
 import { createCertificateFetcher, type FetchCertificate } from './fetch-sns-certificate.ts';
@@ -45,6 +46,8 @@ export interface SnsListenerOptions {
   maxBodyBytes?: number;
   /** How long a MessageId is remembered. Default 7,200 s: twice SNS's retry window. */
   dedupeTtlSeconds?: number;
+  /** Test-only crash point (src/crash-point.ts). */
+  crashPoint?: CrashPoint;
 }
 
 type Reply = [status: number, body: Record<string, unknown>];
@@ -55,7 +58,7 @@ type Reply = [status: number, body: Record<string, unknown>];
  * be enqueued or confirmed, so SNS retries it. Bodies are never logged.
  */
 export function createSnsListener(opts: SnsListenerOptions): RequestListener {
-  const { logger, redis, keys, maxBodyBytes = 256 * 1024, dedupeTtlSeconds = 7200 } = opts;
+  const { logger, redis, keys, maxBodyBytes = 256 * 1024, dedupeTtlSeconds = 7200, crashPoint = () => undefined } = opts;
   const pipelines = new Set(opts.pipelines);
   const allowedTopics = new Set(opts.allowedTopics);
   const fetchCertificate = opts.fetchCertificate ?? createCertificateFetcher();
@@ -118,22 +121,24 @@ export function createSnsListener(opts: SnsListenerOptions): RequestListener {
 
   /**
    * Runs `work` once per MessageId (SNS redelivers, and a captured message can be replayed
-   * within its age limit). The marker is removed again if the work fails, so SNS's retry of
-   * our 503 is processed rather than mistaken for a duplicate.
+   * within its age limit). The marker is written only after `work` succeeded: `work` is
+   * idempotent (the enqueue by the job id, a confirmation by its token), so a crash before
+   * the marker just means SNS's redelivery does it again harmlessly, while a marker written
+   * first would turn that redelivery into a "duplicate" and lose the alert.
    */
   async function once(msg: SnsMessage, log: Logger, work: () => Promise<void>): Promise<Reply> {
     const key = keys.snsMessage(msg.MessageId);
     try {
-      const first = await redis.set(key, '1', 'EX', dedupeTtlSeconds, 'NX');
-      if (first !== 'OK') {
+      if ((await redis.exists(key)) === 1) {
         log.info('sns message already processed');
         return [200, { ok: true, duplicate: true }];
       }
       await work();
+      crashPoint('sns.enqueued');
+      await redis.set(key, '1', 'EX', dedupeTtlSeconds);
       return [200, { ok: true }];
     } catch (err) {
       log.error({ err }, 'sns message not processed; SNS will retry');
-      await redis.del(key).catch(() => undefined);
       return [503, { error: 'unavailable' }];
     }
   }

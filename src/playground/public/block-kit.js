@@ -15,6 +15,18 @@ export const EMOJI = {
   large_yellow_circle: '🟡', fast_forward: '⏩', checkered_flag: '🏁', calendar: '📆', boom: '💥',
   bell: '🔔', bar_chart: '📊', tada: '🎉', thumbsup: '👍', '+1': '👍', lock: '🔒', clipboard: '📋',
   large_blue_circle: '🔵', white_circle: '⚪', black_circle: '⚫', heavy_minus_sign: '➖', sns: '📣',
+  memo: '📝', moneybag: '💰', chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', money_with_wings: '💸',
+  heavy_dollar_sign: '💲', hammer_and_wrench: '🛠️', information_source: 'ℹ️', question: '❓', grey_question: '❔',
+  exclamation: '❗', bangbang: '‼️', sparkles: '✨', file_folder: '📁', open_file_folder: '📂',
+  card_index_dividers: '🗂️', inbox_tray: '📥', pushpin: '📌', round_pushpin: '📍', bust_in_silhouette: '👤',
+  busts_in_silhouette: '👥', speech_balloon: '💬', zzz: '💤', clock1: '🕐', timer_clock: '⏲️', shield: '🛡️',
+  key: '🔑', unlock: '🔓', recycle: '♻️', arrow_right: '➡️', arrow_left: '⬅️', arrow_up: '⬆️', arrow_down: '⬇️',
+  heavy_plus_sign: '➕', heavy_multiplication_x: '✖️', stop_sign: '🛑', pencil: '✏️',
+  pencil2: '✏️', triangular_flag_on_post: '🚩', traffic_light: '🚥', vertical_traffic_light: '🚦', package: '📦',
+  snowflake: '❄️', fire: '🔥', bulb: '💡', dart: '🎯', books: '📚', book: '📖', bookmark_tabs: '📑', mailbox: '📫',
+  envelope: '✉️', email: '📧', telephone_receiver: '📞', satellite: '📡', electric_plug: '🔌', battery: '🔋',
+  floppy_disk: '💾', cd: '💿', dvd: '💿', computer: '💻', desktop_computer: '🖥️', thinking_face: '🤔',
+  raised_hand: '✋', wave: '👋', ok_hand: '👌', pray: '🙏', thumbsdown: '👎', '-1': '👎', muscle: '💪',
 };
 
 const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -112,7 +124,8 @@ function element(el, b, e, ctx) {
       const url = el.url ? safeUrl(el.url) : undefined;
       const label = textObject(el.text, ctx);
       if (url) return `<a class="bk-button${style}" href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer" ${at(b, e)}>${label}</a>`;
-      const confirm = el.confirm ? ` data-confirm="${escapeHtml(el.confirm.text?.text ?? 'Are you sure?')}"` : '';
+      // The whole confirm object travels with the button; the page renders it as Slack does (title, formatted text, labels).
+      const confirm = el.confirm ? ` data-confirm="${escapeHtml(JSON.stringify(el.confirm))}"` : '';
       return `<button type="button" class="bk-button${style}" ${at(b, e)}${confirm}>${label}</button>`;
     }
     case 'static_select': {

@@ -1,8 +1,8 @@
 // The playground page: a Slack-like channel for the Cutover bot. State arrives as server-sent
 // events from the playground's Slack emulator; what people do goes back as JSON to /playground/*,
 // where it becomes the signed requests Slack would send the app.
-/* global document, window, fetch, EventSource, requestAnimationFrame, CSS */
-import { escapeHtml, mrkdwn, renderBlocks } from './block-kit.js';
+/* global document, fetch, EventSource, requestAnimationFrame, CSS, URL, URLSearchParams, history, location */
+import { escapeHtml, mrkdwn, renderBlocks, textObject } from './block-kit.js';
 
 const $ = (sel) => document.querySelector(sel);
 const state = { users: [], channels: [], pipelines: [], messages: new Map(), ephemerals: [], views: new Map(), files: [], user: '', channel: '', thread: undefined, tab: 'channel' };
@@ -29,12 +29,17 @@ function connect() {
   const source = new EventSource('/playground/events');
   source.addEventListener('snapshot', (e) => {
     const snap = JSON.parse(e.data);
-    Object.assign(state, { users: snap.users, channels: snap.channels, pipelines: snap.pipelines, ephemerals: snap.ephemerals, files: snap.files });
+    Object.assign(state, { users: snap.users, channels: snap.channels, pipelines: snap.pipelines, ephemerals: snap.ephemerals, files: snap.files, permalinkOrigin: snap.permalinkOrigin });
     state.messages = new Map(snap.messages.map((m) => [key(m.channel, m.ts), m]));
     state.views = new Map(snap.views.map((v) => [v.id, v]));
     state.user ||= snap.users[0]?.id;
     state.channel ||= snap.channels[0]?.id;
     renderChrome();
+    // Opened from a permalink (a new tab, a reload): show that message once the state is in.
+    if (location.pathname.startsWith('/archives/')) {
+      openPermalink(new URL(location.href));
+      history.replaceState(null, '', '/');
+    }
     scheduleRender();
   });
   source.onmessage = (e) => apply(JSON.parse(e.data));
@@ -66,6 +71,20 @@ function render() {
   renderList($('#messages'), timeline());
   renderThread();
   renderModal();
+  showHighlight();
+}
+
+/** Scrolls to and marks the message a permalink pointed at, once it is on the page. */
+function showHighlight() {
+  if (!state.highlight) return;
+  const [channel, ts] = state.highlight.split('/');
+  const found = [...document.querySelectorAll('.message[data-ts]')].filter((el) => el.dataset.channel === channel && el.dataset.ts === ts);
+  if (found.length === 0) return;
+  for (const el of found) {
+    el.classList.add('highlight');
+    el.scrollIntoView({ block: 'center' });
+  }
+  state.highlight = undefined;
 }
 
 const isReply = (m) => m.thread_ts && m.thread_ts !== m.ts;
@@ -75,16 +94,21 @@ const mine = (e) => e.user === state.user;
 function timeline() {
   const messages = [...state.messages.values()].filter((m) => m.channel === state.channel && (!isReply(m) || m.reply_broadcast));
   const ephemerals = state.ephemerals.filter((e) => e.channel === state.channel && mine(e) && !e.thread_ts).map((e) => ({ ...e, ts: e.message_ts, ephemeral: true }));
-  const files = state.files.filter((f) => f.channel_id === state.channel && !f.thread_ts).map((f) => ({ ts: f.id, file: f }));
+  const files = state.files.filter((f) => f.channel_id === state.channel && !f.thread_ts).map(fileItem);
   return [...messages, ...ephemerals, ...files].sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
 }
 
 function threadItems(ts) {
   const replies = [...state.messages.values()].filter((m) => m.channel === state.channel && m.thread_ts === ts && m.ts !== ts);
   const ephemerals = state.ephemerals.filter((e) => e.channel === state.channel && e.thread_ts === ts && mine(e)).map((e) => ({ ...e, ts: e.message_ts, ephemeral: true }));
-  const files = state.files.filter((f) => f.channel_id === state.channel && f.thread_ts === ts).map((f) => ({ ts: `${ts}~${f.id}`, file: f }));
+  const files = state.files.filter((f) => f.channel_id === state.channel && f.thread_ts === ts).map(fileItem);
   return [...replies, ...ephemerals, ...files].sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
 }
+
+/** A shared file sits in the timeline at the moment it was shared, like any message. */
+const fileItem = (f) => ({ ts: f.shared_ts ?? '0', file: f });
+
+const clock = (ts) => new Date(Number(ts) * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 
 function renderList(el, items) {
   const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
@@ -98,12 +122,13 @@ function renderList(el, items) {
 
 function renderItem(m) {
   if (m.file) {
-    const head = m.sameUpload ? '' : `<div class="meta"><b>Cutover</b> <span class="app">APP</span></div>${m.file.initial_comment ? `<div>${mrkdwn(m.file.initial_comment, ctx)}</div>` : ''}`;
+    const when = m.file.shared_ts ? ` <span class="time">${clock(m.file.shared_ts)}</span>` : '';
+    const head = m.sameUpload ? '' : `<div class="meta"><b>Cutover</b> <span class="app">APP</span>${when}</div>${m.file.initial_comment ? `<div>${mrkdwn(m.file.initial_comment, ctx)}</div>` : ''}`;
     return `<div class="message file">${head}<a class="attachment" href="/files/${encodeURIComponent(m.file.id)}">📄 ${escapeHtml(m.file.title ?? m.file.filename)} <span class="time">${escapeHtml(m.file.filename)}</span></a></div>`;
   }
   const bot = !m.ephemeral && m.bot_id;
   const author = m.ephemeral ? (m.author ? ctx.userName(m.author) : 'Cutover') : bot ? 'Cutover' : ctx.userName(m.user);
-  const time = new Date(Number(m.ts) * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  const time = clock(m.ts);
   const replies = m.ephemeral ? 0 : [...state.messages.values()].filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts).length + state.files.filter((f) => f.channel_id === m.channel && f.thread_ts === m.ts).length;
   const thread = replies > 0 ? `<a href="#" class="replies" data-open-thread="${escapeHtml(m.ts)}">${replies} repl${replies === 1 ? 'y' : 'ies'}</a>` : '';
   const broadcast = m.reply_broadcast && isReply(m) ? `<div class="broadcast">replied to a thread: <a href="#" data-open-thread="${escapeHtml(m.thread_ts)}">view thread</a></div>` : '';
@@ -167,6 +192,46 @@ async function submitModal() {
   if (answer.error) $('#modal-body').insertAdjacentHTML('afterbegin', `<div class="bk-error">${escapeHtml(answer.error)}</div>`);
 }
 
+/**
+ * A Slack permalink of this playground (`/archives/<channel>/p<ts digits>[?thread_ts=…]` on the
+ * page's origin or the emulator's, which may name the same server as 127.0.0.1), as a URL; else undefined.
+ */
+function permalinkOf(anchor) {
+  if (!anchor) return undefined;
+  const url = new URL(anchor.href, location.href);
+  const ours = url.origin === location.origin || url.origin === state.permalinkOrigin;
+  return ours && /^\/archives\/[A-Z0-9]+\/p\d{7,}$/.test(url.pathname) ? url : undefined;
+}
+
+/** Shows the message a permalink points at: its channel, its thread when it has one, highlighted. */
+function openPermalink(url) {
+  const [, , channel, p] = url.pathname.split('/');
+  const digits = p.slice(1);
+  const ts = `${digits.slice(0, -6)}.${digits.slice(-6)}`;
+  const threadTs = new URLSearchParams(url.search).get('thread_ts');
+  const hasReplies = [...state.messages.values()].some((m) => m.channel === channel && m.thread_ts === ts && m.ts !== ts);
+  Object.assign(state, { tab: 'channel', channel, thread: threadTs ?? (hasReplies ? ts : state.thread) });
+  state.highlight = key(channel, ts);
+}
+
+let pendingConfirm;
+/** A Block Kit `confirm` object as Slack shows it: title, formatted text, its own button labels. Resolves true on confirm. */
+function confirmed(c) {
+  $('#confirm-title').textContent = c.title?.text ?? 'Are you sure?';
+  $('#confirm-text').innerHTML = textObject(c.text ?? { type: 'plain_text', text: '' }, ctx);
+  $('#confirm-ok').textContent = c.confirm?.text ?? 'Confirm';
+  $('#confirm-deny').textContent = c.deny?.text ?? 'Cancel';
+  $('#confirm-ok').className = `bk-button ${c.style === 'danger' ? 'danger' : 'primary'}`;
+  $('#confirm').hidden = false;
+  return new Promise((resolve) => (pendingConfirm = resolve));
+}
+
+function closeConfirm(ok) {
+  $('#confirm').hidden = true;
+  pendingConfirm?.(ok);
+  pendingConfirm = undefined;
+}
+
 /** Where a clicked element lives: a message (channel + ts) or a view (modal, Home). */
 function clickTarget(el) {
   const view = el.closest('[data-view]');
@@ -188,12 +253,20 @@ async function composer(input, threadTs) {
 
 document.addEventListener('click', async (e) => {
   const el = e.target.closest('button[data-block], a[data-block]');
-  if (el && !el.closest('#modal-footer')) {
+  const permalink = permalinkOf(e.target.closest('a[href]'));
+  // A link to a message stays in the playground: it opens the channel and thread it points at.
+  if (permalink) {
+    e.preventDefault();
+    openPermalink(permalink);
+    scheduleRender();
+  }
+  if (el && !el.closest('#modal-footer') && !el.closest('#confirm-footer')) {
     if (el.tagName === 'BUTTON') e.preventDefault();
-    if (el.dataset.confirm && !window.confirm(el.dataset.confirm)) return;
+    if (el.dataset.confirm && !(await confirmed(JSON.parse(el.dataset.confirm)))) return;
     await send('click', { ...clickTarget(el), blockIndex: Number(el.dataset.block), elementIndex: Number(el.dataset.element) });
     return;
   }
+  if (permalink) return;
   const link = e.target.closest('[data-open-thread], [data-goto-channel], #home-link');
   if (!link) return;
   e.preventDefault();
@@ -228,6 +301,8 @@ $('#thread-close').addEventListener('click', () => {
   scheduleRender();
 });
 $('#modal-submit').addEventListener('click', () => void submitModal());
+$('#confirm-ok').addEventListener('click', () => closeConfirm(true));
+$('#confirm-deny').addEventListener('click', () => closeConfirm(false));
 $('#modal-close').addEventListener('click', () => void send('close', { viewId: $('#modal').dataset.view }));
 
 connect();

@@ -87,7 +87,10 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
     'chat.getPermalink': (b) => {
       const msg = state.message(str(b.channel) ?? '', str(b.message_ts) ?? '');
       if (!msg) return fail('message_not_found');
-      return { ok: true, channel: msg.channel, permalink: `https://fake-team.slack.com/archives/${msg.channel}/p${msg.ts.replace('.', '')}` };
+      // Slack's form: a reply's link names its thread, so following it opens the thread.
+      const thread = msg.thread_ts && msg.thread_ts !== msg.ts ? `?thread_ts=${msg.thread_ts}&cid=${msg.channel}` : '';
+      const origin = state.permalinkOrigin ?? 'https://fake-team.slack.com';
+      return { ok: true, channel: msg.channel, permalink: `${origin}/archives/${msg.channel}/p${msg.ts.replace('.', '')}${thread}` };
     },
 
     'usergroups.users.list': (b) => {
@@ -145,7 +148,7 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       const found = wanted.map((w) => ({ w, file: state.files.find((f) => f.id === w.id && f.bytes) }));
       if (wanted.length === 0 || found.some((f) => !f.file)) return fail('file_not_found');
       const where = { channel_id: str(b.channel_id), thread_ts: str(b.thread_ts), initial_comment: str(b.initial_comment) };
-      const done = found.map(({ w, file }) => Object.assign(file!, where, { title: w.title ?? file!.filename, completed: true }));
+      const done = found.map(({ w, file }) => Object.assign(file!, where, { title: w.title ?? file!.filename, completed: true, shared_ts: state.nextTs() }));
       return { ok: true, files: done.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.bytes?.length })) };
     },
   };

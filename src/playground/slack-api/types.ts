@@ -37,6 +37,8 @@ export interface StoredFile {
   channel_id?: string;
   thread_ts?: string;
   initial_comment?: string;
+  /** When it was shared (a message ts, so files and messages order together). */
+  shared_ts?: string;
 }
 
 export interface StoredView {
@@ -60,6 +62,8 @@ export interface SlackState {
   readonly usedTriggers: Set<string>;
   /** `http://host:port` the emulator is reached at; upload URLs are built on it. */
   origin: string;
+  /** Where permalinks point; default `https://fake-team.slack.com`. The playground points them at its own page. */
+  permalinkOrigin?: string;
   message(channel: string, ts: string): StoredMessage | undefined;
   nextTs(): string;
   nextId(prefix: string): string;

@@ -111,6 +111,32 @@ describe('POST /sns', () => {
     expect(jobs).toHaveLength(1);
   });
 
+  it('finding 12: an alert whose enqueue never finished (the process died in it) is enqueued when SNS delivers it again', async () => {
+    let dying = true;
+    let attempts = 0;
+    const jobs: unknown[] = [];
+    server = await startSnsTestServer({
+      enqueue: (job) => {
+        attempts++;
+        // The first delivery's process dies inside the enqueue: it never finishes and no 2xx is sent.
+        if (dying) return new Promise(() => undefined);
+        jobs.push(job);
+        return Promise.resolve();
+      },
+    });
+    const fields = signSnsMessage(notificationFields(DQ), { version: '2' });
+    const lost = send(server, fields).catch(() => undefined);
+    for (let i = 0; i < 200 && attempts === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(attempts).toBe(1);
+    dying = false;
+    // SNS got no answer, so it delivers the message again: it must be enqueued, not taken for a duplicate.
+    expect(await send(server, fields)).toMatchObject({ status: 200, body: expect.not.stringContaining('duplicate') });
+    expect(jobs).toHaveLength(1);
+    expect(await send(server, fields)).toMatchObject({ status: 200, body: expect.stringContaining('duplicate') });
+    expect(jobs).toHaveLength(1);
+    void lost;
+  });
+
   it('answers 503 when a confirmation cannot reach SNS, so SNS resends it', async () => {
     server = await startSnsTestServer({ confirm: () => Promise.reject(new Error('ETIMEDOUT')) });
     expect((await send(server, signSnsMessage(confirmationFields(), { version: '2' }))).status).toBe(503);

@@ -5,6 +5,7 @@ import { executeAction, executeActions, type ActionContext, type ActionProgress,
 import { AirflowClient, type AirflowApiVersion } from '../../../src/engines/airflow/index.ts';
 import { DatabricksClient } from '../../../src/engines/databricks/client.ts';
 import { ApiError } from '../../../src/errors.ts';
+import type { RunRecord } from '../../../src/store/run-record.ts';
 import { FakeAirflow } from '../../fakes/airflow-server.ts';
 import { FakeDatabricks } from '../../fakes/databricks-server.ts';
 import { FakeEmr } from '../../fakes/emr-server.ts';
@@ -43,9 +44,13 @@ function memoryStages(initial: Stage) {
   return { get: async () => stage, set };
 }
 
+/** Runs by id, as the run store answers `get`: only the pipeline matters to the actions. */
+const RUNS: Record<string, { pipeline: string }> = { 'r-abc-123456': { pipeline: 'incites-monthly' }, 'r-abd-654321': { pipeline: 'other-pipeline' }, 'r-abe-111111': { pipeline: 'other-pipeline' } };
+const runs = { get: async (id: string) => RUNS[id] as RunRecord | undefined };
+
 function ctx(over: Partial<ActionContext> = {}): ActionContext {
   return {
-    pipeline: 'incites-monthly', step: 'switch-primary', config: pipeline(), actor: 'U0ALICE',
+    pipeline: 'incites-monthly', step: 'switch-primary', config: pipeline(), actor: 'U0ALICE', runs,
     databricks: new DatabricksClient({ host: databricks.url, auth: { token: 'dapi-fake-token' } }),
     airflow: new AirflowClient({ baseUrl: airflow.url, token: airflow.token }),
     emr: emrClient,
@@ -117,6 +122,18 @@ describe('emr.cancelPending', () => {
     expect(emr.calls('CancelSteps').map((c) => c.body)).toEqual([{ ClusterId: 'j-ABC123', StepIds: [ours, scheduled], StepCancellationOption: 'SEND_INTERRUPT' }]);
     const state = (id: string) => (emr.steps('j-ABC123').find((s) => s.Id === id)?.Status as { State: string }).State;
     expect([state(running), state(scheduled), state(ours), state(otherTeam)]).toEqual(['RUNNING', 'CANCEL_PENDING', 'CANCEL_PENDING', 'PENDING']);
+  });
+
+  it('finding 18: leaves pending steps of other pipelines alone, even when their step names end like ours', async () => {
+    const ours = await addStep('cutover-r-abc-123456-incites');
+    const otherStep = await addStep('cutover-r-abd-654321-x-incites'); // another pipeline's step `x-incites`
+    const otherRun = await addStep('cutover-r-abe-111111-incites'); // another pipeline with the same step name
+    const lookalike = await addStep('nightly-cutover-r-abc-123456-incites');
+    const result = await executeAction({ 'emr.cancelPending': true }, ctx());
+    expect(result.text).toBe('cancelled 1 pending EMR step of incites on j-ABC123; left 3 pending steps of other jobs alone');
+    expect(emr.calls('CancelSteps').map((c) => c.body)).toEqual([{ ClusterId: 'j-ABC123', StepIds: [ours], StepCancellationOption: 'SEND_INTERRUPT' }]);
+    const state = (id: string) => (emr.steps('j-ABC123').find((s) => s.Id === id)?.Status as { State: string }).State;
+    expect([state(otherStep), state(otherRun), state(lookalike)]).toEqual(['PENDING', 'PENDING', 'PENDING']);
   });
 
   it('does nothing, successfully, when nothing is pending', async () => {

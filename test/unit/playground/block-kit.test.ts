@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, mrkdwn, renderBlocks, safeUrl } from '../../../src/playground/public/block-kit.js';
+import { EMOJI, escapeHtml, mrkdwn, renderBlocks, safeUrl } from '../../../src/playground/public/block-kit.js';
 
 /** Every tag in the output is the renderer's own: known names, known attributes, safe URLs. */
 function unsafeMarkup(html: string): string[] {
@@ -19,7 +21,24 @@ function unsafeMarkup(html: string): string[] {
 
 const ctx = { userName: (id: string) => ({ U0ALICE: 'Alice' })[id] ?? id, channelName: (id: string) => id.slice(2).toLowerCase() };
 
+/** Every `:shortcode:` in the TypeScript under `dir` (a word or `}` right before or after it means a key like `a:b:c`, not an emoji). */
+function shortcodesUnder(dir: string): Set<string> {
+  const found = new Set<string>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+    for (const [, name = ''] of text.matchAll(/(?<![\w}]):([a-z][a-z0-9_+-]*):(?![\w{])/g)) found.add(name);
+  }
+  return found;
+}
+
 describe('the page renders mrkdwn', () => {
+  it('shows every emoji shortcode the bot writes as an emoji, not as :name:', () => {
+    const used = new Set([...shortcodesUnder('src/slack'), ...shortcodesUnder('src/jobs'), ...shortcodesUnder('src/commands'), ...shortcodesUnder('src/handlers')]);
+    expect(used.has('memo')).toBe(true); // the scan sees what the views write
+    expect([...used].filter((name) => !(name in EMOJI))).toEqual([]);
+  });
+
   it('formats the subset Cutover uses', () => {
     expect(mrkdwn('*bold* _italic_ ~gone~ `code`')).toBe('<b>bold</b> <i>italic</i> <s>gone</s> <code>code</code>');
     expect(mrkdwn('```a\n*not bold*```')).toBe('<pre>a\n*not bold*</pre>');

@@ -31,6 +31,21 @@ describe('the Slack emulator', () => {
     expect(slack.call('chat.postMessage', { channel: 'C0PIPELINES', blocks: [{ type: 'section' }] }, auth)).toMatchObject({ ok: false, error: 'invalid_blocks' });
   });
 
+  it('points permalinks at the playground page itself, and times each shared file like a message', () => {
+    const { slack } = emulator();
+    slack.origin = 'http://127.0.0.1:4321';
+    const posted = slack.call('chat.postMessage', { channel: 'C0PIPELINES', text: 'x' }, auth);
+    const link = slack.call('chat.getPermalink', { channel: 'C0PIPELINES', message_ts: posted.ts }, auth);
+    expect(link.permalink).toBe(`http://127.0.0.1:4321/archives/C0PIPELINES/p${String(posted.ts).replace('.', '')}`);
+    const upload = slack.call('files.getUploadURLExternal', { filename: 'a.csv', length: 1 }, auth);
+    slack.files[0]!.bytes = Buffer.from('a');
+    slack.call('files.completeUploadExternal', { files: [{ id: upload.file_id }], channel_id: 'C0PIPELINES' }, auth);
+    const later = slack.call('chat.postMessage', { channel: 'C0PIPELINES', text: 'y' }, auth);
+    const shared = String(slack.files[0]!.shared_ts);
+    expect(Number(shared)).toBeGreaterThan(Number(posted.ts));
+    expect(Number(shared)).toBeLessThan(Number(later.ts));
+  });
+
   it('gives a modal to the person whose click made its trigger_id', () => {
     const { slack, events } = emulator();
     const trigger = slack.trigger('U0CAROL');

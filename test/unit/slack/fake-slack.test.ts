@@ -106,7 +106,10 @@ describe('FakeSlack with the real WebClient', () => {
     await web.chat.postEphemeral({ channel: 'C1', user: 'U0BOB', text: 'only you' });
     expect(fake.ephemerals).toEqual([expect.objectContaining({ channel: 'C1', user: 'U0BOB', text: 'only you' })]);
     const posted = await web.chat.postMessage({ channel: 'C1', text: 'x' });
-    expect((await web.chat.getPermalink({ channel: 'C1', message_ts: posted.ts! })).permalink).toContain('/archives/C1/p');
+    expect((await web.chat.getPermalink({ channel: 'C1', message_ts: posted.ts! })).permalink).toBe(`https://fake-team.slack.com/archives/C1/p${posted.ts!.replace('.', '')}`);
+    // A reply's permalink names its thread, as Slack's do, so following it opens the thread.
+    const reply = await web.chat.postMessage({ channel: 'C1', text: 'y', thread_ts: posted.ts! });
+    expect((await web.chat.getPermalink({ channel: 'C1', message_ts: reply.ts! })).permalink).toBe(`https://fake-team.slack.com/archives/C1/p${reply.ts!.replace('.', '')}?thread_ts=${posted.ts}&cid=C1`);
     const view = { type: 'modal' as const, title: { type: 'plain_text' as const, text: 'Approve' }, blocks: [] };
     const opened = await web.views.open({ trigger_id: 't-1', view });
     expect((await platformError(web.views.open({ trigger_id: 't-1', view }))).error).toBe('exchanged_trigger_id');

@@ -77,7 +77,7 @@ describe('buildParallelView', () => {
     expect(view).toMatchSnapshot();
     const texts = sectionTexts(view);
     expect(texts[1]).toBe(':white_check_mark: *clean*: both runs succeeded, 2 outputs within tolerance, DQ green');
-    expect(texts).toContain(':stopwatch: *Speed-up*: Databricks 2.4× faster (12m 3s vs 29m 10s)');
+    expect(texts).toContain(':stopwatch: *Speed-up*: Databricks 2.4× faster than EMR (12m 3s vs 29m 10s)');
     expect(texts).toContain(
       '*Outputs* (2 clean, 0 different)\n' +
         ':white_check_mark: *citations* clean · rows 10,240 legacy / 10,240 target\n' +
@@ -87,14 +87,24 @@ describe('buildParallelView', () => {
     expect(view.text).toBe(':white_check_mark: incites-monthly 2024-05 parallel run: clean');
   });
 
-  it('says when Databricks was slower', () => {
+  it('says when Databricks was slower, naming the faster side', () => {
     const { legacy, target } = finishedRuns();
     const slow = { ...target, endedAt: (target.startedAt ?? 0) + LEGACY_MS * 1.25 };
     expect(allText(buildParallelView(makeParallel(), legacy, slow, DONE * 2))).toContain(
-      'Databricks 0.8× (slower) (36m 27s vs 29m 10s)',
+      ':stopwatch: *Slower*: EMR was 1.3× faster than Databricks (36m 27s vs 29m 10s)',
     );
     expect(speedUpRatio(1000, 1000)).toBe('1.0× (same speed)');
     expect(speedUpRatio(1000, 0)).toBeUndefined();
+  });
+
+  it('labels both sides legacy (sandbox) and new (sandbox) when both ran on the sandbox, and says which was faster', () => {
+    const { legacy, target } = finishedRuns();
+    const [l, t] = [{ ...legacy, engine: 'sandbox' as const }, { ...target, engine: 'sandbox' as const }];
+    const text = allText(buildParallelView(makeParallel(), l, t, DONE));
+    expect(text).toContain('*legacy (sandbox)*');
+    expect(text).toContain('*new (sandbox)*');
+    expect(text).toContain(':stopwatch: *Speed-up*: new (sandbox) 2.4× faster than legacy (sandbox) (12m 3s vs 29m 10s)');
+    expect(text).not.toContain('· the sandbox*');
   });
 
   it('gives the failed verdict and no speed-up when a run failed', () => {
