@@ -20,6 +20,8 @@ export interface CheckDialect {
   isoText(instant: string): string;
   /** ORDER BY for samples; `columns` are ones the failing query is known to return. */
   sampleOrder(columns: string[]): string;
+  /** A named parameter marker: values of `{{period}}` and `{{param.X}}` are bound, never pasted. */
+  marker(name: string): string;
 }
 
 export const duckdbChecks: CheckDialect = {
@@ -35,6 +37,8 @@ export const duckdbChecks: CheckDialect = {
   isoText: (instant) => `strftime(${instant}, '%Y-%m-%dT%H:%M:%SZ')`,
   // ORDER BY ALL makes samples stable from run to run whatever the failing query returns.
   sampleOrder: () => ' ORDER BY ALL',
+  // Prepared-statement parameters ($name), bound by DuckDB as VARCHAR.
+  marker: (name) => `$${name}`,
 };
 
 export const databricksChecks: CheckDialect = {
@@ -53,6 +57,8 @@ export const databricksChecks: CheckDialect = {
   },
   // ORDER BY ALL fails on MAP columns there: order only by columns the check itself reads.
   sampleOrder: (columns) => (columns.length === 0 ? '' : ` ORDER BY ${columns.join(', ')}`),
+  // Statement Execution API named markers (:name), sent as `parameters` of type STRING.
+  marker: (name) => `:${name}`,
 };
 
 /** A numeric literal; the catalog schema guarantees a finite number. */

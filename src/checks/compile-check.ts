@@ -1,5 +1,5 @@
 import type { Check } from '../config/catalog-schema.ts';
-import { renderTemplate } from '../config/template.ts';
+import { bindSqlTemplate } from '../config/template.ts';
 import { UsageError } from '../errors.ts';
 import { numberLiteral, type CheckDialect } from './check-dialect.ts';
 import type { CheckKind } from './types.ts';
@@ -22,7 +22,7 @@ export interface CompileContext {
  * with the history outside SQL. `orderBy` names columns the query returns, for stable samples.
  */
 export type CompiledCheck =
-  | { kind: Exclude<CheckKind, 'row_count_change'>; sql: string; orderBy: string[] }
+  | { kind: Exclude<CheckKind, 'row_count_change'>; sql: string; orderBy: string[]; values?: Record<string, string> }
   | { kind: 'row_count_change'; sql: string; maxRelative: number };
 
 export function checkKind(check: Check): CheckKind {
@@ -106,8 +106,10 @@ export function compileCheck(check: Check, ctx: CompileContext): CompiledCheck {
     return { kind: 'row_count_change', sql: `SELECT count(*) AS row_count FROM ${r}`, maxRelative: check.row_count_change.maxRelative };
   }
   // The query is wrapped as a subquery for the count and the samples: a trailing ';' would break it.
-  const sql = renderTemplate(check.sql, { period: ctx.period, params: ctx.params, output: r }).trim().replace(/;+\s*$/, '');
-  return rows('sql', sql);
+  // `{{period}}` and `{{param.X}}` become parameter markers: their values are bound, never SQL text.
+  const bound = bindSqlTemplate(check.sql, { period: ctx.period, params: ctx.params, output: r }, d.marker);
+  const sql = bound.sql.trim().replace(/;+\s*$/, '');
+  return Object.keys(bound.values).length > 0 ? { kind: 'sql', sql, orderBy: [], values: bound.values } : rows('sql', sql);
 }
 
 function rows(kind: Exclude<CheckKind, 'row_count_change'>, sql: string, orderBy: string[] = []): CompiledCheck {

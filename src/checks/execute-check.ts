@@ -3,8 +3,8 @@ import type { CompiledCheck } from './compile-check.ts';
 import type { RowCountHistory } from './row-count-history.ts';
 import type { SampleRow } from './types.ts';
 
-/** Runs one statement in the engine that holds the output; rows as plain JSON values. */
-export type QueryRows = (sql: string) => Promise<Record<string, unknown>[]>;
+/** Runs one statement in the engine that holds the output, with its bound values; rows as plain JSON values. */
+export type QueryRows = (sql: string, values?: Readonly<Record<string, string>>) => Promise<Record<string, unknown>[]>;
 
 export const SAMPLE_LIMIT = 5;
 
@@ -29,10 +29,10 @@ export interface HistoryContext {
  */
 export async function executeCheck(compiled: CompiledCheck, query: QueryRows, dialect: CheckDialect, h: HistoryContext): Promise<Outcome> {
   if (compiled.kind === 'row_count_change') return rowCountChange(compiled, query, h);
-  const [counted] = await query(`SELECT count(*) AS failing_rows FROM (${compiled.sql}) AS failing`);
+  const [counted] = await query(`SELECT count(*) AS failing_rows FROM (${compiled.sql}) AS failing`, compiled.values);
   const failingRows = toCount(counted?.failing_rows);
   if (failingRows === 0) return { passed: true, failingRows, samples: [] };
-  const rows = await query(`SELECT * FROM (${compiled.sql}) AS failing${dialect.sampleOrder(compiled.orderBy)} LIMIT ${SAMPLE_LIMIT}`);
+  const rows = await query(`SELECT * FROM (${compiled.sql}) AS failing${dialect.sampleOrder(compiled.orderBy)} LIMIT ${SAMPLE_LIMIT}`, compiled.values);
   return { passed: false, failingRows, samples: rows.map(toSample) };
 }
 

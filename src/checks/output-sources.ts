@@ -49,10 +49,11 @@ async function resolve(output: string, options: OutputSourcesOptions): Promise<O
   if ('table' in dataset) {
     const { warehouse } = options;
     if (!warehouse) throw new UsageError(`${dataset.table} is a table: set DATABRICKS_WAREHOUSE_ID to check it on the SQL warehouse`);
-    return { engine: 'databricks', dialect: databricksChecks, relation: tableRef(dataset.table).sql, query: (sql) => warehouse(sql) };
+    const query: QueryRows = (sql, values) => warehouse(sql, values ? { parameters: Object.entries(values).map(([name, value]) => ({ name, value, type: 'STRING' })) } : undefined);
+    return { engine: 'databricks', dialect: databricksChecks, relation: tableRef(dataset.table).sql, query };
   }
   const { session } = options;
   if (!session) throw new Error(`no DuckDB session for ${dataset.path}`);
   const registered = await registerDataset(session, output, dataset, options.access);
-  return { engine: 'duckdb', dialect: duckdbChecks, relation: registered.view, query: (sql) => session.all(sql) };
+  return { engine: 'duckdb', dialect: duckdbChecks, relation: registered.view, query: (sql, values) => session.all(sql, values) };
 }

@@ -1,5 +1,6 @@
-import type { Check, Dataset, Output } from '../config/catalog-schema.ts';
-import { renderTemplate, type TemplateValues } from '../config/template.ts';
+import { periodSchema, type Check, type Dataset, type Output } from '../config/catalog-schema.ts';
+import { resolveParams } from '../config/params.ts';
+import { renderPath, renderTemplate, type TemplateValues } from '../config/template.ts';
 import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
 import { asCodedError, UsageError } from '../errors.ts';
 import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
@@ -16,7 +17,10 @@ import type { CheckResult, RunChecksInput, RunChecksResult } from './types.ts';
  */
 export async function runChecks(input: RunChecksInput): Promise<RunChecksResult> {
   const side = input.side ?? 'target';
-  const values: TemplateValues = { period: input.period, params: input.params ?? {} };
+  if (!periodSchema.safeParse(input.period).success) throw new UsageError(`period "${input.period.slice(0, 20)}" is not YYYY-MM`);
+  // The same rules as a run's: declared params only, each matching its pattern, defaults filled in.
+  const params = resolveParams(input.pipelineName, input.pipeline, input.params);
+  const values: TemplateValues = { period: input.period, params };
   const checked = input.pipeline.outputs.filter((o) => o.checks.length > 0);
   // Only outputs a check reads are rendered: a param used by some other output is not needed here.
   const needed = new Set(checked.flatMap((o) => [o.name, ...o.checks.flatMap((c) => ('relationships' in c ? [c.relationships.to.output] : []))]));
@@ -27,7 +31,7 @@ export async function runChecks(input: RunChecksInput): Promise<RunChecksResult>
     const source = createOutputSources({ datasets, session, warehouse: input.warehouse, access: { ...input.access, signal: input.signal } });
     const results: CheckResult[] = [];
     for (const output of checked) {
-      for (const check of output.checks) results.push(await runOne(output, check, source, input));
+      for (const check of output.checks) results.push(await runOne(output, check, source, { ...input, params }));
     }
     return results;
   };
@@ -39,6 +43,7 @@ async function runOne(output: Output, check: Check, source: (name: string) => Pr
   const started = performance.now();
   const base = { output: output.name, check: checkLabel(check), kind: checkKind(check) };
   let sql = '';
+  let values: Record<string, string> | undefined;
   let engine: OutputSource['engine'] | undefined;
   try {
     const own = await source(output.name);
@@ -53,17 +58,18 @@ async function runOne(output: Output, check: Check, source: (name: string) => Pr
       params: input.params ?? {},
     });
     sql = compiled.sql;
+    if ('values' in compiled && compiled.values) values = compiled.values;
     const outcome = await executeCheck(compiled, own.query, own.dialect, {
       history: input.history,
       pipeline: input.pipelineName,
       output: output.name,
       period: input.period,
     });
-    return { ...base, ...outcome, sql, engine, durationMs: elapsed(started) };
+    return { ...base, ...outcome, sql, ...(values ? { values } : {}), engine, durationMs: elapsed(started) };
   } catch (err) {
     if (input.signal?.aborted) throw input.signal.reason;
     const error = asCodedError(err).message;
-    return { ...base, passed: false, failingRows: 0, samples: [], sql, engine, error, durationMs: elapsed(started) };
+    return { ...base, passed: false, failingRows: 0, samples: [], sql, ...(values ? { values } : {}), engine, error, durationMs: elapsed(started) };
   }
 }
 
@@ -77,7 +83,7 @@ async function parentOf(name: string, own: OutputSource, source: (name: string) 
 }
 
 function renderDataset(dataset: Dataset, values: TemplateValues): Dataset {
-  return 'table' in dataset ? { table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderTemplate(dataset.path, values) };
+  return 'table' in dataset ? { table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderPath(dataset.path, values) };
 }
 
 /** True when any check of the output reads a `path:` dataset (its own or a relationship's). */

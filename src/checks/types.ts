@@ -24,6 +24,8 @@ export interface CheckResult {
   samples: SampleRow[];
   /** The query whose rows are the failures (or the count query), as it ran; '' if it never compiled. */
   sql: string;
+  /** What the query's parameter markers (`$name` / `:name`) were bound to: `{{period}}` and `{{param.X}}`. */
+  values?: Record<string, string>;
   durationMs: number;
   engine?: 'duckdb' | 'databricks';
   /** Set when the check could not run (bad SQL, missing dataset…); such a check never passes. */

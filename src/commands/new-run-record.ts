@@ -1,4 +1,5 @@
 import type { Pipeline } from '../config/catalog-schema.ts';
+import { resolveParams } from '../config/params.ts';
 import { engineConfigFor, renderEngineConfig, type Side } from '../engines/resolve-engine.ts';
 import type { RunEnv, RunRecord } from '../store/run-record.ts';
 import { newRunId } from '../store/run-store.ts';
@@ -22,7 +23,9 @@ export interface NewRun {
  */
 export function newRunRecord(n: NewRun): RunRecord {
   const config = engineConfigFor(n.pipeline, n.side);
-  renderEngineConfig(config, { period: n.period, params: n.params });
+  // Declared params only, each matching its pattern, defaults filled in: what the run records is what it uses.
+  const params = resolveParams(n.pipelineName, n.pipeline, n.params);
+  renderEngineConfig(config, { period: n.period, params });
   return {
     v: 1,
     id: n.id ?? newRunId(n.now),
@@ -31,7 +34,7 @@ export function newRunRecord(n: NewRun): RunRecord {
     engine: config.engine,
     side: n.side,
     env: n.env,
-    params: n.params,
+    params,
     requestedBy: n.requestedBy,
     channel: n.pipeline.channel,
     state: 'queued',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Catalog } from '../config/catalog-schema.ts';
+import { resolveParams } from '../config/params.ts';
 import { UsageError } from '../errors.ts';
 import { usageFor } from '../slack/build-help.ts';
 import { parseWords, tokenize, type FlagSpec } from './tokenize.ts';
@@ -108,7 +109,9 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
       const name = pipeline();
       const on = flags.on === undefined ? undefined : value(onValue, 'on', flags.on);
       if (on) requireEngine(name, on, catalog);
-      const params = Object.fromEntries(((flags.param as string[] | undefined) ?? []).map((p) => splitParam(value(param, 'param', p))));
+      const given = Object.fromEntries(((flags.param as string[] | undefined) ?? []).map((p) => splitParam(value(param, 'param', p))));
+      // Undeclared, reserved (`period`) or not matching its pattern: the usage reply, before anything runs.
+      const params = resolveParams(name, catalog.pipelines[name]!, given);
       const env = flags.env === undefined ? 'dev' : value(envValue, 'env', flags.env);
       return done({ cmd, pipeline: name, on, period: period(), params, env });
     }

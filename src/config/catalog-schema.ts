@@ -179,6 +179,13 @@ const cutoverSchema = z.strictObject({
     .min(1),
 });
 
+/** One `--param` a pipeline's runs may take: its whole value must match `pattern` (DESIGN "The pipeline catalog"). */
+const paramSpecSchema = z.strictObject({
+  pattern: z.string().min(1).optional(),
+  default: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+  description: z.string().optional(),
+});
+
 export const pipelineSchema = z.strictObject({
   description: z.string().default(''),
   channel: slackId,
@@ -191,6 +198,8 @@ export const pipelineSchema = z.strictObject({
   outputs: z.array(outputSchema).default([]),
   cutover: cutoverSchema.optional(),
   alerts: z.strictObject({ remindAfterHours: z.number().positive().optional() }).optional(),
+  /** Every `--param` a run may take; `{{param.NAME}}` may name only these. */
+  params: z.record(z.string().regex(/^[A-Za-z_][\w-]*$/, 'expected a parameter name such as region'), paramSpecSchema).default({}),
 });
 
 export const catalogSchema = z.strictObject({
@@ -218,6 +227,7 @@ export type Pipeline = z.infer<typeof pipelineSchema>;
 export type Output = Pipeline['outputs'][number];
 export type Dataset = Output['legacy'];
 export type Check = z.infer<typeof checkSchema>;
+export type ParamSpec = z.infer<typeof paramSpecSchema>;
 export type CutoverAction = z.infer<typeof actionSchema>;
 export type LegacyEngineConfig = z.infer<typeof legacyEngineSchema>;
 export type TargetEngineConfig = z.infer<typeof targetEngineSchema>;

@@ -3,7 +3,8 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { catalogSchema, type Catalog } from './catalog-schema.ts';
-import { unknownPlaceholders } from './template.ts';
+import { paramRegExp, RESERVED_PARAMS } from './params.ts';
+import { paramsUsed, pathTemplateProblem, quotedSqlPlaceholders, unknownPlaceholders } from './template.ts';
 
 /** Reads and validates the catalog; throws ConfigError naming every bad field by its path. */
 export function loadCatalog(file: string): Catalog {
@@ -79,10 +80,55 @@ function crossFieldProblems(catalog: Catalog): string[] {
     }
     for (const [path, text] of stringsOf(p, at)) {
       for (const bad of unknownPlaceholders(text)) problems.push(`${path}: unknown placeholder {{${bad}}}`);
+      for (const name of paramsUsed(text)) {
+        if (!Object.hasOwn(p.params, name)) problems.push(`${path}: {{param.${name}}} is not declared under ${at}.params`);
+      }
     }
+    problems.push(...paramProblems(p, at), ...templateProblems(p, at));
   }
   catalog.alerts.routes.forEach((r, i) => {
     if (!catalog.pipelines[r.pipeline]) problems.push(`alerts.routes.${i}.pipeline: no pipeline named "${r.pipeline}"`);
+  });
+  return problems;
+}
+
+/** Each declared param: not a name Cutover sets, a valid pattern, a default that matches it. */
+function paramProblems(p: Catalog['pipelines'][string], at: string): string[] {
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(p.params)) {
+    const where = `${at}.params.${name}`;
+    if (RESERVED_PARAMS.has(name)) problems.push(`${where}: "${name}" is set by Cutover itself and cannot be a param`);
+    if (spec.pattern === undefined) continue;
+    let re: RegExp;
+    try {
+      re = paramRegExp(spec.pattern);
+    } catch {
+      problems.push(`${where}.pattern: not a valid regular expression`);
+      continue;
+    }
+    if (spec.default !== undefined && !re.test(spec.default)) problems.push(`${where}.default: "${spec.default}" does not match the pattern ${spec.pattern}`);
+  }
+  return problems;
+}
+
+/**
+ * Values in SQL are bound, so a placeholder inside quotes cannot work; values in a path may
+ * choose a folder inside the output's location, never its scheme, bucket or root.
+ */
+function templateProblems(p: Catalog['pipelines'][string], at: string): string[] {
+  const problems: string[] = [];
+  p.outputs.forEach((o, i) => {
+    for (const side of ['legacy', 'target'] as const) {
+      const d = o[side];
+      const problem = 'path' in d ? pathTemplateProblem(d.path) : undefined;
+      if (problem) problems.push(`${at}.outputs.${i}.${side}.path: ${problem}`);
+    }
+    o.checks.forEach((c, j) => {
+      if (!('sql' in c)) return;
+      for (const name of quotedSqlPlaceholders(c.sql)) {
+        problems.push(`${at}.outputs.${i}.checks.${j}.sql: {{${name}}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a value`);
+      }
+    });
   });
   return problems;
 }

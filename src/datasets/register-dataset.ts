@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { UnsupportedError, UsageError } from '../errors.ts';
 import { listLocalDataset } from './data-files.ts';
+import { registerDelta } from './delta/register-delta.ts';
 import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
 import { downloadS3Dataset, isS3Path, parseS3Url, type S3Access } from './s3-source.ts';
 import type { SchemaColumn } from '../diff/column-plan.ts';
@@ -23,6 +24,8 @@ export interface RegisteredDataset {
   columns: SchemaColumn[];
   /** The format read and, for Delta, the snapshot: what the report names per side. */
   source: SourceInfo;
+  /** Rows, when known without a scan (a Delta log's stats). */
+  rows?: number;
 }
 
 /**
@@ -36,14 +39,20 @@ export async function registerDataset(
   viewName: string,
   dataset: FileDataset,
   access: DatasetAccess = {},
-  _options: RegisterOptions = {},
+  options: RegisterOptions = {},
 ): Promise<RegisteredDataset> {
   const format = dataset.format ?? (await detectFormat(dataset.path, access));
   switch (format) {
     case 'parquet':
     case 'csv':
+      if (dataset.format && (await hasDeltaLog(dataset.path, access))) {
+        throw new UnsupportedError(`${dataset.path} is a Delta table (it holds _delta_log/): read as loose ${format} files it would include removed files and deleted rows; use format: delta`, `${format} on a Delta table`);
+      }
       return registerFiles(session, viewName, { ...dataset, format }, access);
-    case 'delta':
+    case 'delta': {
+      const delta = await registerDelta(session, viewName, dataset, access, options);
+      return { ...delta, columns: await describeRelation(session, delta.view) };
+    }
     case 'unload':
       throw new UnsupportedError(`${dataset.path}: the ${format} format cannot be read yet`, format);
   }

@@ -100,6 +100,14 @@ export async function downloadS3Dataset(s3: S3Client, url: string, format: 'parq
     if (!local.startsWith(root + sep)) throw new UsageError(`refusing S3 key outside the dataset folder: ${base}${rel}`);
     return { key: base + rel, local };
   });
+  return downloadS3Objects(s3, jobs.map((j) => ({ bucket: loc.bucket, ...j })), options);
+}
+
+/**
+ * Downloads the given objects to their local paths, `concurrency` at a time, and returns the
+ * local paths in the given order. The first failure cancels the rest and is what is thrown.
+ */
+export async function downloadS3Objects(s3: S3Client, jobs: Array<{ bucket: string; key: string; local: string }>, options: DownloadOptions = {}): Promise<string[]> {
   const abort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   let next = 0;
@@ -107,8 +115,8 @@ export async function downloadS3Dataset(s3: S3Client, url: string, format: 'parq
     while (next < jobs.length) {
       const job = jobs[next++] as (typeof jobs)[number];
       await mkdir(dirname(job.local), { recursive: true });
-      const res = await callS3(`get s3://${loc.bucket}/${job.key}`, () =>
-        s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: job.key }), { abortSignal: signal }),
+      const res = await callS3(`get s3://${job.bucket}/${job.key}`, () =>
+        s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }), { abortSignal: signal }),
       );
       await pipeline(res.Body as Readable, createWriteStream(job.local), { signal });
     }
@@ -126,7 +134,13 @@ export async function downloadS3Dataset(s3: S3Client, url: string, format: 'parq
   return jobs.map((j) => j.local);
 }
 
-async function callS3<T>(what: string, call: () => Promise<T>): Promise<T> {
+/** One object's bytes (small objects: Delta log files, deletion vectors). */
+export async function getS3Object(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<Buffer> {
+  const res = await callS3(`get s3://${bucket}/${key}`, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+}
+
+export async function callS3<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {

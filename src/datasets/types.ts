@@ -63,4 +63,18 @@ export interface RegisterOptions {
    * names takes them by position and casts its text to their types.
    */
   like?: SchemaColumn[];
+  /**
+   * The Databricks job run of a parallel run, for `version: run`: the version that run committed
+   * (its commitInfo names the job run), else the newest one committed inside its time window.
+   * Without it, `run` reads `latest`.
+   */
+  run?: JobRunWindow;
+}
+
+/** A Databricks job run as a Delta reader needs it: its `run_id` and when it ran (epoch ms). */
+export interface JobRunWindow {
+  jobRunId?: string;
+  startedAt: number;
+  /** Default: now (still running). */
+  endedAt?: number;
 }

@@ -10,8 +10,8 @@ export interface DuckDbSession {
   /** Removed when the session ends: S3 downloads go under it. */
   readonly workDir: string;
   run(sql: string): Promise<void>;
-  /** Rows as plain JSON values (BIGINT and DECIMAL arrive as strings). */
-  all(sql: string): Promise<Record<string, unknown>[]>;
+  /** Rows as plain JSON values (BIGINT and DECIMAL arrive as strings); `values` bind `$name` parameters as VARCHAR. */
+  all(sql: string, values?: Readonly<Record<string, string>>): Promise<Record<string, unknown>[]>;
   /** Runs a statement that yields one row. */
   one(sql: string): Promise<Record<string, unknown>>;
 }
@@ -58,7 +58,8 @@ export async function withDuckDb<T>(
       options.onStatement?.(sql, performance.now() - started);
       return result;
     };
-    const all = async (sql: string) => (await timed(sql, conn.runAndReadAll(sql))).getRowObjectsJson() as Record<string, unknown>[];
+    const all = async (sql: string, values?: Readonly<Record<string, string>>) =>
+      (await timed(sql, conn.runAndReadAll(sql, values ? { ...values } : undefined))).getRowObjectsJson() as Record<string, unknown>[];
     const session: DuckDbSession = {
       connection: conn,
       workDir,

@@ -6,9 +6,9 @@ import { toCount } from './detail-level.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { withDuckDb, type DuckDbSession } from './duckdb-session.ts';
 import { canonicalRowsSql, keyNotNull } from './level-sql.ts';
-import { registerDataset, type DatasetAccess } from '../datasets/register-dataset.ts';
+import { registerDataset, type DatasetAccess, type RegisteredDataset } from '../datasets/register-dataset.ts';
 import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions } from './types.ts';
-import type { FileDataset, FileFormat } from '../datasets/types.ts';
+import type { FileDataset, RegisterOptions } from '../datasets/types.ts';
 
 export interface DiffInput {
   legacy: FileDataset;
@@ -21,6 +21,8 @@ export interface DiffInput {
   engine?: EngineOptions;
   /** S3 client and friends, for `s3://` datasets. */
   access?: DatasetAccess;
+  /** Per-side reading options, e.g. the Databricks job run a `version: run` target resolves against. */
+  register?: { legacy?: RegisterOptions; target?: RegisterOptions };
   /** Key buckets for the checksum level, rounded up to a power of two. Default: from the row count (about 150 rows a bucket). */
   buckets?: number;
   /** Up to this fraction of differing buckets, `auto` reads their rows again whole. Default 0.1. */
@@ -54,12 +56,12 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
   const options = resolveOptions(input.options);
   const access = { ...input.access, signal: input.access?.signal ?? input.signal };
   return withDuckDb({ ...input.engine, signal: input.signal }, async (db) => {
-    const legacy = await registerDataset(db, 'legacy', input.legacy, access);
-    const target = await registerDataset(db, 'target', input.target, access);
+    const legacy = await registerDataset(db, 'legacy', input.legacy, access, input.register?.legacy);
+    const target = await registerDataset(db, 'target', input.target, access, input.register?.target);
     const plan = planColumns(duckdbDialect, legacy.columns, target.columns, input.key, options);
     const ctx = { db, plan, options, legacy: legacy.view, target: target.view };
     const strategy = input.strategy ?? 'auto';
-    const rows = await parquetRows(db, [legacy.source.format, target.source.format], legacy.view, target.view);
+    const rows = await knownRows(db, [legacy, target]);
     const small = strategy === 'auto' && rows !== undefined && rows <= (input.joinBelowRows ?? 100_000);
     const chosen =
       strategy === 'join' || small
@@ -75,12 +77,13 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
     // A string is the label of the plain join to run instead.
     const result = typeof chosen === 'string' ? await runJoinStrategy(ctx, chosen) : chosen;
     input.logger?.debug({ strategy: result.strategy, buckets: result.buckets, via: [legacy.via, target.via] }, 'diff done');
-    return buildReport(plan, result, {
+    const report = buildReport(plan, result, {
       engine: 'duckdb',
       strategy: result.strategy,
       buckets: result.buckets,
       durationMs: Math.round(performance.now() - started),
     });
+    return { ...report, sources: { legacy: legacy.source, target: target.source } };
   });
 }
 
@@ -100,11 +103,18 @@ async function runJoinStrategy(ctx: Ctx, label: string): Promise<StrategyResult>
   };
 }
 
-/** Rows of the larger side, from Parquet metadata; CSV would need a scan, so: unknown. */
-async function parquetRows(db: DuckDbSession, formats: FileFormat[], legacy: string, target: string): Promise<number | undefined> {
-  if (formats.some((f) => f !== 'parquet')) return undefined;
-  const r = await db.one(`SELECT greatest((SELECT count(*) FROM ${legacy}), (SELECT count(*) FROM ${target})) AS n`);
-  return toCount(r.n);
+/**
+ * Rows of the larger side when known without a scan: from Parquet metadata, or from a Delta
+ * log's stats (a count over a Delta view would read every live file). CSV would need a scan.
+ */
+async function knownRows(db: DuckDbSession, sides: RegisteredDataset[]): Promise<number | undefined> {
+  let most = 0;
+  for (const side of sides) {
+    if (side.rows !== undefined) most = Math.max(most, side.rows);
+    else if (side.source.format === 'parquet') most = Math.max(most, toCount((await db.one(`SELECT count(*) AS n FROM ${side.view}`)).n));
+    else return undefined;
+  }
+  return most;
 }
 
 /**

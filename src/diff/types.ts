@@ -3,6 +3,8 @@
  * DESIGN.md ("Command line"); the fields after `columns` are extras the contract allows.
  */
 
+import type { SourceInfo } from '../datasets/types.ts';
+
 export type TimestampPrecision = 's' | 'ms' | 'us';
 
 /** How values are compared; mirrors the catalog's `compare` block. */
@@ -87,4 +89,6 @@ export interface DiffReport {
   strategy: string;
   buckets?: { total: number; differing: number };
   durationMs: number;
+  /** What each side was read as: the format and, for Delta, the version and its commit time. */
+  sources?: { legacy: SourceInfo; target: SourceInfo };
 }

@@ -23,17 +23,19 @@ export function engineConfigFor(pipeline: Pipeline, side: Side): EngineConfig {
 }
 
 /**
- * The engine config with every template rendered for one run, and `--param` values merged
- * over the catalog's parameters (Databricks `job_parameters`, Airflow `conf`).
+ * The engine config with every template rendered for one run, and `--param` values passed
+ * beside the catalog's parameters (Databricks `job_parameters`, Airflow `conf`). The catalog's
+ * own entries win: a `--param` can add a parameter, never replace one the catalog sets
+ * (`period` from `--period`, or one it fixes for the environment).
  */
 export function renderEngineConfig(config: EngineConfig, values: TemplateValues): { config: EngineConfig; params: Record<string, string> } {
   switch (config.engine) {
     case 'databricks': {
-      const params = { ...renderMap(config.jobParameters, values), ...values.params };
+      const params = { ...values.params, ...renderMap(config.jobParameters, values) };
       return { config: { ...config, jobParameters: params }, params };
     }
     case 'airflow': {
-      const params = { ...renderMap(config.conf, values), ...values.params };
+      const params = { ...values.params, ...renderMap(config.conf, values) };
       return { config: { ...config, conf: params }, params };
     }
     case 'emr': {

@@ -1,7 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { runChecks } from '../checks/index.ts';
 import type { Output } from '../config/catalog-schema.ts';
-import { renderTemplate } from '../config/template.ts';
+import { resolveParams } from '../config/params.ts';
+import { renderPath, renderTemplate, type TemplateValues } from '../config/template.ts';
 import { compareOptionsOf, differingShare, diffOutput } from '../diff/diff-output.ts';
 import { exportMismatchedRows } from '../diff/mismatch-rows.ts';
 import type { DiffReport } from '../diff/types.ts';
@@ -25,13 +26,16 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
   if (!pipeline) throw new UnrecoverableError(`pipeline ${p.pipeline} is no longer in the catalog`);
 
   const earlier = (await parallels.listByPipeline(p.pipeline, 10)).filter((e) => e.id !== p.id);
+  // Parallel runs take no --param: the declared defaults are their values.
+  const values: TemplateValues = { period: p.period, params: resolveParams(p.pipeline, pipeline) };
   for (const output of pipeline.outputs) {
     if (p.outputs[output.name]) continue; // done before a restart
-    const summary = await diffOne(deps, rendered(output, p.period), lastShare(earlier, output.name), signal).then(
+    // A location that cannot be rendered (a param without a default) is this output's error.
+    const summary = await Promise.resolve().then(() => diffOne(deps, rendered(output, values), lastShare(earlier, output.name), signal)).then(
       async (report) => {
         // Samples leave the engine here: PII columns are masked or hashed before they are stored.
         await parallels.saveReport(p.id, output.name, deps.protect.diffReport(p.pipeline, output.name, report));
-        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, p.pipeline, rendered(output, p.period), signal);
+        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, p.pipeline, rendered(output, values), signal);
         if (csv) await parallels.saveCsv(p.id, output.name, csv);
         return summarize(output.name, report);
       },
@@ -84,9 +88,9 @@ export function lastShare(earlier: ParallelRecord[], output: string): number | u
   return counts && differingShare(counts);
 }
 
-/** The output with `{{period}}` rendered in its dataset locations. */
-function rendered(output: Output, period: string): Output {
-  const render = (d: Output['legacy']) => ('path' in d ? { ...d, path: renderTemplate(d.path, { period, params: {} }) } : { table: renderTemplate(d.table, { period, params: {} }) });
+/** The output with `{{period}}` (and the declared params' defaults) rendered in its dataset locations. */
+function rendered(output: Output, values: TemplateValues): Output {
+  const render = (d: Output['legacy']) => ('path' in d ? { ...d, path: renderPath(d.path, values) } : { table: renderTemplate(d.table, values) });
   return { ...output, legacy: render(output.legacy), target: render(output.target) };
 }
 

@@ -12,6 +12,7 @@ pipelines:
     channel: ${CHANNEL}
     stage: live
     target: { engine: databricks, jobId: 123, jobParameters: { period: "{{period}}", source: "s3://in/{{period}}/" } }
+    params: { region: { pattern: "^[a-z]{2}$" } }
 permissions:
   run: { prod: [U0ALICE, S0DATAENG] }
 `;

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Catalog } from '../../config/catalog-schema.ts';
-import { renderTemplate } from '../../config/template.ts';
+import { renderPath } from '../../config/template.ts';
 import { ConfigError, InvalidStateError, NotFoundError, UnsupportedError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { isTerminal, type Engine, type EngineRunStatus, type SubmitRequest, type SubmitResult, type TaskFailure } from '../types.ts';
@@ -40,7 +40,7 @@ export function createSandboxEngine({ catalog, writeOutput = generateSandboxOutp
         if (!('path' in dataset)) continue; // a table lives in a warehouse the sandbox does not have
         const format = dataset.format ?? 'parquet';
         if (format !== 'parquet' && format !== 'csv') throw new UnsupportedError(`the sandbox engine writes Parquet or CSV outputs, not ${format} (${dataset.path})`, format);
-        const path = renderTemplate(dataset.path, { period: run.period, params: {} });
+        const path = renderPath(dataset.path, { period: run.period, params: {} });
         await writeOutput({ path, format, variant: run.variant, period: run.period, key: output.key });
       }
     }

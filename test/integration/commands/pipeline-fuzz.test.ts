@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChecks } from '../../../src/checks/index.ts';
+import { main } from '../../../src/cli/main.ts';
 import { parseCommand, SUBCOMMANDS } from '../../../src/commands/parse-command.ts';
+import type { Pipeline } from '../../../src/config/catalog-schema.ts';
+import { SqlStatementClient } from '../../../src/diff/index.ts';
+import { startFakeSqlWarehouse, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
+import { pipelineOf, tempDir, writeFiles } from '../../unit/checks/helpers.ts';
 import { loadCatalog } from '../../../src/config/load-catalog.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { FakeSlack } from '../../fakes/slack-server.ts';
@@ -19,6 +27,55 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const CONCURRENCY = 24;
 const catalog = loadCatalog('examples/pipelines.yaml');
 
+/**
+ * Issue 14 finding 1: values that would read outside the output if they were pasted into SQL or
+ * a path (`SECRET` becomes a file holding the canary). They are fuzzed below as `--param` values
+ * through the parser and the app, and as bound values against DuckDB and the Databricks dialect.
+ */
+const CANARY = 'CANARY-7d1e4-not-in-any-output';
+const INJECTIONS = [
+  "x' UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET') --",
+  "eu' UNION ALL SELECT * FROM read_parquet('SECRETPARQUET') --",
+  "eu' || (SELECT content FROM read_text('SECRET')) || '",
+  "' OR '1'='1",
+  "' OR 1=1 --",
+  "eu'; COPY (SELECT 1 AS x) TO 'SECRETDIR/pwned.csv'; --",
+  "eu'; ATTACH 'SECRETDIR/x.db' AS x; --",
+  "\\' OR 1=1 --",
+  "eu\\' UNION ALL SELECT content AS region FROM read_text('SECRET') --",
+  "$$ UNION SELECT content FROM read_text('SECRET') $$",
+  "$tag$ OR 1=1 $tag$",
+  '$param_region',
+  ':param_region',
+  '$1',
+  '?',
+  '{{output}}',
+  '{{period}}',
+  '{{param.region}}',
+  "eu' /*",
+  "*/ UNION ALL SELECT content AS region FROM read_text('SECRET') /*",
+  'eu" OR "1"="1',
+  '` OR 1=1 --',
+  "'||getenv('HOME')||'",
+  "eu' AND 0 UNION ALL SELECT value AS region FROM duckdb_settings() --",
+  "eu' UNION ALL SELECT secret AS region FROM main.hr.secret_table --",
+  "’ OR 1=1 --",
+  "eu'\n UNION ALL SELECT content AS region FROM read_text('SECRET')",
+  "eu\u0000' OR 1=1",
+  '..',
+  '../secret',
+  'eu/../../secret',
+  '*',
+  '**',
+  '%2e%2e/secret',
+  'NULL',
+  "'",
+  "''",
+  '\\',
+  'region',
+  'x'.repeat(600),
+];
+
 const VALID = [
   'help',
   'list',
@@ -35,6 +92,7 @@ const VALID = [
   'cutover incites-monthly',
   'cutover incites-monthly request parallel-clean',
   'audit incites-monthly',
+  ...INJECTIONS.map((v) => `run incites-monthly --param "region=${v}"`),
 ];
 const NOISE = ['--', '--period', '--param', '=', '==', '"', "'", '“', '`', '\\', '\n', '\t', '  ', 'ü', '🚀', '\u0000', '\u202e', '<@U0X>', '<!channel>', '&amp;', '9999-99', '2026-13', '0000-00', '-1', '1e9', 'NaN', 'r-', 'p-', '%s', '${x}', '__proto__', 'constructor', 'x'.repeat(3000)];
 
@@ -90,6 +148,18 @@ describe('/pipeline text fuzz', () => {
     expect(outcomes.usage).toBeGreaterThan(2000);
   });
 
+  it('finding 1: every injection shape as a --param value gets the usage reply naming its pattern', () => {
+    for (const v of INJECTIONS) {
+      let outcome: unknown;
+      try {
+        outcome = parseCommand(`run incites-monthly --param "region=${v.replaceAll('"', '')}"`, catalog, Date.UTC(2026, 10, 21));
+      } catch (err) {
+        outcome = err;
+      }
+      expect(outcome, v).toBeInstanceOf(UsageError);
+    }
+  });
+
   describe('through the app', () => {
     const slack = new FakeSlack({ usergroups: { S0DATAENG: ['U0DAN'] } });
     const redis = testRedis();
@@ -130,6 +200,126 @@ describe('/pipeline text fuzz', () => {
       expect(app.proc.exitCode).toBeNull();
       // No input made a handler fail: every refusal was a usage reply, not an error.
       expect(app.logs.filter((l) => Number(l.level) >= 50).map((l) => `${String(l.msg)}: ${JSON.stringify(l.err ?? '')} ${JSON.stringify(l.cmd ?? '')}`)).toEqual([]);
+    });
+  });
+});
+
+describe('finding 1: injection shapes as bound values', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const shapes = () => INJECTIONS.map((v) => v.replaceAll('SECRETPARQUET', join(dir, 'secret', 'orders.parquet')).replaceAll('SECRETDIR', join(dir, 'secret')).replaceAll('SECRET', join(dir, 'secret.txt')));
+  // Declared without a pattern: binding alone must keep every value out of the SQL.
+  const pipeline = (target: string): Pipeline => ({
+    ...pipelineOf({
+      name: 'orders',
+      target,
+      checks: [{ sql: 'select * from {{output}} where region = {{param.region}}' }, { sql: 'select id, {{param.region}} as asked, {{period}} as period from {{output}} where amount < 0' }],
+    }),
+    params: { region: {} },
+  });
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    await mkdir(join(dir, 'out', 'eu'), { recursive: true });
+    await mkdir(join(dir, 'secret'), { recursive: true });
+    await writeFiles({
+      [join(dir, 'out', 'eu', 'orders.parquet')]: `SELECT * FROM (VALUES (1, 'eu', 10.0), (2, 'eu', -3.0)) t(id, region, amount)`,
+      [join(dir, 'secret', 'orders.parquet')]: `SELECT * FROM (VALUES (666, '${CANARY}', -1.0)) t(id, region, amount)`,
+    });
+    await writeFile(join(dir, 'secret.txt'), `${CANARY}\n`);
+  });
+  afterAll(() => cleanup());
+
+  /** What a check may show: the output's own rows, the value that was asked for, the period. */
+  const allowed = (v: string) => (sample: Record<string, unknown>) => sample.id === 2 && sample.asked === v && sample.period === '2024-05';
+
+  it('finding 1: DuckDB binds every shape; no sample or error holds data from outside the output', async () => {
+    for (const v of shapes()) {
+      for (const target of [join(dir, 'out', 'eu', 'orders.parquet'), join(dir, 'out', '{{param.region}}', 'orders.parquet')]) {
+        const outcome: Awaited<ReturnType<typeof runChecks>> | Error = await runChecks({ pipeline: pipeline(target), pipelineName: 'sales', period: '2024-05', params: { region: v } }).catch((err: Error) => err);
+        expect(JSON.stringify(outcome instanceof Error ? outcome.message : outcome), v).not.toContain(CANARY);
+        if (outcome instanceof Error) {
+          // Refused as input (a path leaving its folder, a control character, too long), never run.
+          expect(outcome, v).toBeInstanceOf(UsageError);
+          continue;
+        }
+        for (const c of outcome.checks) {
+          if (c.error) continue; // a path that names no file: an error that quotes our own path only
+          // The SQL that ran is the template's, with markers: the value never became its text.
+          expect(['select * from "orders" where region = $param_region', 'select id, $param_region as asked, $period as period from "orders" where amount < 0'], v).toContain(c.sql);
+          expect(c.samples.every(allowed(v)) || c.samples.every((s) => s.id === 1 || s.id === 2), v).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('finding 1: `cutover dq` prints no data from outside the output for any shape', async () => {
+    const catalog = join(dir, 'pipelines.yaml');
+    await writeFile(
+      catalog,
+      `pipelines:
+  sales:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1 }
+    params: { region: {} }
+    outputs:
+      - name: orders
+        key: [id]
+        legacy: { path: "${dir}/legacy/" }
+        target: { path: "${dir}/out/eu/orders.parquet" }
+        checks:
+          - sql: "select * from {{output}} where region = {{param.region}}"
+          - sql: "select id, {{param.region}} as asked from {{output}} where amount < 0"
+`,
+    );
+    for (const v of shapes()) {
+      let out = '';
+      const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (out += t) }, env: {} };
+      const code = await main(['dq', '--catalog', catalog, '--pipeline', 'sales', '--period', '2024-05', '--param', `region=${v}`, '--json'], io);
+      expect([1, 2], v).toContain(code);
+      expect(out, v).not.toContain(CANARY);
+    }
+  });
+
+  describe('the Databricks dialect, through the fake SQL warehouse', () => {
+    let fake: FakeSqlWarehouse;
+    beforeAll(async () => {
+      // A warehouse that would leak: a statement carrying pasted text returns the canary as a row.
+      fake = await startFakeSqlWarehouse({
+        token: 'dapi-test',
+        answer: (req) => {
+          const sql = req.statement ?? '';
+          if (/secret|read_text|duckdb_settings|getenv|1=1/i.test(sql)) return { columns: [{ name: 'failing_rows', type_name: 'LONG' }, { name: 'leak' }], rows: [['1', CANARY]] };
+          if (sql.startsWith('SELECT count(*)')) return { columns: [{ name: 'failing_rows', type_name: 'LONG' }], rows: [['1']] };
+          return { columns: [{ name: 'id' }, { name: 'asked' }, { name: 'period' }], rows: [['2', req.parameters?.find((p) => p.name === 'param_region')?.value ?? null, '2024-05']] };
+        },
+      });
+    });
+    afterAll(() => fake.close());
+
+    it('finding 1: the statement text is the same for every shape; the value travels only in `parameters`', async () => {
+      const client = new SqlStatementClient({ host: fake.url, warehouseId: 'wh-1', getToken: async () => 'dapi-test', pollIntervalMs: 1 });
+      const texts = new Set<string>();
+      for (const v of shapes()) {
+        const from = fake.executed.length;
+        const result = await runChecks({ pipeline: pipeline('main.sales.orders'), pipelineName: 'sales', period: '2024-05', params: { region: v }, warehouse: (sql, opts) => client.query(sql, opts) }).catch((err: unknown) => err);
+        expect(JSON.stringify(result instanceof Error ? result.message : result), v).not.toContain(CANARY);
+        if (result instanceof Error) {
+          expect(result, v).toBeInstanceOf(UsageError);
+          continue;
+        }
+        for (const req of fake.executed.slice(from)) {
+          texts.add(req.statement ?? '');
+          expect(req.parameters?.find((p) => p.name === 'param_region'), v).toEqual({ name: 'param_region', value: v, type: 'STRING' });
+        }
+      }
+      // Two checks, each a count and a sample query: four statements, whatever the value was.
+      expect([...texts].sort()).toEqual([
+        'SELECT * FROM (select * from `main`.`sales`.`orders` where region = :param_region) AS failing LIMIT 5',
+        'SELECT * FROM (select id, :param_region as asked, :period as period from `main`.`sales`.`orders` where amount < 0) AS failing LIMIT 5',
+        'SELECT count(*) AS failing_rows FROM (select * from `main`.`sales`.`orders` where region = :param_region) AS failing',
+        'SELECT count(*) AS failing_rows FROM (select id, :param_region as asked, :period as period from `main`.`sales`.`orders` where amount < 0) AS failing',
+      ]);
     });
   });
 });

@@ -76,7 +76,8 @@ describe('one broken check never stops the others', () => {
   it('fails the whole run, as a usage error, when a path needs a --param that was not given', async () => {
     const pipeline = pipelineOf({ name: 'orders', target: join(dir, '{{param.region}}', 'orders.parquet'), checks: [{ not_null: ['order_id'] }] });
     await expect(runChecks({ ...base, pipeline })).rejects.toThrow(new UsageError('this pipeline needs --param region=…'));
-    const ok = await runChecks({ ...base, pipeline: pipelineOf({ name: 'orders', target: join('{{param.root}}', 'orders.parquet'), checks: [{ not_null: ['order_id'] }] }), params: { root: dir } });
+    const declared = { ...pipelineOf({ name: 'orders', target: join(dir, '{{param.prefix}}orders.parquet'), checks: [{ not_null: ['order_id'] }] }), params: { prefix: {} } };
+    const ok = await runChecks({ ...base, pipeline: declared, params: { prefix: '' } });
     expect(ok.passed).toBe(true);
   });
 

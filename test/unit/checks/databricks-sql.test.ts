@@ -47,8 +47,8 @@ describe('Databricks SQL for each check', () => {
     ['row_count_change', { row_count_change: { maxRelative: 0.2 } }, `SELECT count(*) AS row_count FROM ${T}`],
     [
       'sql',
-      { sql: "select * from {{output}} where period = '{{period}}' and region = '{{param.region}}'" },
-      `select * from ${T} where period = '2024-05' and region = 'eu'`,
+      { sql: 'select * from {{output}} where period = {{period}} and region = {{param.region}}' },
+      `select * from ${T} where period = :period and region = :param_region`,
     ],
   ])('%s', (_name, check, sql) => {
     expect(compile(check)).toBe(sql);

@@ -145,13 +145,13 @@ describe('each check against real Parquet files', () => {
 
   it('renders {{period}} in paths and {{output}} in SQL, and reports the SQL that ran', async () => {
     const result = await runChecks({
-      pipeline: pipelineOf({ name: 'customers', target: join(dir, 'period={{period}}', 'customers.parquet'), checks: [{ sql: "select * from {{output}} where '{{period}}' <> '2024-05'" }, { row_count: { min: 3 } }] }),
+      pipeline: pipelineOf({ name: 'customers', target: join(dir, 'period={{period}}', 'customers.parquet'), checks: [{ sql: "select * from {{output}} where {{period}} <> '2024-05'" }, { row_count: { min: 3 } }] }),
       pipelineName: 'sales',
       period: '2024-05',
     });
     expect(result.passed).toBe(true);
     expect(result.checks.map((c) => c.sql)).toEqual([
-      `select * from "customers" where '2024-05' <> '2024-05'`,
+      `select * from "customers" where $period <> '2024-05'`,
       'SELECT row_count FROM (SELECT count(*) AS row_count FROM "customers") AS counted WHERE row_count < 3',
     ]);
   });

@@ -18,18 +18,18 @@ const usageError = (text: string): UsageError => {
 
 describe('/pipeline grammar', () => {
   it('parses run with every flag', () => {
-    expect(parse('run incites-monthly --on databricks --period 2026-07 --param region=eu --param=mode=full --env prod')).toEqual({
+    expect(parse('run incites-monthly --on databricks --period 2026-07 --param region=us --env prod')).toEqual({
       cmd: 'run',
       pipeline: 'incites-monthly',
       on: 'databricks',
       period: '2026-07',
-      params: { region: 'eu', mode: 'full' },
+      params: { region: 'us' },
       env: 'prod',
     });
   });
 
   it('defaults to the last complete month and the dev env', () => {
-    expect(parse('run incites-monthly')).toMatchObject({ period: '2026-10', env: 'dev', on: undefined, params: {} });
+    expect(parse('run incites-monthly')).toMatchObject({ period: '2026-10', env: 'dev', on: undefined, params: { region: 'eu' } });
     expect(defaultPeriod(Date.UTC(2027, 0, 3))).toBe('2026-12');
   });
 
@@ -59,7 +59,8 @@ describe('/pipeline grammar', () => {
   });
 
   it('undoes Slack escaping and smart quotes in values', () => {
-    expect(parse('run incites-monthly --param “note=a &amp; b”')).toMatchObject({ params: { note: 'a & b' } });
+    expect(parse('run incites-monthly --param “region=us”')).toMatchObject({ params: { region: 'us' } });
+    expect(() => parse('run incites-monthly --param region=a&amp;b')).toThrow('--param region=a&b does not match ^[a-z]{2}$');
   });
 
   it.each([
@@ -92,5 +93,13 @@ describe('/pipeline grammar', () => {
     const err = usageError(text);
     expect(err.message).toMatch(message);
     expect(err.usage).toContain(usage);
+  });
+});
+
+describe('finding 1: --param values are declared and checked before anything runs', () => {
+  it('finding 1: an undeclared --param, a reserved one, or one failing its pattern gets the usage reply', () => {
+    expect(usageError("run incites-monthly --param region=x'UNION").message).toBe("--param region=x'UNION does not match ^[a-z]{2}$ (Sales region)");
+    expect(usageError('run incites-monthly --param mode=full').message).toBe('incites-monthly takes no --param mode (it takes region)');
+    expect(usageError('run incites-monthly --param period=2019-01').message).toBe('--param period is set by Cutover itself: use --period YYYY-MM');
   });
 });

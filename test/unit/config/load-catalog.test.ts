@@ -18,7 +18,8 @@ describe('catalog validation', () => {
   it('accepts the example catalog and fills defaults', () => {
     const catalog = loadCatalog('examples/pipelines.yaml');
     const p = catalog.pipelines['incites-monthly']!;
-    expect(p.target).toEqual({ engine: 'databricks', jobId: 123, jobParameters: { period: '{{period}}' } });
+    expect(p.target).toEqual({ engine: 'databricks', jobId: 123, jobParameters: { period: '{{period}}', region: '{{param.region}}' } });
+    expect(p.params).toEqual({ region: { pattern: '^[a-z]{2}$', default: 'eu', description: 'Sales region' } });
     expect(p.outputs[0]!.compare.timestamps).toBe('ms');
     expect(p.maxRunHours).toBe(48);
     expect(catalog.pii.default).toBe('mask');
@@ -103,5 +104,47 @@ alerts:
   it('reports YAML syntax errors and unreadable files', () => {
     expect(problemsOf('pipelines: [unclosed')[0]).toMatch(/^YAML:/);
     expect(() => loadCatalog('/nonexistent/pipelines.yaml')).toThrow(/cannot read the catalog/);
+  });
+});
+
+describe('finding 1: params and templates in the catalog', () => {
+  const withOutput = (extra: string, check = '', target = 's3://lake/out/{{period}}/') => `pipelines:
+  p1:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1, jobParameters: { region: "{{param.region}}" } }
+${extra}    outputs:
+      - name: o
+        key: [id]
+        legacy: { path: "s3://legacy/out/{{period}}/" }
+        target: { path: "${target}" }
+${check ? `        checks:\n          - sql: "${check}"\n` : ''}`;
+
+  it('finding 1: a placeholder inside a quoted SQL string is a catalog error', () => {
+    const problems = problemsOf(withOutput(`    params: { region: { pattern: "^[a-z]{2}$" } }\n`, "select * from {{output}} where region = '{{param.region}}' -- {{period}}"));
+    expect(problems).toEqual([
+      'pipelines.p1.outputs.0.checks.0.sql: {{param.region}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a value',
+      'pipelines.p1.outputs.0.checks.0.sql: {{period}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a value',
+    ]);
+    expect(() => parseCatalog(withOutput(`    params: { region: { pattern: "^[a-z]{2}$" } }\n`, "select * from {{output}} where region = {{param.region}} and note <> 'x'"))).not.toThrow();
+  });
+
+  it('finding 1: {{param.X}} must be declared, declarations must be sound', () => {
+    expect(problemsOf(withOutput(''))).toEqual(['pipelines.p1.target.jobParameters.region: {{param.region}} is not declared under pipelines.p1.params']);
+    expect(problemsOf(withOutput(`    params: { region: { pattern: "^[a-z]{2}$", default: EU }, period: {}, bad: { pattern: "(" } }\n`))).toEqual([
+      'pipelines.p1.params.region.default: "EU" does not match the pattern ^[a-z]{2}$',
+      'pipelines.p1.params.period: "period" is set by Cutover itself and cannot be a param',
+      'pipelines.p1.params.bad.pattern: not a valid regular expression',
+    ]);
+  });
+
+  it('finding 1: a placeholder may not decide the scheme, bucket or root of a path', () => {
+    const params = `    params: { region: {} }\n`;
+    expect(problemsOf(withOutput(params, '', 's3://{{param.region}}-lake/out/'))).toEqual([
+      'pipelines.p1.outputs.0.target.path: a placeholder may not stand in the scheme or the bucket of a path: put it after "<scheme>://<bucket>/"',
+    ]);
+    expect(problemsOf(withOutput(params, '', '{{param.region}}/out/'))).toEqual([
+      'pipelines.p1.outputs.0.target.path: a path may not start with a placeholder: begin it with the folder the output lives in',
+    ]);
+    expect(() => parseCatalog(withOutput(params, '', 's3://lake/{{param.region}}/out/'))).not.toThrow();
   });
 });

@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { HELP_LINES, buildHelp, buildUsageError, usageFor } from '../../../src/slack/index.ts';
+import { HELP_LINES, buildHelp, buildUsageError, helpText, usageFor } from '../../../src/slack/index.ts';
 import { allText, limitProblems } from './run-fixture.ts';
 
 describe('help and usage', () => {
-  it('quotes the DESIGN.md grammar verbatim, one line per subcommand', () => {
+  it('quotes the DESIGN.md grammar verbatim, with one line of description per subcommand in aligned columns', () => {
     expect(HELP_LINES).toHaveLength(12);
-    expect(HELP_LINES).toContain('/pipeline list                                   pipelines, migration stage, last run');
+    expect(HELP_LINES).toContain('/pipeline list');
     expect(HELP_LINES).toContain(
       '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure] [--env dev|prod]',
     );
     const help = buildHelp();
     expect(help.response_type).toBe('ephemeral');
     for (const line of HELP_LINES) expect(help.text).toContain(line);
+    const lines = helpText().split('\n');
+    expect(lines).toHaveLength(2 * HELP_LINES.length);
+    expect(lines.slice(0, 4)).toEqual(['help      this list', '          /pipeline help', 'list      pipelines, migration stage, last run', '          /pipeline list']);
+    // Every description starts in the same column, every grammar line under it.
+    const column = (line: string) => /^\S+\s+/.exec(line)?.[0].length ?? /^\s*/.exec(line)![0].length;
+    expect(new Set(lines.map(column))).toEqual(new Set([10]));
     expect(limitProblems(help)).toEqual([]);
   });
 
