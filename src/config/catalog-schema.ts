@@ -31,6 +31,31 @@ const databricksEngine = z.strictObject({
   jobParameters: stringMap.default({}),
 });
 
+/**
+ * A Redshift statement (typically `CALL schema.proc({{period}})`) through the Redshift Data API.
+ * `{{period}}` and `{{param.X}}` are bound as statement parameters, never pasted into the SQL,
+ * so they are written without quotes. A provisioned cluster authenticates with `secretArn` or
+ * `dbUser` (or, with neither, as the caller's IAM identity); a Serverless workgroup with
+ * `secretArn` or the IAM identity.
+ */
+const redshiftEngine = z
+  .strictObject({
+    engine: z.literal('redshift'),
+    clusterIdentifier: z.string().max(63).regex(/^[a-z]([a-z0-9]|-[a-z0-9])*$/, 'expected a Redshift cluster identifier such as analytics-prod').optional(),
+    workgroupName: z.string().min(3).max(128).regex(/^([a-z0-9-]+|arn:aws[\w-]*:redshift-serverless:.+:workgroup\/.+)$/, 'expected a Redshift Serverless workgroup name or ARN').optional(),
+    database: z.string().min(1),
+    secretArn: z.string().min(1).optional(),
+    dbUser: z.string().min(1).optional(),
+    sql: z.string().min(1).max(100_000),
+  })
+  .superRefine((v, ctx) => {
+    if (Boolean(v.clusterIdentifier) === Boolean(v.workgroupName)) {
+      ctx.addIssue({ code: 'custom', path: ['clusterIdentifier'], message: 'set exactly one of clusterIdentifier (provisioned) or workgroupName (Serverless)' });
+    }
+    if (v.secretArn && v.dbUser) ctx.addIssue({ code: 'custom', path: ['dbUser'], message: 'set secretArn or dbUser, not both' });
+    if (v.workgroupName && v.dbUser) ctx.addIssue({ code: 'custom', path: ['dbUser'], message: 'a Serverless workgroup takes no dbUser (the user comes from the IAM identity or the secret)' });
+  });
+
 /** A Standard Step Functions state machine; `input` is the execution's JSON input, its strings templated. */
 const stepFunctionsEngine = z.strictObject({
   engine: z.literal('stepfunctions'),
@@ -63,7 +88,7 @@ const sandboxEngine = z.strictObject({
   variant: z.string().default('baseline'),
 });
 
-export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, stepFunctionsEngine, emrServerlessEngine, sandboxEngine]);
+export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, redshiftEngine, stepFunctionsEngine, emrServerlessEngine, sandboxEngine]);
 export const targetEngineSchema = z.discriminatedUnion('engine', [databricksEngine, sandboxEngine]);
 
 /** Delta snapshot: `run` (the version a parallel run's Databricks job committed), `latest` or a number. */
@@ -233,6 +258,7 @@ export type LegacyEngineConfig = z.infer<typeof legacyEngineSchema>;
 export type TargetEngineConfig = z.infer<typeof targetEngineSchema>;
 export type EngineConfig = LegacyEngineConfig | TargetEngineConfig;
 export type EngineName = z.infer<typeof engineNameSchema>;
+export type RedshiftEngineConfig = z.infer<typeof redshiftEngine>;
 export type StepFunctionsEngineConfig = z.infer<typeof stepFunctionsEngine>;
 export type EmrServerlessEngineConfig = z.infer<typeof emrServerlessEngine>;
 export type Stage = z.infer<typeof stageSchema>;

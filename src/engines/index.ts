@@ -1,6 +1,7 @@
 import { EMRClient } from '@aws-sdk/client-emr';
 import { EMRServerlessClient } from '@aws-sdk/client-emr-serverless';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Catalog } from '../config/catalog-schema.ts';
@@ -13,6 +14,7 @@ import { DatabricksClient, createDatabricksEngine } from './databricks/index.ts'
 import { OAuthM2MTokenSource, personalAccessToken, type TokenSource } from './databricks/token-source.ts';
 import { createEmrEngine } from './emr/index.ts';
 import { createEmrServerlessEngine } from './emr-serverless/index.ts';
+import { createRedshiftEngine } from './redshift/index.ts';
 import { createStepFunctionsEngine } from './stepfunctions/index.ts';
 import { createSandboxEngine } from './sandbox/index.ts';
 import type { EngineRegistry } from './types.ts';
@@ -33,6 +35,7 @@ export function createEngines(
   if (catalog && usesSandbox) engines.sandbox = createSandboxEngine({ catalog, logger });
   if (clients.databricks) engines.databricks = createDatabricksEngine(clients.databricks);
   engines.emr = createEmrEngine({ client: clients.emr });
+  engines.redshift = createRedshiftEngine({ client: clients.redshiftData });
   engines.stepfunctions = createStepFunctionsEngine({ client: clients.sfn });
   engines['emr-serverless'] = createEmrServerlessEngine({ client: clients.emrServerless });
   if (clients.airflow) engines.airflow = createAirflowEngine({ client: clients.airflow });
@@ -44,6 +47,7 @@ export interface ApiClients {
   databricks?: DatabricksClient;
   airflow?: AirflowClient;
   emr: EMRClient;
+  redshiftData: RedshiftDataClient;
   sfn: SFNClient;
   emrServerless: EMRServerlessClient;
   scheduler: SchedulerClient;
@@ -67,6 +71,7 @@ export function createApiClients(config: Config, { logger, metrics }: { logger: 
     databricks,
     airflow,
     emr,
+    redshiftData: new RedshiftDataClient({ region, endpoint: endpoints.redshiftData }),
     sfn: new SFNClient({ region, endpoint: endpoints.sfn }),
     emrServerless: new EMRServerlessClient({ region, endpoint: endpoints.emrServerless }),
     scheduler: new SchedulerClient({ region, endpoint: endpoints.scheduler }),

@@ -1,5 +1,5 @@
 import type { EngineConfig, EngineName, Pipeline, Stage } from '../config/catalog-schema.ts';
-import { renderMap, renderTemplate, type TemplateValues } from '../config/template.ts';
+import { bindSqlTemplate, renderMap, renderTemplate, type TemplateValues } from '../config/template.ts';
 import { UsageError } from '../errors.ts';
 
 export type Side = 'legacy' | 'target';
@@ -41,6 +41,14 @@ export function renderEngineConfig(config: EngineConfig, values: TemplateValues)
     case 'emr': {
       const args = config.step.args.map((a) => renderTemplate(a, values));
       return { config: { ...config, step: { ...config.step, args } }, params: values.params };
+    }
+    case 'redshift': {
+      // Values are bound as statement parameters (`:period`, `:param_region`), never pasted.
+      const bound = bindSqlTemplate(config.sql, values, (name) => `:${name}`);
+      const empty = Object.entries(bound.values).find(([, v]) => v === '');
+      // The Data API takes only non-empty parameter values (SqlParameter.value, min length 1).
+      if (empty) throw new UsageError(`Redshift cannot bind an empty value: give :${empty[0]} a value`);
+      return { config: { ...config, sql: bound.sql }, params: bound.values };
     }
     case 'stepfunctions': {
       // The catalog's own input keys win: a --param can add a key, never replace one it sets.
