@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hold } from '../fakes/aws-fake-server.ts';
 import { FakeEmrServerless } from '../fakes/emr-serverless-server.ts';
+import { FakeRedshiftData } from '../fakes/redshift-data-server.ts';
 import { FakeStepFunctions } from '../fakes/sfn-server.ts';
 import { FakeSlack } from '../fakes/slack-server.ts';
 import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '../helpers/app-process.ts';
@@ -16,6 +18,8 @@ const CHANNEL = 'C0LEGCRASH';
 const slack = new FakeSlack();
 const sfn = new FakeStepFunctions();
 const emrServerless = new FakeEmrServerless();
+const redshift = new FakeRedshiftData();
+const schema = `cutover_crash_${randomBytes(4).toString('hex')}`;
 const redis = testRedis();
 const prefix = uniquePrefix('e2e-legacy-crash');
 const machineArn = sfn.addStateMachine('crashy-machine', { states: ['Only'], pollsToFinish: 3 });
@@ -37,6 +41,11 @@ pipelines:
       executionRoleArn: arn:aws:iam::111122223333:role/emr-serverless-job
       sparkSubmit: { entryPoint: "s3://jobs/crashy.py", entryPointArguments: ["{{period}}"] }
     target: { engine: databricks, jobId: 1 }
+  crashy-redshift:
+    channel: ${CHANNEL}
+    stage: legacy
+    legacy: { engine: redshift, clusterIdentifier: crashy, database: dev, dbUser: etl, sql: "CALL ${schema}.load({{period}})" }
+    target: { engine: databricks, jobId: 1 }
 `;
 
 let web: AppProcess;
@@ -44,15 +53,20 @@ const workers: AppProcess[] = [];
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  const [slackUrl] = await Promise.all([slack.start(), sfn.start(), emrServerless.start()]);
+  const [slackUrl] = await Promise.all([slack.start(), sfn.start(), emrServerless.start(), redshift.start()]);
+  await redshift.pool.query(`
+    CREATE SCHEMA ${schema};
+    CREATE TABLE ${schema}.loads (period varchar);
+    CREATE PROCEDURE ${schema}.load(p_period varchar) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${schema}.loads VALUES (p_period); END $$;`);
   // A short job lock, so the killed worker's submit job is taken over within seconds.
-  env = { SLACK_API_URL: slackUrl!, AWS_ENDPOINT_URL_SFN: sfn.url, AWS_ENDPOINT_URL_EMR_SERVERLESS: emrServerless.url, CUTOVER_JOB_LOCK_MS: '2000' };
+  env = { SLACK_API_URL: slackUrl!, AWS_ENDPOINT_URL_SFN: sfn.url, AWS_ENDPOINT_URL_EMR_SERVERLESS: emrServerless.url, AWS_ENDPOINT_URL_REDSHIFT_DATA: redshift.url, CUTOVER_JOB_LOCK_MS: '2000' };
   web = await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'web', env });
 });
 
 afterAll(async () => {
   await Promise.all([web?.stop(), ...workers.map((w) => w.stop())]);
-  await Promise.all([slack.stop(), sfn.close(), emrServerless.close()]);
+  await redshift.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await Promise.all([slack.stop(), sfn.close(), emrServerless.close(), redshift.close()]);
   await deletePrefix(redis, prefix);
   redis.disconnect();
 });
@@ -66,35 +80,43 @@ async function startRun(pipeline: string): Promise<string> {
 
 const statusOf = (runId: string) => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
 
-/** Starts a worker, starts the run, kills the worker once `hold` was reached, then starts another. */
-async function crashAfterStart(pipeline: string, hold: Hold): Promise<string> {
+const runIds: Record<string, string> = {};
+
+/**
+ * One crash for all three engines: a worker takes the three submits, each start call is carried
+ * out and its answer held; once all three arrived the worker is SIGKILLed, and a new one retries.
+ */
+beforeAll(async () => {
+  const holds: Hold[] = [sfn.hold('StartExecution'), emrServerless.hold('StartJobRun'), redshift.hold('ExecuteStatement')];
   const first = await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'worker', env });
   workers.push(first);
-  const runId = await startRun(pipeline);
-  await hold.reached;
+  for (const pipeline of ['crashy-sfn', 'crashy-serverless', 'crashy-redshift']) runIds[pipeline] = await startRun(pipeline);
+  await Promise.all(holds.map((h) => h.reached));
   await first.kill();
-  hold.release();
-  const second = await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'worker', env });
-  workers.push(second);
-  await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 40_000, `${pipeline} succeeded after the restart`);
-  // The next test's start must be made by its own first worker, the one it kills.
-  await second.stop();
-  return runId;
-}
+  for (const h of holds) h.release();
+  workers.push(await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'worker', env }));
+  for (const [pipeline, runId] of Object.entries(runIds)) {
+    await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 60_000, `${pipeline} succeeded after the restart`);
+  }
+}, 150_000);
 
 describe('a worker killed right after the start call', () => {
-  it('Step Functions: the retried StartExecution finds the same execution; one execution in all', async () => {
-    const runId = await crashAfterStart('crashy-sfn', sfn.hold('StartExecution'));
-    const ours = sfn.callsTo('StartExecution').filter((c) => c.input.name === `cutover-${runId}`);
-    expect(ours.length).toBeGreaterThanOrEqual(2); // the one whose answer was lost, and the retry
-    expect(sfn.list().filter((e) => e.name === `cutover-${runId}`)).toHaveLength(1);
-    expect(sfn.list()).toHaveLength(1);
-  }, 90_000);
+  it('Step Functions: the retried StartExecution finds the same execution; one execution in all', () => {
+    const name = `cutover-${runIds['crashy-sfn']}`;
+    expect(sfn.callsTo('StartExecution').filter((c) => c.input.name === name).length).toBeGreaterThanOrEqual(2); // the lost answer, and the retry
+    expect(sfn.list()).toEqual([expect.objectContaining({ name, status: 'SUCCEEDED' })]);
+  });
 
-  it('EMR Serverless: the retried StartJobRun with the same client token gets the same job run; one job run in all', async () => {
-    const runId = await crashAfterStart('crashy-serverless', emrServerless.hold('StartJobRun'));
-    const ours = emrServerless.callsTo('StartJobRun').filter((c) => c.input.clientToken === `cutover-${runId}`);
-    expect(ours.length).toBeGreaterThanOrEqual(2);
-    expect(emrServerless.jobRuns('00fcrashapp')).toHaveLength(1);
-  }, 90_000);
+  it('EMR Serverless: the retried StartJobRun with the same client token gets the same job run; one job run in all', () => {
+    const token = `cutover-${runIds['crashy-serverless']}`;
+    expect(emrServerless.callsTo('StartJobRun').filter((c) => c.input.clientToken === token).length).toBeGreaterThanOrEqual(2);
+    expect(emrServerless.jobRuns()).toEqual([expect.objectContaining({ state: 'SUCCESS' })]);
+  });
+
+  it('Redshift: the retried ExecuteStatement with the same ClientToken gets the same statement; the procedure ran once', async () => {
+    const token = `cutover-${runIds['crashy-redshift']}`;
+    expect(redshift.callsTo('ExecuteStatement').filter((c) => c.input.ClientToken === token).length).toBeGreaterThanOrEqual(2);
+    expect(redshift.list().map((s) => s.token)).toEqual([token]);
+    expect((await redshift.pool.query(`SELECT period FROM ${schema}.loads`)).rows).toEqual([{ period: '2026-03' }]);
+  });
 });

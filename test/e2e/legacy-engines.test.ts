@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDatabricks } from '../fakes/databricks-server.ts';
 import { FakeEmrServerless } from '../fakes/emr-serverless-server.ts';
+import { FakeRedshiftData } from '../fakes/redshift-data-server.ts';
 import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
 import { FakeStepFunctions } from '../fakes/sfn-server.ts';
 import { FakeSlack, type FakeMessage } from '../fakes/slack-server.ts';
@@ -21,6 +23,9 @@ const slack = new FakeSlack();
 const databricks = new FakeDatabricks({ tokens: ['dapi-legacy'] });
 const sfn = new FakeStepFunctions();
 const emrServerless = new FakeEmrServerless();
+const redshift = new FakeRedshiftData();
+/** The procedure's own PostgreSQL schema, unique to this run of the file. */
+const schema = `cutover_e2e_${randomBytes(4).toString('hex')}`;
 const redis = testRedis();
 const prefix = uniquePrefix('e2e-legacy');
 let s3: FakeS3;
@@ -79,6 +84,23 @@ ${output('rollup')}
       logUri: s3://logs/emr-serverless/
     target: { engine: databricks, jobId: 22, jobParameters: { period: "{{period}}" } }
 ${output('rollup')}
+  finance-redshift:
+    channel: ${CHANNEL}
+    stage: parallel
+    legacy:
+      engine: redshift
+      clusterIdentifier: finance-prod
+      database: dev
+      secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:finance-etl
+      sql: "CALL ${schema}.build_revenue({{period}})"
+    target: { engine: databricks, jobId: 23, jobParameters: { period: "{{period}}" } }
+${output('revenue')}
+  finance-redshift-broken:
+    channel: ${CHANNEL}
+    stage: parallel
+    legacy: { engine: redshift, workgroupName: finance, database: dev, sql: "CALL ${schema}.broken({{period}})" }
+    target: { engine: databricks, jobId: 23, jobParameters: { period: "{{period}}" } }
+${output('revenue')}
 `;
 
 /** Identical sides for 2026-04, one changed revenue and one missing customer for 2026-05. */
@@ -90,7 +112,7 @@ async function seedOutputs(): Promise<void> {
     [join(t.dir, 'same.parquet')]: rows(),
     [join(t.dir, 'changed.parquet')]: `SELECT customer_id, segment, CASE WHEN customer_id = 42 THEN revenue + 1 ELSE revenue END AS revenue FROM (${rows('WHERE i <> 77')})`,
   });
-  for (const name of ['billing', 'rollup']) {
+  for (const name of ['billing', 'rollup', 'revenue']) {
     s3.put('legacy', `${name}/period=2026-04/part-0.parquet`, await readFile(join(t.dir, 'same.parquet')));
     s3.put('lake', `${name}/period=2026-04/part-0.parquet`, await readFile(join(t.dir, 'same.parquet')));
     s3.put('legacy', `${name}/period=2026-05/part-0.parquet`, await readFile(join(t.dir, 'same.parquet')));
@@ -100,9 +122,17 @@ async function seedOutputs(): Promise<void> {
 
 beforeAll(async () => {
   s3 = await startFakeS3();
-  const [slackUrl, dbUrl] = await Promise.all([slack.start(), databricks.start(), sfn.start(), emrServerless.start()]);
+  const [slackUrl, dbUrl] = await Promise.all([slack.start(), databricks.start(), sfn.start(), emrServerless.start(), redshift.start()]);
   databricks.addJob({ jobId: 21, tasks: ['billing'] });
   databricks.addJob({ jobId: 22, tasks: ['rollup'] });
+  databricks.addJob({ jobId: 23, tasks: ['revenue'] });
+  await redshift.pool.query(`
+    CREATE SCHEMA ${schema};
+    CREATE TABLE ${schema}.builds (period varchar, built_at timestamptz DEFAULT now());
+    CREATE PROCEDURE ${schema}.build_revenue(p_period varchar) LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO ${schema}.builds (period) VALUES (p_period); END $$;
+    CREATE PROCEDURE ${schema}.broken(p_period varchar) LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'division by zero in revenue for %', p_period; END $$;`);
   await seedOutputs();
   app = await startAppProcess({
     catalogYaml: CATALOG,
@@ -114,13 +144,15 @@ beforeAll(async () => {
       AWS_ENDPOINT_URL_S3: s3.url,
       AWS_ENDPOINT_URL_SFN: sfn.url,
       AWS_ENDPOINT_URL_EMR_SERVERLESS: emrServerless.url,
+      AWS_ENDPOINT_URL_REDSHIFT_DATA: redshift.url,
     },
   });
 });
 
 afterAll(async () => {
   await app?.stop();
-  await Promise.all([slack.stop(), databricks.stop(), sfn.close(), emrServerless.close(), s3?.close()]);
+  await redshift.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await Promise.all([slack.stop(), databricks.stop(), sfn.close(), emrServerless.close(), redshift.close(), s3?.close()]);
   await cleanup?.();
   await deletePrefix(redis, prefix);
   redis.disconnect();
@@ -185,5 +217,24 @@ describe('/pipeline parallel with an EMR Serverless legacy', () => {
     const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('FileNotFoundException')), 20_000, 'failure in thread');
     const [run] = emrServerless.jobRuns('00fbrokenapp');
     expect(JSON.stringify(alert.blocks)).toContain(`s3://logs/emr-serverless/applications/00fbrokenapp/jobs/${run!.jobRunId}/SPARK_DRIVER/stderr.gz`);
+  });
+});
+
+describe('/pipeline parallel with a Redshift procedure as legacy', () => {
+  it('calls the procedure once with the period bound, runs the Databricks job, diffs and says clean', async () => {
+    const final = await verdict(await parallel('finance-redshift', '2026-04'), 'clean');
+    const blocks = JSON.stringify(final.blocks);
+    expect(blocks).toContain('Redshift');
+    expect(blocks).toMatch(/revenue[\s\S]*rows 500 legacy \/ 500 target/);
+    const builds = await redshift.pool.query(`SELECT period FROM ${schema}.builds`);
+    expect(builds.rows).toEqual([{ period: '2026-04' }]);
+    const [call] = redshift.callsTo('ExecuteStatement');
+    expect(call!.input).toMatchObject({ Sql: `CALL ${schema}.build_revenue(:period)`, Parameters: [{ name: 'period', value: '2026-04' }], ClusterIdentifier: 'finance-prod' });
+  });
+
+  it('a failing procedure gives verdict failed, with Redshift\'s error text in the thread', async () => {
+    const final = await verdict(await parallel('finance-redshift-broken', '2026-05'), 'failed');
+    const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('division by zero')), 20_000, 'failure in thread');
+    expect(JSON.stringify(alert.blocks)).toContain('ERROR: division by zero in revenue for 2026-05');
   });
 });
