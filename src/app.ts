@@ -8,7 +8,7 @@ import { Gauge } from 'prom-client';
 import { registerCommands } from './commands/index.ts';
 import type { CommandDeps } from './commands/command-deps.ts';
 import type { Catalog } from './config/catalog-schema.ts';
-import type { Config } from './config/load-config.ts';
+import { secretsOf, type Config } from './config/load-config.ts';
 import { createApiClients, createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
@@ -19,6 +19,7 @@ import { createHttpServer } from './http/server.ts';
 import type { JobDeps } from './jobs/job-deps.ts';
 import { Queues } from './jobs/queues.ts';
 import { IntakeConsumer } from './jobs/intake.ts';
+import { recoverWork } from './jobs/recover-work.ts';
 import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -43,6 +44,7 @@ import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createCatalogSampleProtector } from './pii/index.ts';
+import { createRunCostMeter } from './cost/index.ts';
 import { createCrashPoint } from './crash-point.ts';
 
 
@@ -68,8 +70,7 @@ export interface CutoverApp {
 export function createApp(opts: CreateAppOptions): CutoverApp {
   const { config, catalog } = opts;
   const now = opts.now ?? Date.now;
-  const secrets = [config.slack.signingSecret, config.slack.botToken, config.slack.appToken, config.databricks.token, config.databricks.clientSecret, config.airflow.token, config.piiKey].filter((s): s is string => Boolean(s));
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
   const keys = keyspace(config.redisPrefix);
   const web = config.role !== 'worker';
@@ -94,7 +95,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
     fetch: instrumentedFetch('slack', metrics),
   } as ConstructorParameters<typeof WebClient>[1]);
-  const permissions = new Permissions({ catalog, slack, now });
+  const permissions = new Permissions({ catalog, slack, now, maxAgeMs: config.userGroupMaxAgeMs });
   // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
@@ -138,7 +139,6 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   let workers: Worker[] = [];
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
-  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
   const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
   const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
@@ -165,9 +165,12 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     keys,
     logger,
     pollIntervalMs: config.pollIntervalMs,
+    measureCost: working ? createRunCostMeter(config, { catalog, clients, metrics, now }) : undefined,
+    costTiming: config.cost,
     now,
     datasets: working ? datasetAccess(config, metrics) : {},
   };
+  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}`, onGroupLost: () => recoverWork(jobDeps) });
 
   // SNS in: verified, de-duplicated, routed to a pipeline, and durably enqueued before the 2xx.
   const sns = web
@@ -195,8 +198,10 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     logger,
     async start() {
       if (working) {
-        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
+        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs, retryAfterCapMs: config.retryAfterCapMs });
         await intake.start();
+        // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
+        await recoverWork(jobDeps);
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });
@@ -228,7 +233,13 @@ function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
   const db = config.databricks;
   const tokens = databricksTokenSource(config);
   if (!db.host || !db.warehouseId || !tokens) return { access: { s3 } };
-  const client = new SqlStatementClient({ host: db.host, warehouseId: db.warehouseId, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks-sql', metrics) });
+  const client = new SqlStatementClient({
+    host: db.host,
+    warehouseId: db.warehouseId,
+    getToken: () => tokens.token(),
+    fetch: instrumentedFetch('databricks-sql', metrics),
+    timeoutMs: config.sqlStatementTimeoutMs,
+  });
   return { access: { s3 }, warehouse: (sql, opts) => client.query(sql, opts) };
 }
 

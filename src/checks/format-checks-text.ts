@@ -22,9 +22,10 @@ export function formatChecksText(result: RunChecksResult, heading: ChecksHeading
 
 function describe(c: CheckResult): string[] {
   const status = c.error ? 'ERROR' : c.passed ? 'PASS ' : 'FAIL ';
-  const detail = c.error ? `  ${firstLine(c.error)}` : c.passed ? '' : `  ${c.failingRows} failing row${c.failingRows === 1 ? '' : 's'}`;
+  const detail = c.error ? `  ${firstLine(c.error)}` : c.passed ? '' : `  ${c.summary ?? `${c.failingRows} failing row${c.failingRows === 1 ? '' : 's'}`}`;
   const note = c.note ? `  (${c.note})` : '';
-  return [`  ${status} ${c.output}  ${c.check}${detail}${note}`, ...c.samples.map((s) => `        ${JSON.stringify(s)}`)];
+  const samples = c.summary ? [] : c.samples;
+  return [`  ${status} ${c.output}  ${c.check}${detail}${note}`, ...samples.map((s) => `        ${JSON.stringify(s)}`)];
 }
 
 export function firstLine(text: string): string {

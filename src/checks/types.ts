@@ -32,6 +32,8 @@ export interface CheckResult {
   error?: string;
   /** Context for a pass that compared nothing, e.g. `row_count_change` on a first run. */
   note?: string;
+  /** A failure of a check that counts rows, in words (`7 rows, at least 100 expected`); shown instead of failing rows. */
+  summary?: string;
 }
 
 export interface RunChecksResult {

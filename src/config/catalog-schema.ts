@@ -12,17 +12,55 @@ const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolea
 export const stageSchema = z.enum(['legacy', 'parallel', 'cutover', 'live']);
 export const engineNameSchema = z.enum(['databricks', 'emr', 'airflow', 'sandbox', 'redshift', 'stepfunctions', 'emr-serverless']);
 
+const clusterIdSchema = z.string().regex(/^j-[A-Z0-9]+$/, 'expected an EMR cluster id such as j-ABC123');
+
+/**
+ * How much an EMR cluster costs per instance-hour, by EC2 instance type (USD): `ec2` the on-demand
+ * price, `emr` the EMR charge on top (default: `emrUplift` × `ec2`). Used for a shared cluster,
+ * whose cost is split by time rather than read from Cost Explorer (src/cost/emr-share.ts).
+ */
+const instancePricesSchema = z.record(
+  z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'expected an EC2 instance type such as m5.xlarge'),
+  z.strictObject({ ec2: z.number().nonnegative(), emr: z.number().nonnegative().optional() }),
+);
+
+/**
+ * Where the cost of a legacy run comes from (issue 16). `transient`: the cluster ran only this
+ * pipeline's work, so AWS Cost Explorer's cost for its `aws:elasticmapreduce:job-flow-id` tag is the
+ * run's. `shared`: a long-running cluster; the run pays for the cluster's instance-hours while its
+ * step ran, at `instancePrices`.
+ */
+const emrCostSchema = z.strictObject({
+  cluster: z.enum(['shared', 'transient']).default('shared'),
+  instancePrices: instancePricesSchema.default({}),
+  /** The EMR charge as a share of the EC2 price where `instancePrices` gives no `emr`. Default 0.25. */
+  emrUplift: z.number().nonnegative().default(0.25),
+});
+
+/** An Airflow DAG's cost is that of the engine beneath it: an EMR cluster it starts or one it shares. */
+const airflowCostSchema = z.union([
+  z.strictObject({
+    engine: z.literal('emr'),
+    cluster: z.literal('transient'),
+    /** The task whose XCom holds the cluster id (EmrCreateJobFlowOperator returns it). */
+    clusterIdFrom: z.strictObject({ task: z.string().min(1), key: z.string().min(1).default('return_value') }),
+  }),
+  emrCostSchema.extend({ engine: z.literal('emr'), cluster: z.literal('shared'), clusterId: clusterIdSchema }),
+]);
+
 const emrEngine = z.strictObject({
   engine: z.literal('emr'),
-  clusterId: z.string().regex(/^j-[A-Z0-9]+$/, 'expected an EMR cluster id such as j-ABC123'),
+  clusterId: clusterIdSchema,
   step: z.strictObject({ name: z.string().min(1).max(200), args: z.array(z.string()).min(1) }),
   executionRoleArn: z.string().startsWith('arn:').optional(),
+  cost: emrCostSchema.optional(),
 });
 
 const airflowEngine = z.strictObject({
   engine: z.literal('airflow'),
   dagId: z.string().min(1),
   conf: stringMap.default({}),
+  cost: airflowCostSchema.optional(),
 });
 
 const databricksEngine = z.strictObject({
@@ -86,6 +124,8 @@ const sandboxEngine = z.strictObject({
   tasks: z.array(z.string().min(1)).min(1).default(['extract', 'transform', 'load']),
   durationMs: z.number().int().positive().default(3000),
   variant: z.string().default('baseline'),
+  /** What a run costs in the playground (USD per second of run time, default 4; issue 16): plausible figures without a cloud account. */
+  costPerSecond: z.number().nonnegative().optional(),
 });
 
 export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, redshiftEngine, stepFunctionsEngine, emrServerlessEngine, sandboxEngine]);
@@ -261,5 +301,7 @@ export type EngineName = z.infer<typeof engineNameSchema>;
 export type RedshiftEngineConfig = z.infer<typeof redshiftEngine>;
 export type StepFunctionsEngineConfig = z.infer<typeof stepFunctionsEngine>;
 export type EmrServerlessEngineConfig = z.infer<typeof emrServerlessEngine>;
+export type EmrCostConfig = z.infer<typeof emrCostSchema>;
+export type AirflowCostConfig = z.infer<typeof airflowCostSchema>;
 export type Stage = z.infer<typeof stageSchema>;
 export { period as periodSchema };

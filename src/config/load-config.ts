@@ -36,6 +36,10 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
   AWS_ENDPOINT_URL_EVENTBRIDGE: optionalUrl,
   AWS_ENDPOINT_URL_GLUE: optionalUrl,
+  AWS_ENDPOINT_URL_COST_EXPLORER: optionalUrl,
+  // Read only to keep them out of logs: the AWS SDK takes its credentials from its own chain.
+  AWS_SECRET_ACCESS_KEY: optional,
+  AWS_SESSION_TOKEN: optional,
   AIRFLOW_URL: optionalUrl,
   AIRFLOW_TOKEN: optional,
   AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
@@ -46,6 +50,11 @@ const envSchema = z.object({
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
   CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
+  CUTOVER_COST_RETRY_MS: optional.pipe(positiveInt(30 * 60_000)),
+  CUTOVER_COST_WAIT_MS: optional.pipe(positiveInt(48 * 3600_000)),
+  CUTOVER_RETRY_AFTER_CAP_MS: optional.pipe(positiveInt(300_000)),
+  CUTOVER_SQL_STATEMENT_TIMEOUT_MS: optional.pipe(positiveInt(3_600_000)),
+  CUTOVER_USERGROUP_MAX_AGE_MS: optional.pipe(positiveInt(1_800_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
@@ -67,6 +76,7 @@ export interface AwsEndpoints {
   scheduler?: string;
   eventbridge?: string;
   glue?: string;
+  costExplorer?: string;
 }
 
 export interface Config {
@@ -78,7 +88,13 @@ export interface Config {
     clientSecret?: string;
     warehouseId?: string;
   };
-  aws: { region: string; endpoints: AwsEndpoints };
+  aws: {
+    region: string;
+    endpoints: AwsEndpoints;
+    /** Only so logs can redact them (`secretsOf`); the SDK reads its credentials itself. */
+    secretAccessKey?: string;
+    sessionToken?: string;
+  };
   airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
   /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
@@ -89,7 +105,21 @@ export interface Config {
   pollIntervalMs: number;
   /** BullMQ lock duration: how soon a job of a crashed worker is taken over by another. */
   jobLockMs: number;
+  /**
+   * When a run's cost is looked up again while its billing data has not arrived (issue 16): first
+   * after `retryMs`, then doubling (at most 6 h apart), giving up `waitMs` after the run ended.
+   */
+  cost: { retryMs: number; waitMs: number };
   piiKey?: string;
+  /** The longest wait a `Retry-After` header can impose on a retried job. */
+  retryAfterCapMs: number;
+  /** How long a SQL warehouse statement may run (polled) before it is cancelled and reported. */
+  sqlStatementTimeoutMs: number;
+  /**
+   * How old a cached user-group member list may be and still decide a permission while Slack's
+   * `usergroups.users.list` fails; past it the request is refused with the reason.
+   */
+  userGroupMaxAgeMs: number;
   logLevel: string;
   /** True when no bot token is set: `npm start` runs the local playground. */
   playground: boolean;
@@ -145,7 +175,10 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         scheduler: e.AWS_ENDPOINT_URL_SCHEDULER ?? e.AWS_ENDPOINT_URL,
         eventbridge: e.AWS_ENDPOINT_URL_EVENTBRIDGE ?? e.AWS_ENDPOINT_URL,
         glue: e.AWS_ENDPOINT_URL_GLUE ?? e.AWS_ENDPOINT_URL,
+        costExplorer: e.AWS_ENDPOINT_URL_COST_EXPLORER ?? e.AWS_ENDPOINT_URL,
       },
+      secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+      sessionToken: e.AWS_SESSION_TOKEN,
     },
     airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
     redisUrl: e.REDIS_URL,
@@ -155,10 +188,22 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     role: e.CUTOVER_ROLE,
     pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
     jobLockMs: e.CUTOVER_JOB_LOCK_MS,
+    cost: { retryMs: e.CUTOVER_COST_RETRY_MS, waitMs: e.CUTOVER_COST_WAIT_MS },
     piiKey: e.CUTOVER_PII_KEY,
+    retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,
+    sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
+    userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN,
     testCrashAt: e.CUTOVER_TEST_CRASH_AT,
   };
   return { ...config, ...overrides };
+}
+
+/** Every secret value of the config, for the logger to redact wherever it appears (they have no recognisable shape). */
+export function secretsOf(config: Config): string[] {
+  const { slack, databricks, airflow, aws } = config;
+  return [slack.signingSecret, slack.botToken, slack.appToken, databricks.token, databricks.clientSecret, airflow.token, config.piiKey, aws.secretAccessKey, aws.sessionToken].filter(
+    (s): s is string => Boolean(s),
+  );
 }

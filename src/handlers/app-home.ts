@@ -6,6 +6,8 @@ import { loadPlan } from '../cutover/load-plan.ts';
 import { isTerminal } from '../engines/types.ts';
 import { buildHomeView, type HomeApproval, type HomePipeline, type HomeRun } from '../slack/build-home-view.ts';
 import type { RunRecord } from '../store/run-record.ts';
+import { runElapsed } from '../slack/format.ts';
+import { effectiveCost } from '../slack/cost-format.ts';
 
 /**
  * The Home tab is the migration board, rendered each time someone opens it: every pipeline's
@@ -30,14 +32,17 @@ async function boardRows(deps: CommandDeps): Promise<HomePipeline[]> {
       const [stage, runs, parallels, dq] = await Promise.all([deps.stages.get(name), deps.runs.listByPipeline(name, 20), deps.parallels.listByPipeline(name, 1), deps.dqAlerts.latest(name)]);
       const lastOf = (side: RunRecord['side']) => homeRun(runs.find((r) => r.side === side && isTerminal(r.state)));
       const p = parallels[0];
+      const [pl, pt] = p?.kind === 'parallel' ? await Promise.all([p.legacyRunId ? deps.runs.get(p.legacyRunId) : undefined, p.targetRunId ? deps.runs.get(p.targetRunId) : undefined]) : [];
       const row: HomePipeline = {
         name,
         stage,
         channel: config.channel,
         lastLegacy: lastOf('legacy'),
         lastTarget: lastOf('target'),
+        speedUp: samePeriodSpeedUp(runs, deps.now()),
         lastParallel: p ? { id: p.id, period: p.period, state: p.state, verdict: p.verdict, at: p.endedAt ?? p.createdAt } : undefined,
         dq: dq ? { passed: dq.passed, at: dq.at, period: dq.period } : undefined,
+        cost: p?.kind === 'parallel' ? { period: p.period, legacy: effectiveCost(pl), target: effectiveCost(pt) } : undefined,
       };
       if (config.cutover) {
         const plan = await loadPlan(deps, name);
@@ -51,8 +56,21 @@ async function boardRows(deps: CommandDeps): Promise<HomePipeline[]> {
 
 function homeRun(r: RunRecord | undefined): HomeRun | undefined {
   if (!r) return undefined;
-  const durationMs = r.startedAt !== undefined && r.endedAt !== undefined ? r.endedAt - r.startedAt : undefined;
+  const durationMs = r.startedAt !== undefined && r.endedAt !== undefined ? runElapsed(r, r.endedAt) : undefined;
   return { engine: r.engine, state: r.state, durationMs, at: r.endedAt ?? r.createdAt, url: r.url };
+}
+
+/**
+ * The newest period with a succeeded run on each side (runs newest first), and their run
+ * times. Runs of different months process different data, so they are never compared.
+ */
+export function samePeriodSpeedUp(runs: readonly RunRecord[], now: number): HomePipeline['speedUp'] {
+  const done = runs.filter((r) => r.state === 'succeeded');
+  for (const target of done.filter((r) => r.side === 'target')) {
+    const legacy = done.find((r) => r.side === 'legacy' && r.period === target.period);
+    if (legacy) return { period: target.period, legacyMs: runElapsed(legacy, now), targetMs: runElapsed(target, now) };
+  }
+  return undefined;
 }
 
 async function waitingFor(deps: CommandDeps, viewer: string): Promise<HomeApproval[]> {

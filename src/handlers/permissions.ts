@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Catalog } from '../config/catalog-schema.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, PermissionDeniedError } from '../errors.ts';
 import type { RunEnv } from '../store/run-record.ts';
 
 export interface PermissionsOptions {
@@ -8,6 +8,12 @@ export interface PermissionsOptions {
   slack: WebClient;
   /** How long a user group's members are cached; default 5 minutes. */
   ttlMs?: number;
+  /**
+   * How old a cached member list may be and still be used while Slack fails (`CUTOVER_USERGROUP_MAX_AGE_MS`,
+   * default 30 minutes). Past it the request is refused with the reason: a person removed from the
+   * group must not keep their rights for as long as Slack's API is down.
+   */
+  maxAgeMs?: number;
   now?: () => number;
 }
 
@@ -16,12 +22,14 @@ export interface PermissionsOptions {
  * user-group ids (`S…`), the latter resolved with `usergroups.users.list` and cached.
  */
 export class Permissions {
-  private readonly cache = new Map<string, { users: Set<string>; until: number }>();
+  private readonly cache = new Map<string, { users: Set<string>; until: number; fetchedAt: number }>();
   private readonly ttlMs: number;
+  private readonly maxAgeMs: number;
   private readonly now: () => number;
 
   constructor(private readonly opts: PermissionsOptions) {
     this.ttlMs = opts.ttlMs ?? 5 * 60_000;
+    this.maxAgeMs = opts.maxAgeMs ?? 30 * 60_000;
     this.now = opts.now ?? Date.now;
   }
 
@@ -64,10 +72,19 @@ export class Permissions {
     try {
       const res = await this.opts.slack.usergroups.users.list({ usergroup: group });
       const users = new Set(res.users ?? []);
-      this.cache.set(group, { users, until: this.now() + this.ttlMs });
+      const fetchedAt = this.now();
+      this.cache.set(group, { users, until: fetchedAt + this.ttlMs, fetchedAt });
       return users;
     } catch (err) {
-      if (hit) return hit.users; // Slack is down: a stale answer beats refusing everyone
+      // Slack is down: a recent answer beats refusing everyone; an old one may hide a removal.
+      if (hit && this.now() - hit.fetchedAt <= this.maxAgeMs) return hit.users;
+      if (hit) {
+        const minutes = Math.round((this.now() - hit.fetchedAt) / 60_000);
+        throw new PermissionDeniedError(
+          `Cutover cannot check user group ${group} right now: Slack did not answer, and the member list it last read is ${minutes} min old (the limit is ${Math.round(this.maxAgeMs / 60_000)} min). Try again when Slack answers.`,
+          { cause: err },
+        );
+      }
       throw new ApiError({ service: 'slack', message: `could not read user group ${group}`, retryable: true, cause: err });
     }
   }

@@ -111,7 +111,7 @@ async function checks(deps: JobDeps, p: ParallelRecord, signal?: AbortSignal): P
   return {
     passed: result.passed,
     total: result.checks.length,
-    failing: result.checks.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows })),
+    failing: result.checks.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows, summary: c.summary })),
   };
 }
 

@@ -19,6 +19,7 @@ import type { StageStore } from '../store/stage-store.ts';
 import type { ApiClients } from '../engines/index.ts';
 import type { FailingCheck } from '../store/dq-alert-record.ts';
 import type { DiffReport } from '../diff/types.ts';
+import type { MeasureCost } from '../cost/types.ts';
 
 /**
  * Makes samples safe to leave the engine (issue 7): PII columns masked or hashed per the
@@ -59,6 +60,10 @@ export interface JobDeps {
   keys: Keyspace;
   logger: Logger;
   pollIntervalMs: number;
+  /** Measures a run's cost (src/cost/); only workers have it. */
+  measureCost?: MeasureCost;
+  /** How often and how long a pending cost is looked up again (`config.cost`). */
+  costTiming: { retryMs: number; waitMs: number };
   now: () => number;
 }
 

@@ -1,6 +1,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { AlertFacts } from '../alerts/build-sns-alert.ts';
 import type { SnsAlertJob } from '../handlers/sns/index.ts';
+import type { CheckCostJob } from './check-cost.ts';
 import type { CheckDqJob } from './check-dq.ts';
 import type { AlertLink } from './publish-sns-alert.ts';
 
@@ -195,6 +196,12 @@ export class Queues {
   /** The whole audit trail of a pipeline as a JSON Lines file, for `/pipeline audit`. */
   auditExport(pipeline: string, to: { user: string; channel: string }, jobId: string) {
     return this.notify.add('audit-export', { v: 1, pipeline, to }, { jobId });
+  }
+
+  /** Measures an ended run's cost; one job per run, repair epoch and attempt (src/jobs/check-cost.ts). */
+  costCheck(data: CheckCostJob, delayMs: number) {
+    const id = `cost-${data.runId}-${data.epoch}-${data.attempt}${data.settle ? '-settle' : ''}`;
+    return this.engine.add('cost-check', { v: 1, ...data }, { jobId: id, delay: Math.max(0, Math.round(delayMs)) });
   }
 
   threadNote(runId: string, note: ThreadNote, jobId: string) {

@@ -8,7 +8,7 @@ const SAMPLES_KEPT = 3;
 
 /** A check's failure as the alert keeps it. */
 function toFailingCheck(c: CheckResult): FailingCheck {
-  return { output: c.output, check: c.check, failingRows: c.failingRows, error: c.error, samples: c.samples.slice(0, SAMPLES_KEPT), sql: c.sql || undefined };
+  return { output: c.output, check: c.check, failingRows: c.failingRows, summary: c.summary, error: c.error, samples: c.samples.slice(0, SAMPLES_KEPT), sql: c.sql || undefined };
 }
 
 /** Records the outcome of Cutover's own checks: failures kept with their samples, PII-protected first. */

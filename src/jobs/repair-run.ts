@@ -30,7 +30,10 @@ export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: str
   }
   const repaired = await runs.update(
     run.id,
-    (r) => (r.state === 'failed' ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, endedAt: undefined, failures: [], error: undefined } : undefined),
+    (r) =>
+      r.state === 'failed'
+        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined }
+        : undefined,
     { actor: job.data.by, action: 'run.repair' },
   );
   if (repaired.state !== 'pending') return;

@@ -11,6 +11,8 @@ import type { JobDeps } from './job-deps.ts';
 export async function onRunEnded(deps: JobDeps, run: RunRecord): Promise<void> {
   if (!isTerminal(run.state)) return;
   if (run.parallelId) await deps.queues.advanceParallel(run.parallelId, run.id);
+  // The runs of a parallel run are the evidence of the migration: their cost is measured (issue 16).
+  if (run.parallelId && run.externalId) await deps.queues.costCheck({ runId: run.id, epoch: run.repairs, attempt: 0 }, 0);
   if (run.backfillId) await deps.queues.advanceBackfill(run.backfillId, `${run.id}-${run.repairs}`);
   const pipeline = deps.catalog.pipelines[run.pipeline];
   if (run.state === 'succeeded' && run.side === 'target' && !run.parallelId && pipeline?.outputs.some((o) => o.checks.length > 0)) {

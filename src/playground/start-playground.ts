@@ -66,6 +66,8 @@ export async function startPlayground(config: Config, { handleSignals = true } =
     role: 'all',
     // Sandbox runs take seconds; poll often enough to watch them move.
     pollIntervalMs: Math.min(config.pollIntervalMs, 500),
+    // The sandbox's cost appears seconds after a run: look again every second, not every 30 minutes.
+    cost: { ...config.cost, retryMs: Math.min(config.cost.retryMs, 1000) },
   };
   const app: CutoverApp = createApp({ config: appConfig, catalog, engines: { sandbox: createSandboxEngine({ catalog }) } });
   live.appPort = (await app.start()).port;

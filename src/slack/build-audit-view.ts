@@ -10,15 +10,24 @@ export function auditLine(e: StoredAuditEvent): string {
   return `${slackDate(e.at)} ${who} *${escapeMrkdwn(e.action)}* \`${escapeMrkdwn(e.subject)}\`${change ? ` ${change}` : ''}`;
 }
 
-/** `state: running → succeeded`: the scalar fields that changed, at most three. */
+/** Fields every change bumps: they would crowd out the ones that say what happened. */
+const BOOKKEEPING = new Set(['version', 'updatedAt']);
+
+/** `state: running → succeeded`: the scalar fields that changed, at most three; times as dates, not epoch numbers. */
 function describeChange(before: unknown, after: unknown): string {
   if (!isObject(after)) return '';
   const b = isObject(before) ? before : {};
   const parts = Object.entries(after)
-    .filter(([k, v]) => isScalar(v) && b[k] !== v)
+    .filter(([k, v]) => isScalar(v) && b[k] !== v && !BOOKKEEPING.has(k))
     .slice(0, 3)
-    .map(([k, v]) => `${escapeMrkdwn(k)}: ${isScalar(b[k]) && b[k] !== undefined ? `${escapeMrkdwn(String(b[k]))} → ` : ''}${escapeMrkdwn(String(v))}`);
+    .map(([k, v]) => `${escapeMrkdwn(k)}: ${isScalar(b[k]) && b[k] !== undefined ? `${showValue(k, b[k])} → ` : ''}${showValue(k, v)}`);
   return parts.join(', ');
+}
+
+/** `endedAt: 1714521670000` is a time: shown as one, in the reader's time zone. */
+function showValue(key: string, value: unknown): string {
+  if (/At$/.test(key) && typeof value === 'number' && value > 0) return slackDate(value);
+  return escapeMrkdwn(String(value));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

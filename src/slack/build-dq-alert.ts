@@ -62,8 +62,9 @@ export function dqButtons(a: DqAlertRecord): Button[] {
 }
 
 function failingBlock(f: FailingCheck): KnownBlock {
-  const what = f.error ? `could not run: ${escapeMrkdwn(f.error)}` : `${f.failingRows.toLocaleString('en-US')} failing row${f.failingRows === 1 ? '' : 's'}`;
-  const samples = (f.samples ?? []).slice(0, DQ_SUMMARY_SAMPLES).map(sampleLine);
+  const what = f.error ? `could not run: ${escapeMrkdwn(f.error)}` : f.summary ? escapeMrkdwn(f.summary) : `${f.failingRows.toLocaleString('en-US')} failing row${f.failingRows === 1 ? '' : 's'}`;
+  // A counting check's one "row" is its count, already said in words.
+  const samples = f.summary ? [] : (f.samples ?? []).slice(0, DQ_SUMMARY_SAMPLES).map(sampleLine);
   const body = samples.length > 0 ? `\n\`\`\`${samples.join('\n')}\`\`\`` : '';
   return section(truncateText(`:x: *${escapeMrkdwn(f.output)}* \`${escapeMrkdwn(f.check)}\`: ${what}${body}`, LIMITS.sectionText));
 }
@@ -93,7 +94,8 @@ function noteText(a: DqAlertRecord, e: NumberedDqEvent): string {
       return [
         ':warning: *The failures changed.*',
         e.added.length > 0 ? `Now also failing: ${list(e.added)}.` : '',
-        e.removed.length > 0 ? `Passing again: ${list(e.removed)}.` : '',
+        // Not "again": a check that failed since the period was first checked may never have passed.
+        e.removed.length > 0 ? `Now passing: ${list(e.removed)}.` : '',
       ]
         .filter(Boolean)
         .join(' ');

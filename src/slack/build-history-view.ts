@@ -5,6 +5,7 @@ import type { RunRecord } from '../store/run-record.ts';
 import { formatCount, speedUpRatio, verdictLabel } from './build-parallel-view.ts';
 import { engineLabel, escapeMrkdwn, formatDuration, runElapsed, slackDate, stateEmoji, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, splitSections, truncateText } from './limits.ts';
+import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
 export interface HistoryItem {
   p: ParallelRecord;
@@ -30,7 +31,9 @@ export function buildHistoryView(pipeline: string, items: HistoryItem[], now: nu
   const sorted = [...items].sort((a, b) => b.p.createdAt - a.p.createdAt);
   const header: KnownBlock = { type: 'header', text: { type: 'plain_text', text: title, emoji: true } };
   const rows = capBlocks(splitSections(sorted.map((item) => historyLine(item, now)).join('\n')), LIMITS.blocksPerMessage - 2);
-  const footer = context(`${formatCount(items.length)} run${items.length === 1 ? '' : 's'}, newest first · mismatches = rows only in legacy + only in target + changed, over every output`);
+  // A cost that cannot be known is explained once below the list, not on every line.
+  const unknown = [...new Set(sorted.flatMap((i) => costNotes([['Legacy', effectiveCost(i.legacy)], ['Databricks', effectiveCost(i.target)]]).filter((n) => n.includes('cost unknown'))))];
+  const footer = context([`${formatCount(items.length)} run${items.length === 1 ? '' : 's'}, newest first · mismatches = rows only in legacy + only in target + changed, over every output · cost at list price`, ...unknown].join('\n'));
   const latest = sorted[0]?.p;
   const text = latest ? `${title}: latest ${latest.period} ${latest.verdict ?? latest.state}, ${formatCount(mismatchTotal(latest))} mismatches` : title;
   return { text: truncateText(text, LIMITS.fallbackText), blocks: [header, ...rows, footer] };
@@ -45,6 +48,8 @@ function historyLine({ p, legacy, target }: HistoryItem, now: number): string {
     const both = legacy?.state === 'succeeded' && target?.state === 'succeeded';
     const ratio = both ? speedUpRatio(runElapsed(legacy, now), runElapsed(target, now)) : undefined;
     if (ratio) parts.push(ratio);
+    const [l, t] = [effectiveCost(legacy), effectiveCost(target)];
+    if (l !== undefined || t !== undefined) parts.push(costLine(l, t));
   }
   const errors = Object.values(p.outputs).filter((o) => o.verdict === 'error').length;
   if (Object.keys(p.outputs).length > 0) {

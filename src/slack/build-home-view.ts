@@ -9,6 +9,8 @@ import { speedUpRatio, verdictLabel } from './build-parallel-view.ts';
 import { stageLabel, stepStateLabel } from './cutover-format.ts';
 import { engineLabel, escapeMrkdwn, formatAgo, formatDuration, link, mention, slackDate, stateLabel } from './format.ts';
 import { LIMITS, capBlocks, context, section, truncateText } from './limits.ts';
+import { costLine } from './cost-format.ts';
+import type { RunCost } from '../cost/types.ts';
 
 /** The last run of one side, as the board shows it. */
 export interface HomeRun {
@@ -27,8 +29,12 @@ export interface HomePipeline {
   channel: string;
   lastLegacy?: HomeRun;
   lastTarget?: HomeRun;
+  /** Run times of the newest period both sides ran successfully: a speed-up compares the same month's work. */
+  speedUp?: { period: string; legacyMs: number; targetMs: number };
   lastParallel?: Pick<ParallelRecord, 'id' | 'period' | 'state' | 'verdict'> & { at: number; url?: string };
   dq?: DqResult;
+  /** What the last parallel run's two runs cost (issue 16); `pending` until the billing data is in. */
+  cost?: { period: string; legacy?: RunCost | 'pending'; target?: RunCost | 'pending' };
   /** Cutover progress: steps done, and the first step not done with its state. */
   cutover?: { done: number; total: number; next?: { id: string; state: StepState } };
 }
@@ -80,6 +86,7 @@ function pipelineText(p: HomePipeline, now: number): string {
     ? `${par.verdict ? verdictLabel(par.verdict) : `:hourglass: *${par.state}*`} ${escapeMrkdwn(par.period)} (${link(par.url, par.id)}, ${formatAgo(par.at, now)})`
     : '_none yet_';
   lines.push(`Last parallel run: ${parText} · DQ: ${dqText(p.dq, now)}`);
+  if (p.cost && (p.cost.legacy !== undefined || p.cost.target !== undefined)) lines.push(`:moneybag: ${costLine(p.cost.legacy, p.cost.target)} (${escapeMrkdwn(p.cost.period)})`);
   if (p.cutover) {
     const next = p.cutover.next ? ` · next: ${escapeMrkdwn(p.cutover.next.id)} ${stepStateLabel(p.cutover.next.state)}` : '';
     lines.push(`Cutover: ${p.cutover.done} of ${p.cutover.total} steps done${next}`);
@@ -93,10 +100,10 @@ function runsText(p: HomePipeline, now: number): string {
     const took = run.durationMs !== undefined ? ` ${formatDuration(run.durationMs)}` : '';
     return `${link(run.url, engineLabel(run.engine))}${took} ${stateLabel(run.state)} ${formatAgo(run.at, now)}`;
   };
-  const { lastLegacy: l, lastTarget: t } = p;
-  const both = l?.state === 'succeeded' && t?.state === 'succeeded' && l.durationMs && t.durationMs;
-  const ratio = both ? speedUpRatio(l.durationMs!, t.durationMs!) : undefined;
-  return `${side(l, 'legacy')} vs ${side(t, 'Databricks')}${ratio ? ` · :stopwatch: ${ratio}` : ''}`;
+  const { lastLegacy: l, lastTarget: t, speedUp } = p;
+  const ratio = speedUp ? speedUpRatio(speedUp.legacyMs, speedUp.targetMs) : undefined;
+  const speed = ratio ? ` · :stopwatch: ${ratio} (${escapeMrkdwn(speedUp!.period)})` : l && t ? ' · :stopwatch: no speed-up yet: no period succeeded on both sides' : '';
+  return `${side(l, 'legacy')} vs ${side(t, 'Databricks')}${speed}`;
 }
 
 function dqText(dq: DqResult | undefined, now: number): string {

@@ -2,8 +2,9 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import { isTerminal } from '../engines/types.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import type { RunRecord } from '../store/run-record.ts';
-import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
+import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
 type Verdict = NonNullable<ParallelRecord['verdict']> | OutputSummary['verdict'];
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -71,6 +72,7 @@ export function buildParallelView(p: ParallelRecord, legacy: RunRecord | undefin
     head.push(runsBlock(legacy, target, names, now));
     const speed = speedUpText(legacy, target, names, now);
     if (speed) head.push(section(speed));
+    head.push(...costBlocks(legacy, target));
   }
   const tail: KnownBlock[] = [];
   if (p.dq) tail.push(section(dqText(p.dq)));
@@ -120,7 +122,7 @@ function sideNames(legacy: RunRecord | undefined, target: RunRecord | undefined)
 function runColumn(title: string, run: RunRecord | undefined, now: number): { title: string; state: string; tasks: string } {
   if (!run) return { title: `*${title}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
   const engine = engineLabel(run.engine);
-  const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatDuration(runElapsed(run, now))}`;
+  const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatRunTime(run, now)}`;
   const state = [stateLabel(run.state), took, shortLink(run.url, `Open in ${engine}`)];
   if (run.error) state.push(`:warning: ${escapeMrkdwn(truncateText(`${run.error.code}: ${run.error.message}`, 300))}`);
   const tasks = run.tasks.map((task) => {
@@ -149,6 +151,21 @@ function speedUpText(legacy: RunRecord | undefined, target: RunRecord | undefine
   if (ratio === 1) return `:stopwatch: *Same speed*: ${names.target} and ${names.legacy} ${times}`;
   if (t < l) return `:stopwatch: *Speed-up*: ${names.target} ${ratio.toFixed(1)}× faster than ${names.legacy} ${times}`;
   return `:stopwatch: *Slower*: ${names.legacy} was ${ratio.toFixed(1)}× faster than ${names.target} ${times}`;
+}
+
+/**
+ * `cost: legacy $X vs Databricks $Y (−Z %)` beside the speed-up once both runs ended, with what
+ * each figure is (method, list price, EC2 in or out) or why it is not known, underneath.
+ */
+function costBlocks(legacy: RunRecord | undefined, target: RunRecord | undefined): KnownBlock[] {
+  if (!legacy || !target || !isTerminal(legacy.state) || !isTerminal(target.state)) return [];
+  const [l, t] = [effectiveCost(legacy), effectiveCost(target)];
+  if (l === undefined && t === undefined) return [];
+  const line = costLine(l, t);
+  const blocks: KnownBlock[] = [section(`:moneybag: ${line === 'cost pending' ? 'cost pending: billing data arrives hours after a run' : line}`)];
+  const notes = costNotes([['Legacy', l], ['Databricks', t]]);
+  if (notes.length > 0) blocks.push(context(notes.join(' · ')));
+  return blocks;
 }
 
 function outputBlocks(p: ParallelRecord): KnownBlock[] {
@@ -189,7 +206,7 @@ function dqText(dq: DqSummary): string {
   if (dq.passed) return `:white_check_mark: *DQ passed* (${plural(dq.total, 'check')})`;
   const head = `:x: *DQ failed*: ${formatCount(dq.failing.length)} of ${plural(dq.total, 'check')} failing`;
   const lines = dq.failing.map(
-    (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${plural(f.failingRows, 'failing row')}`,
+    (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${f.summary ? escapeMrkdwn(f.summary) : plural(f.failingRows, 'failing row')}`,
   );
   return `${head}\n${fitLines(lines, LIMITS.sectionText - head.length - 1, (n) => `… ${plural(n, 'more failing check')}`)}`;
 }

@@ -8,7 +8,7 @@ import {
   formatDuration,
   link,
   mention,
-  runElapsed,
+  formatRunTime,
   slackDate,
   stateEmoji,
   stateLabel,
@@ -55,7 +55,7 @@ function runFields(run: RunRecord, now: number): SectionBlock['fields'] {
     `*Engine*\n${run.engine}`,
     `*Env*\n${run.env}`,
     `*Started by*\n${mention(run.requestedBy)}`,
-    `*${elapsedLabel}*\n${formatDuration(runElapsed(run, now))}`,
+    `*${elapsedLabel}*\n${formatRunTime(run, now)}`,
   ];
   if (run.repairs > 0) fields.push(`*Repairs*\n${run.repairs}`);
   const params = Object.entries(run.params);

@@ -56,9 +56,13 @@ export function mention(userId: string): string {
   return `<@${userId}>`;
 }
 
-/** Durations always in `m s` form (`0m 42s`, `12m 3s`, `1h 2m 3s`) so readers and tools see one shape. */
+/**
+ * `3.4s` below a minute (a 3-second task is not "0m 0s"), then `12m 3s`, `1h 2m 3s`.
+ */
 export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.floor(ms / 1000));
+  if (!(ms >= 0)) return '0.0s';
+  if (ms < 59_950) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
+  const total = Math.round(ms / 1000);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
@@ -79,9 +83,24 @@ export function slackDate(at: number): string {
   return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${new Date(at).toISOString()}>`;
 }
 
-/** Time the run has taken so far: from start (or creation while queued) to end, or to `now`. */
+/**
+ * Time the run has been running: from start (or creation while queued) to end, or to `now`,
+ * without the time it sat failed before a repair restarted it. This is the figure speed-ups
+ * compare.
+ */
 export function runElapsed(run: RunRecord, now: number): number {
+  return wallElapsed(run, now) - (run.idleMs ?? 0);
+}
+
+/** From start to end (or `now`), waits for repairs included. */
+export function wallElapsed(run: RunRecord, now: number): number {
   return (run.endedAt ?? now) - (run.startedAt ?? run.createdAt);
+}
+
+/** `5m 3s`, or for a repaired run that waited `5m 3s run time (2h 10m 0s wall)`. */
+export function formatRunTime(run: RunRecord, now: number): string {
+  const ran = formatDuration(runElapsed(run, now));
+  return run.idleMs ? `${ran} run time (${formatDuration(wallElapsed(run, now))} wall)` : ran;
 }
 
 /** A task's duration, or undefined when it has not started. */

@@ -6,6 +6,8 @@ export interface FailingCheck {
   output: string;
   check: string;
   failingRows: number;
+  /** What failed in words, for checks that count rows (`7 rows, at least 100 expected`). */
+  summary?: string;
   /** Set when the check could not run at all. */
   error?: string;
   samples?: SampleRow[];

@@ -16,7 +16,7 @@ export interface OutputSummary {
 
 export interface DqSummary {
   passed: boolean;
-  failing: Array<{ output: string; check: string; failingRows: number }>;
+  failing: Array<{ output: string; check: string; failingRows: number; summary?: string }>;
   total: number;
 }
 

@@ -53,6 +53,8 @@ export function keyspace(prefix: string) {
     run: (id: string) => `${prefix}:run:${id}`,
     runsByPipeline: (pipeline: string) => `${prefix}:runs:pipeline:${pipeline}`,
     runStateCounts: `${prefix}:runs:state-counts`,
+    /** Runs that still need a job (set of ids; see RunStore.activeIds). */
+    runsActive: `${prefix}:runs:active`,
     audit: (pipeline: string) => `${prefix}:audit:${pipeline}`,
     notifyLast: (id: string) => `${prefix}:notify:last:${id}`,
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,

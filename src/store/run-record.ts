@@ -1,5 +1,6 @@
 import type { EngineName } from '../config/catalog-schema.ts';
-import type { RunState, TaskFailure, TaskStatus } from '../engines/types.ts';
+import type { RunCost } from '../cost/types.ts';
+import { isTerminal, type RunState, type TaskFailure, type TaskStatus } from '../engines/types.ts';
 
 export type RunEnv = 'dev' | 'prod';
 
@@ -43,6 +44,11 @@ export interface RunRecord {
   acknowledgedBy?: { user: string; at: number };
   /** Repairs so far; each one starts a new tracking epoch. */
   repairs: number;
+  /**
+   * How long the run sat failed before repairs restarted it, summed: its wall time minus this
+   * is its run time, the figure a speed-up compares.
+   */
+  idleMs?: number;
   latestRepairId?: string;
   /** A permanent error from the engine API (e.g. 404 job), shown to people as is. */
   error?: { code: string; message: string; apiCode?: string };
@@ -50,4 +56,14 @@ export interface RunRecord {
   parallelId?: string;
   /** Set when the run is one period of a backfill (src/store/backfill-record.ts). */
   backfillId?: string;
+  /** What the run cost, once measured (issue 16; src/cost/): pending until the billing data arrives. */
+  cost?: RunCost;
+}
+
+/**
+ * Whether a run still needs a job (submit, poll, cancel or repair): kept in the active-runs
+ * index, so start-up can re-enqueue the jobs a crash or a loss of Redis data left out.
+ */
+export function isActiveRun(run: Pick<RunRecord, 'state'>): boolean {
+  return !isTerminal(run.state);
 }

@@ -237,6 +237,25 @@ export class FakeDatabricks {
     };
   }
 
+  #sqlUrl?: string;
+
+  /**
+   * One workspace host serves both the Jobs API and the SQL Statement Execution API: with this,
+   * requests under `/api/2.0/sql/` go to a fake SQL warehouse (test/fakes/databricks-sql-server.ts).
+   */
+  forwardSqlTo(url: string): void {
+    this.#sqlUrl = url;
+  }
+
+  async #forwardSql(req: IncomingMessage, url: URL, raw: string, res: ServerResponse): Promise<void> {
+    const answer = await fetch(`${this.#sqlUrl}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers: { authorization: req.headers.authorization ?? '', 'content-type': req.headers['content-type'] ?? 'application/json' },
+      body: req.method === 'GET' ? undefined : raw,
+    });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text());
+  }
+
   // ---- HTTP ----
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -254,6 +273,7 @@ export class FakeDatabricks {
     try {
       const body = parseBody(raw, req.headers['content-type'] ?? '');
       if (path.startsWith('/__fake/')) return send(200, this.#fakeRoute(req.method ?? 'GET', path, body));
+      if (this.#sqlUrl && path.startsWith('/api/2.0/sql/')) return await this.#forwardSql(req, url, raw, res);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
       this.requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, headers, at: Date.now() });
       const fault = this.#takeFault(path);

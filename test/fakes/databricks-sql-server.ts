@@ -25,6 +25,38 @@ export interface ExecuteRequest {
   disposition?: string;
 }
 
+/** One row of `system.billing.usage` (the columns the billing query reads). */
+export interface BillingUsageRow {
+  sku_name: string;
+  cloud: string;
+  usage_unit: string;
+  usage_quantity: number;
+  /** ISO timestamps (UTC). */
+  usage_start_time: string;
+  usage_end_time: string;
+  /** `usage_metadata.job_id` and `usage_metadata.job_run_id`. */
+  job_id: string;
+  job_run_id: string;
+}
+
+/** One row of `system.billing.list_prices`: `pricing.default` (and `pricing.effective_list.default`). */
+export interface BillingPriceRow {
+  sku_name: string;
+  cloud: string;
+  usage_unit: string;
+  currency_code: string;
+  price_start_time: string;
+  price_end_time: string | null;
+  default: number;
+  effective_list?: number;
+}
+
+/** The billing system tables the fake answers from; tests change the arrays as billing data "arrives". */
+export interface FakeBillingTables {
+  usage: BillingUsageRow[];
+  prices: BillingPriceRow[];
+}
+
 export interface FakeSqlWarehouse {
   url: string;
   /** Every execute request body, in order. */
@@ -45,6 +77,8 @@ interface Stored {
 export async function startFakeSqlWarehouse(opts: {
   token: string;
   answer: (req: ExecuteRequest) => FakeAnswer;
+  /** When set, statements reading `system.billing.usage` are answered from these rows (see answerBilling). */
+  billing?: FakeBillingTables;
   /** Rows per result chunk; smaller than the result exercises chunk following. */
   chunkSize?: number;
 }): Promise<FakeSqlWarehouse> {
@@ -95,7 +129,8 @@ export async function startFakeSqlWarehouse(opts: {
       executed.push(body);
       if (!body.warehouse_id || !body.statement) return send(res, 400, { error_code: 'BAD_REQUEST', message: 'warehouse_id and statement are required' });
       if (body.wait_timeout && !/^(0|[5-9]|[1-4]\d|50)s$/.test(body.wait_timeout)) return send(res, 400, { error_code: 'BAD_REQUEST', message: 'bad wait_timeout' });
-      const s: Stored = { id: `01ef-${next++}`, answer: opts.answer(body), polls: 0, cancelled: false };
+      const billing = opts.billing && body.statement.includes('system.billing.usage') ? answerBilling(opts.billing, body) : undefined;
+      const s: Stored = { id: `01ef-${next++}`, answer: billing ?? opts.answer(body), polls: 0, cancelled: false };
       statements.set(s.id, s);
       return send(res, 200, view(s));
     }
@@ -133,4 +168,48 @@ export async function startFakeSqlWarehouse(opts: {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+const BILLING_COLUMNS = ['sku_name', 'usage_unit', 'quantity', 'list_cost', 'currency_code', 'unpriced_records'].map((name) => ({ name, type_name: 'STRING' }));
+
+/**
+ * Cutover's billing query, answered as Databricks would from the fake tables: usage of the bound
+ * `job_run_id` and `job_id` from the bound `since` day on, each record priced by the list price of
+ * its SKU, cloud and unit whose validity window holds the record's start, summed per SKU and unit.
+ * The parameters are checked (names, types, values), not the SQL text: a value pasted into the
+ * statement instead of bound fails like an unbound parameter.
+ */
+export function answerBilling(tables: FakeBillingTables, req: ExecuteRequest): FakeAnswer {
+  const param = (name: string, type: string) => {
+    const p = req.parameters?.find((x) => x.name === name);
+    if (!p || p.value === null || (p.type ?? 'STRING') !== type) throw new Error(`${name} must be bound as ${type}`);
+    return p.value;
+  };
+  let runId: string, jobId: string, since: string;
+  try {
+    [runId, jobId, since] = [param('job_run_id', 'STRING'), param('job_id', 'STRING'), param('since', 'DATE')];
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(since)) throw new Error(`since is not a DATE: ${since}`);
+  } catch (err) {
+    return { error: { error_code: 'UNBOUND_SQL_PARAMETER', message: (err as Error).message } };
+  }
+  const groups = new Map<string, { sku: string; unit: string; quantity: number; cost: number; currency?: string; unpriced: number }>();
+  for (const u of tables.usage) {
+    if (u.job_run_id !== runId || u.job_id !== jobId || u.usage_start_time.slice(0, 10) < since) continue;
+    const start = Date.parse(u.usage_start_time);
+    const price = tables.prices.find(
+      (p) => p.sku_name === u.sku_name && p.cloud === u.cloud && p.usage_unit === u.usage_unit && start >= Date.parse(p.price_start_time) && (p.price_end_time === null || start < Date.parse(p.price_end_time)),
+    );
+    const key = `${u.sku_name}\u0000${u.usage_unit}`;
+    const g = groups.get(key) ?? { sku: u.sku_name, unit: u.usage_unit, quantity: 0, cost: 0, unpriced: 0 };
+    g.quantity += u.usage_quantity;
+    if (price) {
+      g.cost += u.usage_quantity * (price.effective_list ?? price.default);
+      g.currency = price.currency_code;
+    } else g.unpriced++;
+    groups.set(key, g);
+  }
+  const rows = [...groups.values()]
+    .sort((a, b) => a.sku.localeCompare(b.sku))
+    .map((g) => [g.sku, g.unit, String(g.quantity), String(g.cost), g.currency ?? null, String(g.unpriced)]);
+  return { columns: BILLING_COLUMNS, rows };
 }

@@ -37,6 +37,18 @@ export type FakeEmrControl =
   | { action: 'seedSteps'; clusterId: string; count: number; ageMs?: number; namePrefix?: string }
   | { action: 'reset' };
 
+/** An instance of a cluster as ListInstances reports it (groups or fleets); times in epoch ms. */
+export interface FakeInstance {
+  id: string;
+  type: string;
+  created: number;
+  ready?: number;
+  ended?: number;
+  groupId?: string;
+  fleetId?: string;
+  market?: 'ON_DEMAND' | 'SPOT';
+}
+
 export interface RecordedRequest {
   operation: string;
   body: Record<string, unknown>;
@@ -73,6 +85,7 @@ class AwsError extends Error {
 export class FakeEmr {
   readonly requests: RecordedRequest[] = [];
   private clusters = new Map<string, FakeStep[]>();
+  private instances = new Map<string, FakeInstance[]>();
   private scripts = new Map<string, StepScript>();
   private faults: Fault[] = [];
   private seq = 0;
@@ -96,6 +109,11 @@ export class FakeEmr {
   /** Scripts the outcome of steps whose name is `step` or ends with `-<step>` (our `cutover-<runId>-<name>`). */
   script(step: string, script: StepScript): void {
     this.scripts.set(step, script);
+  }
+
+  /** The instances ListInstances returns for a cluster (their timelines make a shared cluster's cost). */
+  setInstances(clusterId: string, instances: FakeInstance[]): void {
+    this.instances.set(clusterId, instances);
   }
 
   failNext(fault: Fault): void {
@@ -138,6 +156,7 @@ export class FakeEmr {
   reset(): void {
     this.requests.length = 0;
     this.clusters.clear();
+    this.instances.clear();
     this.scripts.clear();
     this.faults = [];
   }
@@ -199,6 +218,8 @@ export class FakeEmr {
       }
       case 'CancelSteps':
         return this.cancelSteps(this.cluster(body.ClusterId), body);
+      case 'ListInstances':
+        return this.listInstances(this.cluster(body.ClusterId), body);
       default:
         throw new AwsError('UnknownOperationException', `${operation} is not supported by the fake`);
     }
@@ -231,6 +252,28 @@ export class FakeEmr {
     const offset = body.Marker ? Number(Buffer.from(String(body.Marker), 'base64url').toString()) : 0;
     const next = offset + PAGE;
     return { Steps: all.slice(offset, next), Marker: next < all.length ? Buffer.from(String(next)).toString('base64url') : undefined };
+  }
+
+  /** Pages of 50 like ListSteps; `InstanceStates` filters on the derived state. */
+  private listInstances(clusterId: string, body: Record<string, unknown>): unknown {
+    const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+    const states = body.InstanceStates as string[] | undefined;
+    const all = (this.instances.get(clusterId) ?? [])
+      .map((i) => ({
+        Id: i.id,
+        Ec2InstanceId: `i-${i.id.toLowerCase()}`,
+        InstanceType: i.type,
+        Market: i.market ?? 'ON_DEMAND',
+        ...(i.fleetId ? { InstanceFleetId: i.fleetId } : { InstanceGroupId: i.groupId ?? 'ig-CORE' }),
+        Status: {
+          State: i.ended !== undefined ? 'TERMINATED' : i.ready !== undefined ? 'RUNNING' : 'PROVISIONING',
+          Timeline: { CreationDateTime: secs(i.created), ReadyDateTime: secs(i.ready), EndDateTime: secs(i.ended) },
+        },
+      }))
+      .filter((i) => !states?.length || states.includes(i.Status.State));
+    const offset = body.Marker ? Number(Buffer.from(String(body.Marker), 'base64url').toString()) : 0;
+    const next = offset + PAGE;
+    return { Instances: all.slice(offset, next), Marker: next < all.length ? Buffer.from(String(next)).toString('base64url') : undefined };
   }
 
   private cancelSteps(clusterId: string, body: Record<string, unknown>): unknown {

@@ -126,6 +126,15 @@ export class AirflowClient {
     }
   }
 
+  /**
+   * One XCom value of a task of a run, as text (e.g. the cluster id EmrCreateJobFlowOperator
+   * returns). v1 sends `value` as a string; v2 as JSON, which is stringified here.
+   */
+  async getXcomValue(dagId: string, dagRunId: string, taskId: string, key: string, signal?: AbortSignal): Promise<string> {
+    const entry = await this.json<{ value?: unknown }>('GET', `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}/taskInstances/${seg(taskId)}/xcomEntries/${seg(key)}`, { signal });
+    return typeof entry.value === 'string' ? entry.value : JSON.stringify(entry.value ?? null);
+  }
+
   /** One try's log as lines: v1 is asked for text/plain, v2 answers JSON `content` (structured events). */
   async getTaskLog(
     dagId: string,

@@ -137,6 +137,13 @@ describe('each check against real Parquet files', () => {
     });
   });
 
+  it('says a row_count failure in words: how many rows there are and how many were expected', async () => {
+    expect((await runOne({ row_count: { min: 100 } }, 'customers-bad.parquet')).summary).toBe('5 rows, at least 100 expected');
+    expect((await runOne({ row_count: { max: 4 } }, 'customers-bad.parquet')).summary).toBe('5 rows, at most 4 expected');
+    expect((await runOne({ row_count: { min: 1 } }, 'customers-bad.parquet')).summary).toBeUndefined();
+    expect((await runOne({ not_null: ['name'] }, 'customers-bad.parquet')).summary).toBeUndefined();
+  });
+
   it('accepted_values with numbers compares numerically', async () => {
     const r = await runOne({ accepted_values: { column: 'id', values: [1, 2] } }, 'customers-ok.parquet');
     expect(r).toMatchObject({ passed: false, failingRows: 1, samples: [customer(3, 'cy', 'government', 0, null, '29')] });

@@ -32,6 +32,8 @@ describe('environment', () => {
         PORT: '0',
         CUTOVER_ROLE: 'worker',
         CUTOVER_POLL_INTERVAL_MS: '250',
+        AWS_ENDPOINT_URL_COST_EXPLORER: 'http://127.0.0.1:2',
+        CUTOVER_COST_RETRY_MS: '300',
       },
     });
     expect(c.slack.apiUrl).toBe('http://127.0.0.1:9/api/');
@@ -47,7 +49,9 @@ describe('environment', () => {
       scheduler: fallback,
       eventbridge: fallback,
       glue: fallback,
+      costExplorer: 'http://127.0.0.1:2',
     });
+    expect(c.cost).toEqual({ retryMs: 300, waitMs: 48 * 3600_000 });
     expect(c).toMatchObject({ port: 0, role: 'worker', pollIntervalMs: 250, playground: false });
   });
 

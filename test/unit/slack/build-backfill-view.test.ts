@@ -34,7 +34,7 @@ describe('buildBackfillView', () => {
     expect(summary).toContain(':arrows_counterclockwise: *running* · 1 succeeded, 2 running, 1 waiting of 4 periods');
     expect(summary).toContain('Databricks (dev) · at most 2 at a time · stops at the first failure');
     expect(periods!.split('\n')).toEqual([
-      ':white_check_mark: *2026-01* succeeded · 0m 42s · <https://dbc-1.cloud.databricks.com/#job/123/run/r-1-000001|Open in Databricks> · `r-1-000001`',
+      ':white_check_mark: *2026-01* succeeded · 42.0s · <https://dbc-1.cloud.databricks.com/#job/123/run/r-1-000001|Open in Databricks> · `r-1-000001`',
       ':arrows_counterclockwise: *2026-02* running · 4m 0s so far · <https://dbc-1.cloud.databricks.com/#job/123/run/987654|Open in Databricks> · `r-1-000002`',
       ':outbox_tray: *2026-03* submitting · `r-1-000003`',
       ':hourglass_flowing_sand: *2026-04* waiting',

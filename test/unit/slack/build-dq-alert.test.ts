@@ -26,6 +26,14 @@ describe('buildDqSummary', () => {
     expect(view.blocks).toMatchSnapshot();
   });
 
+  it('says a row_count failure in words, without its count as a sample row', () => {
+    const counted = { ...failing, failing: [{ output: 'customers', check: 'row_count(min 100)', failingRows: 1, summary: '7 rows, at least 100 expected', samples: [{ row_count: 7 }] }] };
+    const json = JSON.stringify(buildDqSummary(counted).blocks);
+    expect(json).toContain('`row_count(min 100)`: 7 rows, at least 100 expected');
+    expect(json).not.toContain('failing row');
+    expect(json).not.toContain('row_count=7');
+  });
+
   it('drops Acknowledge and Mute once done, and shows who did them', () => {
     const acked = { ...failing, acknowledgedBy: { user: 'U0BOB', at: 1 }, mutedBy: { user: 'U0CAROL', at: 2 } };
     expect(dqButtons(acked).map((b) => b.action_id)).toEqual(['dq_rerun']);
@@ -52,7 +60,8 @@ describe('buildDqNote', () => {
   it('names what changed', () => {
     const note = buildDqNote(failing, { kind: 'changed', at: 1, seq: 2, added: ['customers: unique(id)'], removed: ['customers: range(revenue >= 0)'] });
     expect(note.text).toContain('Now also failing: `customers: unique(id)`');
-    expect(note.text).toContain('Passing again: `customers: range(revenue &gt;= 0)`');
+    expect(note.text).toContain('Now passing: `customers: range(revenue &gt;= 0)`');
+    expect(note.text).not.toContain('again');
   });
 });
 

@@ -41,9 +41,15 @@ describe('buildStatusView', () => {
 
   it('measures elapsed time from creation while queued, and to the end once terminal', () => {
     const queued = buildStatusView(makeRun({ state: 'queued', startedAt: undefined, tasks: [] }), T0 + 42_000);
-    expect(allText(queued)).toContain('*Elapsed*\\n0m 42s');
+    expect(allText(queued)).toContain('*Elapsed*\\n42.0s');
     const done = buildStatusView(makeRun({ state: 'succeeded', endedAt: T0 + 5_000 + 3_723_000 }), T0 + 99_999_999);
     expect(allText(done)).toContain('*Took*\\n1h 2m 3s');
+  });
+
+  it('shows the run time of a repaired run apart from its wall time, which includes the wait before the repair', () => {
+    // Failed after 5 minutes, sat failed for 2 hours, the repair ran 3 minutes.
+    const repaired = makeRun({ state: 'succeeded', repairs: 1, startedAt: T0, idleMs: 7_200_000, endedAt: T0 + 300_000 + 7_200_000 + 180_000 });
+    expect(allText(buildStatusView(repaired, T0 + 99_999_999))).toContain('*Took*\\n8m 0s run time (2h 8m 0s wall)');
   });
 
   it('links the run page with a button the handlers ack', () => {

@@ -48,9 +48,9 @@ describe('buildHistoryView', () => {
     expect(lines).toEqual([
       `:hourglass: *running* · *2024-05* · EMR 2m 0s :arrows_counterclockwise: running so far vs Databricks 2m 5s :hourglass: pending so far · ${date(30)}`,
       `:white_check_mark: *clean* · *2024-04* · diff only · 0 mismatches · ${date(20)}`,
-      `:x: *failed* · *2024-04* · EMR 29m 10s vs Databricks 4m 55s :x: failed · ${date(10)}`,
-      `:large_orange_diamond: *different* · *2024-04* · EMR 29m 10s vs Databricks 12m 3s · 2.4× faster · 36 mismatches (1 output not compared) · ${date(1)}`,
-      `:white_check_mark: *clean* · *2024-03* · EMR 29m 10s vs Databricks 12m 3s · 2.4× faster · 0 mismatches · ${date(0)}`,
+      `:x: *failed* · *2024-04* · EMR 29m 10s vs Databricks 4m 55s :x: failed · cost pending · ${date(10)}`,
+      `:large_orange_diamond: *different* · *2024-04* · EMR 29m 10s vs Databricks 12m 3s · 2.4× faster · cost pending · 36 mismatches (1 output not compared) · ${date(1)}`,
+      `:white_check_mark: *clean* · *2024-03* · EMR 29m 10s vs Databricks 12m 3s · 2.4× faster · cost pending · 0 mismatches · ${date(0)}`,
     ]);
     expect(view.text).toBe('Parallel runs of incites-monthly: latest 2024-05 running, 0 mismatches');
   });
@@ -74,5 +74,24 @@ describe('buildHistoryView', () => {
     const view = buildHistoryView('x'.repeat(10_000), items, NOW);
     expect(limitProblems(view)).toEqual([]);
     expect(((view.blocks[1] as SectionBlock).text?.text ?? '').startsWith(':white_check_mark: *clean* · *999x')).toBe(true);
+  });
+});
+
+describe('buildHistoryView: cost column', () => {
+  it('shows each run pair’s cost with the change, and explains an unknown cost once', () => {
+    const items = history();
+    const known = (amount: number, method: 'emr-share' | 'databricks-billing') => ({ status: 'known' as const, method, amount, currency: 'USD', note: 'n', epoch: 0, at: T0 });
+    const tagOff = { status: 'unknown' as const, method: 'cost-explorer' as const, reason: 'the cost-allocation tag is not activated', epoch: 0, at: T0 };
+    items[0]!.legacy = { ...items[0]!.legacy!, cost: tagOff };
+    items[0]!.target = { ...items[0]!.target!, cost: known(9.5, 'databricks-billing') };
+    items[2]!.legacy = { ...items[2]!.legacy!, cost: known(41.2, 'emr-share') };
+    items[2]!.target = { ...items[2]!.target!, cost: known(18.75, 'databricks-billing') };
+    items[4]!.legacy = { ...items[4]!.legacy!, cost: tagOff };
+    const view = buildHistoryView('incites-monthly', items, NOW);
+    expect(view).toMatchSnapshot();
+    const text = JSON.stringify(view.blocks);
+    expect(text).toContain('cost: legacy $41.20 vs Databricks $18.75 (−54 %)');
+    expect(text).toContain('cost: legacy unknown vs Databricks $9.50');
+    expect(text.match(/cost unknown: the cost-allocation tag is not activated/g)).toHaveLength(1);
   });
 });

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { requestsAwaiting } from '../../../src/cutover/index.ts';
 import { ACTION_IDS, buildHomeView, type HomePipeline } from '../../../src/slack/index.ts';
 import { HOUR, T0, pendingRequest } from '../cutover/fixtures.ts';
-import { allText } from './run-fixture.ts';
+import { allText, makeRun } from './run-fixture.ts';
+import { samePeriodSpeedUp } from '../../../src/handlers/app-home.ts';
+import type { RunRecord } from '../../../src/store/run-record.ts';
 
 const NOW = T0 + 2 * HOUR;
 const base = { name: 'incites-monthly', channel: 'C0PIPELINES' };
@@ -14,7 +16,7 @@ const dbx = { engine: 'databricks' as const, state: 'succeeded' as const, durati
 const PIPELINES: Record<HomePipeline['stage'], HomePipeline> = {
   legacy: { ...base, stage: 'legacy', lastLegacy: emr },
   parallel: {
-    ...base, stage: 'parallel', lastLegacy: emr, lastTarget: dbx,
+    ...base, stage: 'parallel', lastLegacy: emr, lastTarget: dbx, speedUp: { period: '2024-05', legacyMs: 1_750_000, targetMs: 723_000 },
     lastParallel: { id: 'p-m3k9x2-9c1d', period: '2024-05', state: 'done', verdict: 'clean', at: T0 - HOUR, url: 'https://slack.example/archives/C0PIPELINES/p1' },
     dq: { passed: true, at: T0 - HOUR, period: '2024-05' },
     cutover: { done: 0, total: 3, next: { id: 'parallel-clean', state: 'ready' } },
@@ -41,9 +43,26 @@ describe('buildHomeView', () => {
     expect(allText(view)).toContain(`\`${stage}\``);
   });
 
-  it('gives the speed-up only when both last runs succeeded', () => {
-    expect(allText(buildHomeView([PIPELINES.parallel], [], NOW))).toContain(':stopwatch: 2.4× faster');
-    expect(allText(buildHomeView([PIPELINES.cutover], [], NOW))).not.toContain('faster');
+  it('gives the speed-up of one period both sides ran, naming it, and says why there is none otherwise', () => {
+    expect(allText(buildHomeView([PIPELINES.parallel], [], NOW))).toContain(':stopwatch: 2.4× faster (2024-05)');
+    expect(allText(buildHomeView([PIPELINES.cutover], [], NOW))).toContain(':stopwatch: no speed-up yet: no period succeeded on both sides');
+  });
+
+  it('compares only runs of the same period, by run time', () => {
+    const run = (side: 'legacy' | 'target', period: string, ms: number, extra: Partial<RunRecord> = {}): RunRecord =>
+      makeRun({ id: `r-${side}-${period}`, side, engine: side === 'legacy' ? 'emr' : 'databricks', period, state: 'succeeded', startedAt: T0, endedAt: T0 + ms, ...extra });
+    // Newest first: Databricks ran 2024-06 (fast), EMR only 2024-05; the older 2024-05 pair is the one to compare.
+    const runs = [run('target', '2024-06', 100_000), run('legacy', '2024-05', 1_750_000), run('target', '2024-05', 700_000, { idleMs: 7_000_000, endedAt: T0 + 7_700_000 })];
+    expect(samePeriodSpeedUp(runs, NOW)).toEqual({ period: '2024-05', legacyMs: 1_750_000, targetMs: 700_000 });
+    expect(samePeriodSpeedUp(runs.slice(0, 2), NOW)).toBeUndefined();
+  });
+
+  it('gives the last parallel run’s cost, legacy vs Databricks, on the pipeline’s line', () => {
+    const known = (amount: number) => ({ status: 'known' as const, method: 'databricks-billing' as const, amount, currency: 'USD', note: 'n', epoch: 0, at: T0 });
+    const view = buildHomeView([{ ...PIPELINES.parallel, cost: { period: '2024-05', legacy: known(41.2), target: known(18.75) } }], [], NOW);
+    expect(view).toMatchSnapshot();
+    expect(allText(view)).toContain(':moneybag: cost: legacy $41.20 vs Databricks $18.75 (−54 %) (2024-05)');
+    expect(allText(buildHomeView([{ ...PIPELINES.parallel, cost: { period: '2024-05', legacy: 'pending', target: 'pending' } }], [], NOW))).toContain(':moneybag: cost pending (2024-05)');
   });
 
   it('puts the approvals waiting for the viewer first, each with an Open button carrying the request id', async () => {

@@ -48,12 +48,15 @@ describe('capBlocks', () => {
 });
 
 describe('formatting', () => {
-  it('formats durations in m s form', () => {
-    expect(formatDuration(0)).toBe('0m 0s');
-    expect(formatDuration(42_900)).toBe('0m 42s');
+  it('formats durations with seconds and one decimal below a minute, then in m s form', () => {
+    expect(formatDuration(0)).toBe('0.0s');
+    expect(formatDuration(3_040)).toBe('3.0s'); // a 3-second task is not "0m 0s"
+    expect(formatDuration(42_960)).toBe('43.0s');
+    expect(formatDuration(59_949)).toBe('59.9s');
+    expect(formatDuration(59_950)).toBe('1m 0s');
     expect(formatDuration(723_000)).toBe('12m 3s');
     expect(formatDuration(3_723_000)).toBe('1h 2m 3s');
-    expect(formatDuration(-5)).toBe('0m 0s');
+    expect(formatDuration(-5)).toBe('0.0s');
   });
 
   it('says how long ago', () => {

@@ -13,7 +13,7 @@ describe('buildDiffDetails', () => {
     expect(view).toMatchSnapshot();
     const [headline, schema, counts, onlyLegacy, onlyTarget, dupLegacy, amount, name, price, ...rest] = texts(view);
     expect(headline).toBe(
-      ':large_orange_diamond: *different* · *citations* · key `id` · duckdb (checksum, 17 of 1,024 buckets differ) · 0m 3s',
+      ':large_orange_diamond: *different* · *citations* · key `id` · duckdb (checksum, 17 of 1,024 buckets differ) · 3.5s',
     );
     expect(schema).toBe(
       '*Schema*\n• Missing in target: `legacy_flag`\n• Extra in target: `note`\n' +
@@ -61,7 +61,7 @@ describe('buildDiffDetails', () => {
     });
     const view = buildDiffDetails('authors', clean);
     expect(texts(view).slice(0, 2)).toEqual([
-      ':white_check_mark: *clean* · *authors* · key `id` · duckdb (join) · 0m 3s',
+      ':white_check_mark: *clean* · *authors* · key `id` · duckdb (join) · 3.5s',
       '*Schema*: same columns and types',
     ]);
     expect(view.blocks).toHaveLength(3);

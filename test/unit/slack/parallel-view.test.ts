@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RUN_STATES } from '../../../src/engines/types.ts';
 import { buildParallelView, fitLines, outputLine, speedUpRatio } from '../../../src/slack/index.ts';
 import type { OutputSummary } from '../../../src/store/parallel-record.ts';
+import type { RunCost } from '../../../src/cost/types.ts';
 import {
   LEGACY_MS,
   T0,
@@ -91,7 +92,7 @@ describe('buildParallelView', () => {
     const { legacy, target } = finishedRuns();
     const slow = { ...target, endedAt: (target.startedAt ?? 0) + LEGACY_MS * 1.25 };
     expect(allText(buildParallelView(makeParallel(), legacy, slow, DONE * 2))).toContain(
-      ':stopwatch: *Slower*: EMR was 1.3× faster than Databricks (36m 27s vs 29m 10s)',
+      ':stopwatch: *Slower*: EMR was 1.3× faster than Databricks (36m 28s vs 29m 10s)',
     );
     expect(speedUpRatio(1000, 1000)).toBe('1.0× (same speed)');
     expect(speedUpRatio(1000, 0)).toBeUndefined();
@@ -250,5 +251,34 @@ describe('fitLines', () => {
     expect(fitLines(lines, 16)).toBe('aaa\nbbb\n… 3 more');
     expect(fitLines(lines, 14)).toBe('aaa\n… 4 more');
     expect(fitLines(lines, 16, (n) => `+${n}`)).toBe('aaa\nbbb\nccc\n+2');
+  });
+});
+
+describe('buildParallelView: cost', () => {
+  const cost = (over: Partial<RunCost>): RunCost => ({ status: 'known', epoch: 0, at: T0, currency: 'USD', ...over });
+  const done = () => {
+    const { legacy, target } = finishedRuns();
+    return { p: makeParallel({ state: 'done', verdict: 'clean' }), legacy, target };
+  };
+
+  it('shows both figures beside the speed-up, the change, and what each figure includes', () => {
+    const { p, legacy, target } = done();
+    legacy.cost = cost({ method: 'emr-share', amount: 41.2, note: 'share of shared cluster j-ABC: instance-hours × catalog prices plus EMR' });
+    target.cost = cost({ method: 'databricks-billing', amount: 18.75, dbus: 93.75, note: 'Databricks list price (discounts are not in the billing tables); classic compute: DBUs only, the EC2 instances are billed by AWS and not included' });
+    const view = buildParallelView(p, legacy, target, DONE);
+    expect(view).toMatchSnapshot();
+    expect(sectionTexts(view)).toContain(':moneybag: cost: legacy $41.20 vs Databricks $18.75 (−54 %)');
+    const notes = JSON.stringify(view.blocks);
+    expect(notes).toContain('93.75 DBU, billing tables');
+    expect(notes).toContain('EC2 instances are billed by AWS and not included');
+  });
+
+  it('says "cost pending" for a side whose billing data has not arrived, and why a cost is unknown', () => {
+    const { p, legacy, target } = done();
+    legacy.cost = cost({ status: 'unknown', method: 'cost-explorer', reason: 'the cost-allocation tag aws:elasticmapreduce:job-flow-id is not activated' });
+    target.cost = cost({ status: 'pending', method: 'databricks-billing', reason: 'no billing records yet' });
+    const view = buildParallelView(p, legacy, target, DONE);
+    expect(sectionTexts(view)).toContain(':moneybag: cost: legacy unknown vs Databricks cost pending');
+    expect(JSON.stringify(view.blocks)).toContain('Legacy cost unknown: the cost-allocation tag aws:elasticmapreduce:job-flow-id is not activated');
   });
 });
