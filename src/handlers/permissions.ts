@@ -3,6 +3,9 @@ import type { Catalog } from '../config/catalog-schema.ts';
 import { ApiError, PermissionDeniedError } from '../errors.ts';
 import type { RunEnv } from '../store/run-record.ts';
 
+/** Permissions that name who may act on one pipeline (see `Permissions.may`). */
+export type NamedPermission = 'dq' | 'diff' | 'audit';
+
 export interface PermissionsOptions {
   catalog: Catalog;
   slack: WebClient;
@@ -39,6 +42,32 @@ export class Permissions {
     const allowed = env === 'prod' ? rules.prod : rules.dev;
     if (allowed === undefined) return true;
     return this.includes(allowed, user);
+  }
+
+  /**
+   * A named permission on one pipeline (issue 14 findings 2, 9, 10):
+   * - `dq`: acknowledge, mute or re-run its DQ alerts: `permissions.dq`, else its owners and `run.prod`;
+   * - `diff`: `/pipeline diff`: `permissions.diff`, else its owners and `run.prod`;
+   * - `audit`: read its audit trail: its owners, its approvers and `run.prod`.
+   */
+  async may(action: NamedPermission, user: string, pipeline: string): Promise<boolean> {
+    return this.includes(this.holders(action, pipeline), user);
+  }
+
+  /** Who holds a named permission on a pipeline (user and user-group ids), for checks and refusals. */
+  holders(action: NamedPermission, pipeline: string): string[] {
+    const { catalog } = this.opts;
+    const p = Object.hasOwn(catalog.pipelines, pipeline) ? catalog.pipelines[pipeline] : undefined;
+    const owners = p?.owners ?? [];
+    const prod = catalog.permissions.run.prod;
+    switch (action) {
+      case 'dq':
+        return catalog.permissions.dq ?? [...owners, ...prod];
+      case 'diff':
+        return catalog.permissions.diff ?? [...owners, ...prod];
+      case 'audit':
+        return [...owners, ...(p?.cutover?.approvers?.users ?? catalog.permissions.approve), ...prod];
+    }
   }
 
   /**

@@ -104,11 +104,11 @@ export class IntakeConsumer {
       // An approval that reached `min` (src/cutover/store-scripts.ts APPROVE): the execution.
       const requestId = field('cutover');
       if (requestId) await queues.cutoverExecute(requestId);
-      // A new parallel run or `/pipeline diff` (src/store/parallel-store.ts).
-      const parallelId = field('parallel');
-      if (parallelId) await queues.parallelStatus(parallelId, { immediate: true });
+      // A new parallel run or `/pipeline diff` (src/store/parallel-store.ts): its message, and a diff's job.
       const diffId = field('diff');
       if (diffId) await queues.diffParallel(diffId);
+      const parallelId = field('parallel') ?? diffId;
+      if (parallelId) await queues.parallelStatus(parallelId, { immediate: true });
       await redis.multi().xack(keys.intake, GROUP, id).xdel(keys.intake, id).exec();
     }
   }

@@ -16,6 +16,7 @@ import { notifyParallel, postParallelDetails } from './notify-parallel.ts';
 import { postSnsAlert } from './post-sns-alert.ts';
 import { checkDq } from './check-dq.ts';
 import { checkCost } from './check-cost.ts';
+import { postHistoryChart } from './post-history-chart.ts';
 import { notifyDqThread, remindDq, replyDq } from './notify-dq.ts';
 import { publishSnsAlert } from './publish-sns-alert.ts';
 import { exportAudit } from './export-audit.ts';
@@ -89,6 +90,8 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return remindDq(deps, job);
         case 'audit-export':
           return exportAudit(deps, job);
+        case 'history-chart':
+          return postHistoryChart(deps, job);
         case 'cutover-message':
           return notifyCutoverRequest(deps, job, token);
         case 'cutover-progress':

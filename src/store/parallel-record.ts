@@ -1,4 +1,4 @@
-import type { DiffCounts, TypeChange } from '../diff/types.ts';
+import type { DiffCounts, DiffReport, TypeChange } from '../diff/types.ts';
 import type { MessageRef } from './run-record.ts';
 
 /** What the parallel-run message shows for one output (the full report is stored beside it). */
@@ -12,6 +12,8 @@ export interface OutputSummary {
   /** Why the output could not be compared (missing data, engine error…). */
   error?: string;
   durationMs?: number;
+  /** What each side was read as (Delta: the version and its commit time). */
+  sources?: DiffReport['sources'];
 }
 
 export interface DqSummary {

@@ -86,7 +86,7 @@ export class RunStore {
 
   /** Records a new run and hands it to the workers' intake, atomically. */
   async create(run: RunRecord, who: AuditActor): Promise<void> {
-    const ok = await this.cas(run, '', '', recordEvent(run, who, undefined, snapshot(run), this.now()));
+    const ok = await this.cas(run, '', '', recordEvent(run, who, undefined, runSnapshot(run), this.now()));
     if (ok !== 1) throw new InvalidStateError(`run ${run.id} already exists`);
   }
 
@@ -148,7 +148,8 @@ export class RunStore {
   }
 }
 
-function snapshot(run: RunRecord): Record<string, unknown> {
+/** What a new run's audit event shows of it. */
+export function runSnapshot(run: RunRecord): Record<string, unknown> {
   const { id, pipeline, period, engine, env, params, state, requestedBy } = run;
   return { id, pipeline, period, engine, env, params, state, requestedBy };
 }

@@ -62,7 +62,10 @@ describe('SqlStatementClient', () => {
     const { fake, client } = await setup(() => ({ rows: [['1']], pendingPolls: 1000 }));
     const controller = new AbortController();
     const run = client.execute('SELECT slow()', { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('stop')), 30);
+    // Abort once the statement is running (its id known and polled), not at a fixed time: on a busy
+    // machine a fixed 30 ms could fall inside the submit, when there is no statement to cancel yet.
+    while (!fake.requests.some((r) => r.startsWith('GET '))) await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error('stop'));
     await expect(run).rejects.toThrow('stop');
     expect(fake.cancelled).toHaveLength(1);
   });
