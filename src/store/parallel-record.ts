@@ -48,6 +48,8 @@ export interface ParallelRecord {
   updatedAt: number;
   version: number;
   message?: MessageRef;
+  /** The pipeline's catalog version when the run was created (src/cutover/gates.ts `catalogVersionOf`). */
+  catalogVersion?: string;
   /** Set once the per-output details and report files are in the thread (never posted twice). */
   detailsPosted?: boolean;
 }
