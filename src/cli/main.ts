@@ -7,6 +7,7 @@ import { runDiffCommand } from './diff-command.ts';
 import { runDqCommand } from './dq-command.ts';
 import type { CliCommand, CliIo } from './types.ts';
 import { runValidateCommand } from './validate-command.ts';
+import { runReportCommand } from './report-command.ts';
 
 export type { CliIo, CliCommand } from './types.ts';
 
@@ -18,6 +19,7 @@ export const commands: Record<string, CliCommand> = {
   validate: runValidateCommand,
   diff: runDiffCommand,
   dq: runDqCommand,
+  report: runReportCommand,
 };
 
 const USAGE = `usage: cutover <command> [options]
@@ -28,6 +30,8 @@ commands:
        [--format parquet|csv] [--ignore col,…] [--abs-tol X] [--rel-tol X]
        [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]
   dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]… [--show-pii] [--json]
+  report --catalog <file> --pipeline <name> [--out report.html]
+       the go-live report (HTML) from the bot's Redis (REDIS_URL, CUTOVER_REDIS_PREFIX)
 
 PII: sample values of PII columns (diff: --pii; dq: the catalog's pii lists) are shown as •••
 (mask) or as a 12-hex-char HMAC keyed by CUTOVER_PII_KEY (hash: equal values, equal hashes).
