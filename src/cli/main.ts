@@ -4,6 +4,7 @@
  */
 import { asCodedError, UsageError } from '../errors.ts';
 import { runDiffCommand } from './diff-command.ts';
+import { runDoctorCommand } from './doctor-command.ts';
 import { runDqCommand } from './dq-command.ts';
 import type { CliCommand, CliIo } from './types.ts';
 import { runValidateCommand } from './validate-command.ts';
@@ -18,6 +19,7 @@ export const commands: Record<string, CliCommand> = {
   validate: runValidateCommand,
   diff: runDiffCommand,
   dq: runDqCommand,
+  doctor: runDoctorCommand,
 };
 
 const USAGE = `usage: cutover <command> [options]
@@ -28,6 +30,8 @@ commands:
        [--format parquet|csv] [--ignore col,…] [--abs-tol X] [--rel-tol X]
        [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]
   dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]… [--show-pii] [--json]
+  doctor --catalog <file> [--json]             every engine, bucket, topic, warehouse and channel
+                                               the catalog uses is configured and reachable
 
 PII: sample values of PII columns (diff: --pii; dq: the catalog's pii lists) are shown as •••
 (mask) or as a 12-hex-char HMAC keyed by CUTOVER_PII_KEY (hash: equal values, equal hashes).

@@ -52,6 +52,9 @@ export async function startAppProcess(opts: StartAppOptions): Promise<AppProcess
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDFAKE',
     AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    // The preflight reaches every fake at start-up; tests that count calls at a fake must not see
+    // those. The preflight's own tests turn it on.
+    CUTOVER_PREFLIGHT_INTERVAL_MS: '0',
     ...opts.env,
   };
   const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
