@@ -8,10 +8,11 @@ import { Gauge } from 'prom-client';
 import { registerCommands } from './commands/index.ts';
 import type { CommandDeps } from './commands/command-deps.ts';
 import type { Catalog } from './config/catalog-schema.ts';
-import type { Config } from './config/load-config.ts';
+import { secretsOf, type Config } from './config/load-config.ts';
 import { createApiClients, createEngines, databricksTokenSource } from './engines/index.ts';
 import { RUN_STATES, type EngineRegistry } from './engines/types.ts';
 import { Permissions } from './handlers/permissions.ts';
+import { WorkspaceGuard, workspaceGuardMiddleware } from './handlers/workspace-guard.ts';
 import { registerRunActions } from './handlers/run-actions.ts';
 import { createSnsListener, snsKeys } from './handlers/sns/index.ts';
 import { instrumentedFetch } from './http/instrumented-fetch.ts';
@@ -19,6 +20,7 @@ import { createHttpServer } from './http/server.ts';
 import type { JobDeps } from './jobs/job-deps.ts';
 import { Queues } from './jobs/queues.ts';
 import { IntakeConsumer } from './jobs/intake.ts';
+import { recoverWork } from './jobs/recover-work.ts';
 import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -76,8 +78,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   // credentials (a split deployment can keep them out of its pods).
   const { missing } = planPreflight(catalog, config);
   if (!config.playground && config.role !== 'web' && missing.length > 0) throw new ConfigError('the environment for this catalog', missing.map(findingLine));
-  const secrets = [config.slack.signingSecret, config.slack.botToken, config.slack.appToken, config.databricks.token, config.databricks.clientSecret, config.airflow.token, config.piiKey].filter((s): s is string => Boolean(s));
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
   const keys = keyspace(config.redisPrefix);
   const web = config.role !== 'worker';
@@ -102,7 +103,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
     fetch: instrumentedFetch('slack', metrics),
   } as ConstructorParameters<typeof WebClient>[1]);
-  const permissions = new Permissions({ catalog, slack, now });
+  const permissions = new Permissions({ catalog, slack, now, maxAgeMs: config.userGroupMaxAgeMs });
   // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
@@ -130,6 +131,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       // Cutover never reads Bolt's conversation store; skipping it takes a middleware off every request.
       convoStore: false,
     });
+    // Before any handler: guests, other workspaces' users and foreign team ids are refused here, once.
+    boltApp.use(workspaceGuardMiddleware(new WorkspaceGuard({ slack, logger, now }), logger));
     registerCommands(boltApp, commandDeps);
     const interactions = new InteractionRouter(logger);
     registerRunActions(interactions, commandDeps);
@@ -146,7 +149,6 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   let workers: Worker[] = [];
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
-  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}` });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
   const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
   const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
@@ -178,6 +180,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     now,
     datasets: working ? datasetAccess(config, metrics) : {},
   };
+  const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}`, onGroupLost: () => recoverWork(jobDeps) });
 
   // SNS in: verified, de-duplicated, routed to a pipeline, and durably enqueued before the 2xx.
   const sns = web
@@ -208,8 +211,10 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     logger,
     async start() {
       if (working) {
-        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs });
+        workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs, retryAfterCapMs: config.retryAfterCapMs });
         await intake.start();
+        // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
+        await recoverWork(jobDeps);
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });
@@ -243,7 +248,13 @@ function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
   const db = config.databricks;
   const tokens = databricksTokenSource(config);
   if (!db.host || !db.warehouseId || !tokens) return { access: { s3 } };
-  const client = new SqlStatementClient({ host: db.host, warehouseId: db.warehouseId, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks-sql', metrics) });
+  const client = new SqlStatementClient({
+    host: db.host,
+    warehouseId: db.warehouseId,
+    getToken: () => tokens.token(),
+    fetch: instrumentedFetch('databricks-sql', metrics),
+    timeoutMs: config.sqlStatementTimeoutMs,
+  });
   return { access: { s3 }, warehouse: (sql, opts) => client.query(sql, opts) };
 }
 

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'invalid_state'
   | 'api_error'
   | 'unsupported'
+  | 'query_failed'
   | 'internal';
 
 abstract class BaseError extends Error implements CodedError {
@@ -86,6 +87,30 @@ export class UnsupportedError extends BaseError {
     readonly feature: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * A SQL statement failed in DuckDB or in the SQL warehouse (see src/diff/query-errors.ts, the
+ * one classifier). `retryable` only for I/O and service failures (S3 unreachable, a warehouse
+ * starting); a corrupt file, bad SQL, a type mismatch or a missing column fail the same way
+ * every time, so they are reported at once instead of being retried for days.
+ */
+export class QueryError extends BaseError {
+  readonly code = 'query_failed' as const;
+  override readonly retryable: boolean;
+  override readonly statusCode = 422;
+  readonly engine: 'duckdb' | 'databricks-sql';
+  /** The engine's own class of error: DuckDB's `Binder`, `IO`…; the warehouse's error code. */
+  readonly kind: string;
+  /** The warehouse's SQLSTATE, when it gave one. */
+  readonly sqlState?: string;
+  constructor(opts: { engine: 'duckdb' | 'databricks-sql'; kind: string; message: string; retryable: boolean; sqlState?: string; cause?: unknown }) {
+    super(opts.message, { cause: opts.cause });
+    this.engine = opts.engine;
+    this.kind = opts.kind;
+    this.retryable = opts.retryable;
+    this.sqlState = opts.sqlState;
   }
 }
 

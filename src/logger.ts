@@ -10,6 +10,7 @@ const SECRET_PATTERNS: RegExp[] = [
   /dapi[a-f0-9]{20,}(-\d+)?/g, // Databricks PATs
   /(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi,
   /(AKIA|ASIA)[A-Z0-9]{16}/g, // AWS access key ids
+  /\b(SECRET|SESSION_TOKEN|KEY_ID)\s+'(?:[^']|'')*'/gi, // credentials in SQL, e.g. DuckDB's CREATE SECRET
 ];
 
 /** Replaces every known secret pattern, and every extra secret value given, with `[REDACTED]`. */

@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { toAwsApiError } from '../engines/emr/to-api-error.ts';
 import type { SnsAlert } from './build-sns-alert.ts';
+import { OWN_MESSAGE_ATTRIBUTE, OWN_MESSAGE_VALUE } from './own-messages.ts';
 
 export interface SnsPublisherOptions {
   topicArn: string;
@@ -21,7 +22,9 @@ export type PublishAlert = (alert: SnsAlert, signal?: AbortSignal) => Promise<{ 
 export function createSnsPublisher(opts: SnsPublisherOptions): PublishAlert {
   const client = opts.client ?? new SNSClient({ region: opts.region ?? 'us-east-1', endpoint: opts.endpoint, maxAttempts: 1 });
   return async (alert, signal) => {
-    const attributes = Object.fromEntries(Object.entries(alert.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
+    // Marked as Cutover's own, so reading the topic back (it may also be inbound) ignores it.
+    const marked = { ...alert.attributes, [OWN_MESSAGE_ATTRIBUTE]: OWN_MESSAGE_VALUE };
+    const attributes = Object.fromEntries(Object.entries(marked).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
     try {
       const res = await client.send(new PublishCommand({ TopicArn: opts.topicArn, Subject: alert.subject, Message: alert.message, MessageAttributes: attributes }), { abortSignal: signal });
       return { messageId: res.MessageId ?? '' };

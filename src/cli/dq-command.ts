@@ -142,6 +142,6 @@ function warehouseOf(config: Config): WarehouseQuery | undefined {
   const tokens = token
     ? personalAccessToken(token)
     : new OAuthM2MTokenSource({ host, clientId: clientId as string, clientSecret: clientSecret as string, fetch: globalThis.fetch, now: Date.now });
-  const client = new SqlStatementClient({ host, warehouseId, getToken: () => tokens.token() });
+  const client = new SqlStatementClient({ host, warehouseId, getToken: () => tokens.token(), timeoutMs: config.sqlStatementTimeoutMs });
   return (sql, opts) => client.query(sql, opts);
 }

@@ -30,7 +30,7 @@ export async function backfillCommand(args: BackfillArgs, who: Invoker, deps: Co
     from: args.from,
     to: args.to,
     side,
-    engine: engineConfigFor(pipeline, side).engine,
+    engine: engineConfigFor(pipeline, side, args.env).engine,
     env: args.env,
     concurrency: args.concurrency,
     continueOnFailure: args.continueOnFailure,

@@ -39,6 +39,7 @@ export async function cutoverCommand(args: CutoverArgs, who: Invoker, deps: Comm
     requestedBy: who.userId,
     requestedByName: who.userName,
     planVersion: versionFor(step, kind),
+    actions: kind === 'execute' ? step.config.actions : step.config.rollback,
     // A rollback undoes what was approved already: one approval (never the requester's) is enough.
     min: kind === 'rollback' ? 1 : plan.approvers.min,
     ttlHours: plan.ttlHours,

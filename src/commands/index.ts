@@ -68,7 +68,7 @@ async function execute(args: Exclude<CommandArgs, { cmd: 'run' | 'help' }>, who:
     case 'diff':
       return diffCommand(args, who, deps);
     case 'history':
-      return historyCommand(args, deps);
+      return historyCommand(args, deps, who);
     case 'backfill':
       return backfillCommand(args, who, deps);
     case 'dq':

@@ -22,7 +22,7 @@ export interface NewRun {
  * is a usage error for the person typing, not a failed job later.
  */
 export function newRunRecord(n: NewRun): RunRecord {
-  const config = engineConfigFor(n.pipeline, n.side);
+  const config = engineConfigFor(n.pipeline, n.side, n.env);
   // Declared params only, each matching its pattern, defaults filled in: what the run records is what it uses.
   const params = resolveParams(n.pipelineName, n.pipeline, n.params);
   renderEngineConfig(config, { period: n.period, params });

@@ -21,11 +21,12 @@ export async function parallelCommand(args: ParallelArgs, who: Invoker, deps: Co
   const base = { pipelineName: args.pipeline, pipeline, period: args.period, params: {}, env: 'dev' as const, requestedBy: who.userId, now, parallelId: id };
   const legacy = newRunRecord({ ...base, side: 'legacy' });
   const target = newRunRecord({ ...base, side: 'target' });
-  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }), { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
-  const created = { actor: who.userId, actorName: who.userName, action: 'run.created' };
-  await deps.runs.create(legacy, created);
-  await deps.runs.create(target, created);
-  await deps.queues.parallelStatus(id, { immediate: true });
+  // One write: the parallel run, both runs and their audit events, and the intake entries that start them and post the message.
+  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }), { actor: who.userId, actorName: who.userName, action: 'parallel.created' }, {
+    records: [legacy, target],
+    who: { actor: who.userId, actorName: who.userName, action: 'run.created' },
+  });
+  deps.crashPoint?.('parallel.recorded');
   return ephemeral(`:twisted_rightwards_arrows: Parallel run \`${id}\` of *${args.pipeline}* (${args.period}) started on ${legacy.engine} and ${target.engine}; the comparison will be in <#${pipeline.channel}>.`);
 }
 
@@ -35,9 +36,8 @@ export async function diffCommand(args: DiffArgs, who: Invoker, deps: CommandDep
   if (pipeline.outputs.length === 0) return ephemeral(`:warning: ${args.pipeline} declares no outputs to compare.`);
   const now = deps.now();
   const id = newParallelId(now);
+  // The intake entry of the same write starts the diff and posts the message.
   await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
-  await deps.queues.diffParallel(id);
-  await deps.queues.parallelStatus(id, { immediate: true });
   return ephemeral(`:mag: Comparing the ${args.period} outputs of *${args.pipeline}* (\`${id}\`); the report will be in <#${pipeline.channel}>.`);
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Catalog } from '../config/catalog-schema.ts';
 import { resolveParams } from '../config/params.ts';
+import { hasEnvironment } from '../engines/resolve-engine.ts';
 import { UsageError } from '../errors.ts';
 import { usageFor } from '../slack/build-help.ts';
 import { parseWords, tokenize, type FlagSpec } from './tokenize.ts';
@@ -112,7 +113,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
       const given = Object.fromEntries(((flags.param as string[] | undefined) ?? []).map((p) => splitParam(value(param, 'param', p))));
       // Undeclared, reserved (`period`) or not matching its pattern: the usage reply, before anything runs.
       const params = resolveParams(name, catalog.pipelines[name]!, given);
-      const env = flags.env === undefined ? 'dev' : value(envValue, 'env', flags.env);
+      const env = environment(name, flags.env, catalog);
       return done({ cmd, pipeline: name, on, period: period(), params, env });
     }
     case 'parallel':
@@ -145,7 +146,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
       const on = flags.on === undefined ? undefined : value(onValue, 'on', flags.on);
       if (on) requireEngine(name, on, catalog);
       const concurrency = flags.concurrency === undefined ? 2 : value(z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(10, 'must be at most 10'), 'concurrency', flags.concurrency);
-      const env = flags.env === undefined ? 'dev' : value(envValue, 'env', flags.env);
+      const env = environment(name, flags.env, catalog);
       return done({ cmd, pipeline: name, from, to, on, concurrency, continueOnFailure: flags['continue-on-failure'] === true, env });
     }
     case 'history':
@@ -167,9 +168,17 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
   }
 }
 
+/** `--env`: dev by default; prod only for a pipeline whose catalog entry has `environments.prod`. */
+function environment(name: string, raw: unknown, catalog: Catalog): 'dev' | 'prod' {
+  const env = raw === undefined ? 'dev' : value(envValue, 'env', raw);
+  if (!hasEnvironment(catalog.pipelines[name]!, env)) throw new UsageError(`${name} has no prod environment (environments.prod in the catalog), so it has no prod runs`);
+  return env;
+}
+
 function requirePipeline(name: string | undefined, catalog: Catalog): string {
   if (name === undefined || name.startsWith('--')) throw new UsageError('missing <pipeline>');
-  if (!catalog.pipelines[name]) {
+  // Own keys only: `constructor` or `__proto__` must not find something of Object's.
+  if (!Object.hasOwn(catalog.pipelines, name)) {
     const known = Object.keys(catalog.pipelines);
     throw new UsageError(`unknown pipeline "${name}"${known.length ? ` (known: ${known.slice(0, 10).join(', ')})` : ''}`);
   }

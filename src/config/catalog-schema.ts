@@ -193,6 +193,18 @@ const paramSpecSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+/**
+ * Fields of `legacy:` / `target:` an environment sets differently (job id, cluster, step, DAG,
+ * parameters…), top-level field by field; never `engine`. Checked against the side's own schema
+ * once merged (src/config/load-catalog.ts), so a bad field is named like any other.
+ */
+const engineOverrideSchema = z.record(z.string(), z.unknown()).refine((o) => !Object.hasOwn(o, 'engine'), 'an environment runs the same engine: leave out "engine"');
+
+/** Per environment, what differs from the base (`dev`) config. A pipeline without `prod` has no prod runs. */
+const environmentsSchema = z.strictObject({
+  prod: z.strictObject({ legacy: engineOverrideSchema.optional(), target: engineOverrideSchema.optional() }).optional(),
+});
+
 export const pipelineSchema = z.strictObject({
   description: z.string().default(''),
   channel: slackId,
@@ -205,16 +217,30 @@ export const pipelineSchema = z.strictObject({
   outputs: z.array(outputSchema).default([]),
   cutover: cutoverSchema.optional(),
   alerts: z.strictObject({ remindAfterHours: z.number().positive().optional() }).optional(),
+  /** Per-environment engine settings; `legacy:`/`target:` above are the `dev` environment's. */
+  environments: environmentsSchema.default({}),
   /** Every `--param` a run may take; `{{param.NAME}}` may name only these. */
   params: z.record(z.string().regex(/^[A-Za-z_][\w-]*$/, 'expected a parameter name such as region'), paramSpecSchema).default({}),
 });
 
+/**
+ * A name → entry map without a prototype, so a lookup by any typed name (`constructor`,
+ * `__proto__`, `toString`) finds only what the catalog declares (issue 14 finding 19).
+ */
+function ownKeysOnly<T>(record: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, record);
+}
+
 export const catalogSchema = z.strictObject({
-  pipelines: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'pipeline names are kebab-case'), pipelineSchema),
+  pipelines: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'pipeline names are kebab-case'), pipelineSchema).transform(ownKeysOnly),
   permissions: z
     .strictObject({
       run: z.strictObject({ prod: z.array(slackId).default([]), dev: z.array(slackId).optional() }).default({ prod: [] }),
       approve: z.array(slackId).default([]),
+      /** Acknowledge, mute and re-run DQ alerts; unset: the pipeline's owners and `run.prod`. */
+      dq: z.array(slackId).optional(),
+      /** `/pipeline diff`; unset: the pipeline's owners and `run.prod`. */
+      diff: z.array(slackId).optional(),
     })
     .default({ run: { prod: [] }, approve: [] }),
   alerts: z

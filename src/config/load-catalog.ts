@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { catalogSchema, type Catalog } from './catalog-schema.ts';
+import { catalogSchema, legacyEngineSchema, targetEngineSchema, type Catalog } from './catalog-schema.ts';
 import { paramRegExp, RESERVED_PARAMS } from './params.ts';
 import { paramsUsed, pathTemplateProblem, quotedSqlPlaceholders, unknownPlaceholders } from './template.ts';
 
@@ -84,11 +84,41 @@ function crossFieldProblems(catalog: Catalog): string[] {
         if (!Object.hasOwn(p.params, name)) problems.push(`${path}: {{param.${name}}} is not declared under ${at}.params`);
       }
     }
-    problems.push(...paramProblems(p, at), ...templateProblems(p, at));
+    problems.push(...paramProblems(p, at), ...templateProblems(p, at), ...environmentProblems(p, at));
   }
   catalog.alerts.routes.forEach((r, i) => {
     if (!catalog.pipelines[r.pipeline]) problems.push(`alerts.routes.${i}.pipeline: no pipeline named "${r.pipeline}"`);
   });
+  return problems;
+}
+
+/**
+ * `environments.prod`: each side's fields over the base must still be a valid config of that
+ * side, and cutover actions that name a job or a cluster act on production, so they need it.
+ */
+function environmentProblems(p: Catalog['pipelines'][string], at: string): string[] {
+  const problems: string[] = [];
+  const prod = p.environments.prod;
+  for (const side of ['legacy', 'target'] as const) {
+    const override = prod?.[side];
+    if (!override) continue;
+    const base = p[side];
+    if (!base) {
+      problems.push(`${at}.environments.prod.${side}: the pipeline has no ${side} engine to override`);
+      continue;
+    }
+    const merged = (side === 'target' ? targetEngineSchema : legacyEngineSchema).safeParse({ ...base, ...override });
+    if (!merged.success) problems.push(...formatIssues(merged.error.issues).map((issue) => `${at}.environments.prod.${side}.${issue}`));
+  }
+  if (!prod) {
+    const production = ['databricks.schedule', 'emr.cancelPending'];
+    p.cutover?.steps.forEach((s, i) => {
+      for (const [kind, list] of [['actions', s.actions], ['rollback', s.rollback]] as const) {
+        const named = list.flatMap((a) => Object.keys(a)).filter((k) => production.includes(k));
+        if (named.length > 0) problems.push(`${at}.cutover.steps.${i}.${kind}: ${named[0]} changes the production job, so the pipeline needs an environments.prod block (it may be empty)`);
+      }
+    });
+  }
   return problems;
 }
 

@@ -31,6 +31,9 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_EMR: optionalUrl,
   AWS_ENDPOINT_URL_COST_EXPLORER: optionalUrl,
+  // Read only to keep them out of logs: the AWS SDK takes its credentials from its own chain.
+  AWS_SECRET_ACCESS_KEY: optional,
+  AWS_SESSION_TOKEN: optional,
   AIRFLOW_URL: optionalUrl,
   AIRFLOW_TOKEN: optional,
   AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
@@ -44,6 +47,9 @@ const envSchema = z.object({
   CUTOVER_PREFLIGHT_INTERVAL_MS: optional.pipe(z.coerce.number<string | undefined>().int().min(0).default(300_000)),
   CUTOVER_COST_RETRY_MS: optional.pipe(positiveInt(30 * 60_000)),
   CUTOVER_COST_WAIT_MS: optional.pipe(positiveInt(48 * 3600_000)),
+  CUTOVER_RETRY_AFTER_CAP_MS: optional.pipe(positiveInt(300_000)),
+  CUTOVER_SQL_STATEMENT_TIMEOUT_MS: optional.pipe(positiveInt(3_600_000)),
+  CUTOVER_USERGROUP_MAX_AGE_MS: optional.pipe(positiveInt(1_800_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
@@ -60,7 +66,13 @@ export interface Config {
     clientSecret?: string;
     warehouseId?: string;
   };
-  aws: { region: string; endpoints: { s3?: string; sns?: string; emr?: string; costExplorer?: string } };
+  aws: {
+    region: string;
+    endpoints: { s3?: string; sns?: string; emr?: string; costExplorer?: string };
+    /** Only so logs can redact them (`secretsOf`); the SDK reads its credentials itself. */
+    secretAccessKey?: string;
+    sessionToken?: string;
+  };
   airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
   /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
@@ -79,6 +91,15 @@ export interface Config {
    */
   cost: { retryMs: number; waitMs: number };
   piiKey?: string;
+  /** The longest wait a `Retry-After` header can impose on a retried job. */
+  retryAfterCapMs: number;
+  /** How long a SQL warehouse statement may run (polled) before it is cancelled and reported. */
+  sqlStatementTimeoutMs: number;
+  /**
+   * How old a cached user-group member list may be and still decide a permission while Slack's
+   * `usergroups.users.list` fails; past it the request is refused with the reason.
+   */
+  userGroupMaxAgeMs: number;
   logLevel: string;
   /** True when no bot token is set: `npm start` runs the local playground. */
   playground: boolean;
@@ -130,6 +151,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
         costExplorer: e.AWS_ENDPOINT_URL_COST_EXPLORER ?? e.AWS_ENDPOINT_URL,
       },
+      secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+      sessionToken: e.AWS_SESSION_TOKEN,
     },
     airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
     redisUrl: e.REDIS_URL,
@@ -142,9 +165,20 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     preflightIntervalMs: e.CUTOVER_PREFLIGHT_INTERVAL_MS,
     cost: { retryMs: e.CUTOVER_COST_RETRY_MS, waitMs: e.CUTOVER_COST_WAIT_MS },
     piiKey: e.CUTOVER_PII_KEY,
+    retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,
+    sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
+    userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN,
     testCrashAt: e.CUTOVER_TEST_CRASH_AT,
   };
   return { ...config, ...overrides };
+}
+
+/** Every secret value of the config, for the logger to redact wherever it appears (they have no recognisable shape). */
+export function secretsOf(config: Config): string[] {
+  const { slack, databricks, airflow, aws } = config;
+  return [slack.signingSecret, slack.botToken, slack.appToken, databricks.token, databricks.clientSecret, airflow.token, config.piiKey, aws.secretAccessKey, aws.sessionToken].filter(
+    (s): s is string => Boolean(s),
+  );
 }

@@ -1,4 +1,5 @@
-import type { CutoverAction, Pipeline } from '../config/catalog-schema.ts';
+import type { CutoverAction, EngineConfig, Pipeline } from '../config/catalog-schema.ts';
+import { engineConfigFor, type Side } from '../engines/resolve-engine.ts';
 
 export type ActionName = 'databricks.schedule' | 'emr.cancelPending' | 'airflow.pauseDag' | 'airflow.unpauseDag' | 'sns.publish' | 'stage';
 
@@ -12,6 +13,15 @@ export function actionEntry(action: CutoverAction): [ActionName, string | boolea
 /** The event name `sns.publish` sends: its own string, or `cutover.step` for `true`. */
 export const snsEventName = (value: string | boolean): string => (typeof value === 'string' ? value : 'cutover.step');
 
+/** The production config of a side, or undefined when the catalog has none (the view then says less). */
+function productionSide(config: Pipeline, side: Side): EngineConfig | undefined {
+  try {
+    return engineConfigFor(config, side, 'prod');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What an action will do, in words for the plan view and the approval request. With the
  * pipeline's config the words name the job, cluster and step they touch.
@@ -20,13 +30,15 @@ export function describeAction(action: CutoverAction, config?: Pipeline): string
   const [name, value] = actionEntry(action);
   switch (name) {
     case 'databricks.schedule': {
-      const job = config?.target.engine === 'databricks' ? `Databricks job ${config.target.jobId}` : 'the Databricks job';
+      const target = config && productionSide(config, 'target');
+      const job = target?.engine === 'databricks' ? `Databricks job ${target.jobId}` : 'the Databricks job';
       return value === 'PAUSED'
         ? `pause the schedule of ${job} (cron and time zone kept)`
         : `unpause the schedule of ${job} (same cron and time zone)`;
     }
     case 'emr.cancelPending': {
-      const legacy = config?.legacy?.engine === 'emr' ? config.legacy : undefined;
+      const prod = config?.legacy ? productionSide(config, 'legacy') : undefined;
+      const legacy = prod?.engine === 'emr' ? prod : undefined;
       return legacy
         ? `cancel the pending EMR steps of ${legacy.step.name} on cluster ${legacy.clusterId}`
         : 'cancel the pending EMR steps of the legacy job';

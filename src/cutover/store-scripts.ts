@@ -21,8 +21,8 @@ end
 
 /**
  * Shared by every script that decides on a request; they all take the same keys:
- * KEYS: 1 request hash, 2 step hash, 3 pipeline's pending zset, 4 all-pending zset, 5 audit stream
- * and return `{outcome, HGETALL of the request}`.
+ * KEYS: 1 request hash, 2 step hash, 3 pipeline's pending zset, 4 all-pending zset, 5 audit stream,
+ * 6 intake stream, and return `{outcome, HGETALL of the request}`.
  */
 const PRELUDE = `${AUDIT}local function field(key, name) return redis.call('HGET', key, name) or '' end
 local function snapshot() return redis.call('HGETALL', KEYS[1]) end
@@ -68,7 +68,8 @@ end
  * key when it has none), 4 pending zset, 5 all-pending zset, 6 audit stream.
  * ARGV: 1 the step's requestId as the caller read it ('' none), 2 allowed step states
  * (space-separated), 3 now, 4 audit base JSON, 5 id, 6 pipeline, 7 step, 8 kind,
- * 9 planVersion, 10 min, 11 expiresAt, 12 requestedBy, 13 requestedByName.
+ * 9 planVersion, 10 min, 11 expiresAt, 12 requestedBy, 13 requestedByName, 14 the actions
+ * approvers are asked to approve (JSON, a snapshot: execution runs these, not the catalog's later ones).
  * Returns {'created'} | {'pending', id} | {'state', state} | {'retry'} | {'exists'}.
  */
 export const CREATE_REQUEST = `${AUDIT}local now = tonumber(ARGV[3])
@@ -95,7 +96,7 @@ if not allowed then return {'state', state} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists'} end
 redis.call('HSET', KEYS[2], 'id', ARGV[5], 'pipeline', ARGV[6], 'step', ARGV[7], 'kind', ARGV[8], 'planVersion', ARGV[9],
   'min', ARGV[10], 'expiresAt', ARGV[11], 'requestedBy', ARGV[12], 'requestedByName', ARGV[13], 'approvals', '[]',
-  'state', 'pending', 'createdAt', ARGV[3])
+  'actions', ARGV[14], 'state', 'pending', 'createdAt', ARGV[3])
 redis.call('ZADD', KEYS[4], now, ARGV[5])
 redis.call('ZADD', KEYS[5], now, ARGV[5])
 redis.call('HSET', KEYS[1], 'state', 'awaiting_approval', 'requestId', ARGV[5], 'requestKind', ARGV[8],
@@ -141,6 +142,9 @@ if field(KEYS[2], 'requestId') == id and before == 'awaiting_approval' then
   local users = {}
   for _, a in ipairs(approvals) do table.insert(users, a.user) end
   audit(KEYS[5], ARGV[5], 'cutover.step', stepId, { state = before }, { state = 'approved' }, detailOf({ approvedBy = users }), false)
+  -- The execution is handed to the workers in the same write (src/jobs/intake.ts): an approved
+  -- step can never be left waiting for a job that a crash kept from being enqueued.
+  redis.call('XADD', KEYS[6], '*', 'cutover', id)
 end
 return {'approved', snapshot()}
 `;

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { duckDbQueryError } from './query-errors.ts';
 import type { EngineOptions } from './types.ts';
 
 /** A DuckDB connection with its own scratch folder; what the diff and the DQ checks run SQL on. */
@@ -52,9 +53,16 @@ export async function withDuckDb<T>(
     const conn = connection;
     // TimeZone needs ICU, which is loaded only once a connection exists.
     await conn.run(`SET TimeZone = 'UTC'`);
+    // Every statement's error is classified here, once (src/diff/query-errors.ts): a corrupt file or
+    // bad SQL is permanent, an I/O failure retryable, and neither carries the statement's text.
     const timed = async <T>(sql: string, work: Promise<T>): Promise<T> => {
       const started = performance.now();
-      const result = await work;
+      let result: T;
+      try {
+        result = await work;
+      } catch (err) {
+        throw options.signal?.aborted ? err : duckDbQueryError(err);
+      }
       options.onStatement?.(sql, performance.now() - started);
       return result;
     };

@@ -1,8 +1,10 @@
-import type { EngineConfig, Pipeline, Stage } from '../config/catalog-schema.ts';
+import { legacyEngineSchema, targetEngineSchema, type EngineConfig, type Pipeline, type Stage } from '../config/catalog-schema.ts';
 import { renderMap, renderTemplate, type TemplateValues } from '../config/template.ts';
-import { UsageError } from '../errors.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 
 export type Side = 'legacy' | 'target';
+/** The environments a run can use: `dev` is the catalog's `legacy:`/`target:`, `prod` its `environments.prod`. */
+export type RunEnvironment = 'dev' | 'prod';
 
 /**
  * Which side a `/pipeline run` without `--on` uses: the legacy engine until the pipeline's
@@ -16,10 +18,33 @@ export function sideFor(on: 'databricks' | 'emr' | 'airflow'): Side {
   return on === 'databricks' ? 'target' : 'legacy';
 }
 
-export function engineConfigFor(pipeline: Pipeline, side: Side): EngineConfig {
-  const config = side === 'target' ? pipeline.target : pipeline.legacy;
-  if (!config) throw new UsageError('this pipeline has no legacy engine configured');
-  return config;
+/** True when the pipeline declares the environment (`dev` always exists). */
+export function hasEnvironment(pipeline: Pipeline, env: RunEnvironment): boolean {
+  return env === 'dev' || pipeline.environments?.prod !== undefined;
+}
+
+/**
+ * The engine config a run of `side` in `env` uses: the catalog's `legacy:`/`target:` for `dev`,
+ * with `environments.prod.<side>`'s fields over it for `prod`. The one place a run's job id,
+ * cluster, DAG and parameters are decided: runs, parallel runs, backfills and cutover actions.
+ */
+export function engineConfigFor(pipeline: Pipeline, side: Side, env: RunEnvironment = 'dev'): EngineConfig {
+  const base = side === 'target' ? pipeline.target : pipeline.legacy;
+  if (!base) throw new UsageError('this pipeline has no legacy engine configured');
+  if (env === 'dev') return base;
+  const prod = pipeline.environments?.prod;
+  if (!prod) throw new UsageError('this pipeline has no prod environment: its catalog entry needs an environments.prod block for prod runs');
+  const override = prod[side];
+  return override ? mergeEnvironment(side, base, override) : base;
+}
+
+/** `base` with an environment's fields over it, checked with the side's schema. */
+export function mergeEnvironment(side: Side, base: EngineConfig, override: Record<string, unknown>): EngineConfig {
+  const parsed = (side === 'target' ? targetEngineSchema : legacyEngineSchema).safeParse({ ...base, ...override });
+  if (!parsed.success) {
+    throw new ConfigError(`environments.prod.${side}`, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
 }
 
 /**

@@ -61,8 +61,9 @@ export function registerCutoverActions(app: InteractionRouter, deps: CommandDeps
 
   onRequestButton(ACTION_IDS.cutoverApprove, OWN_REQUEST, async (request, body) => {
     const version = currentVersionOf(await loadPlan(deps, request.pipeline), request);
+    // Reaching `min` also hands the execution to the workers' intake, in the same write.
     const { outcome, request: after } = await deps.cutover.approve(request.id, body.user.id, body.user.name, version);
-    if (outcome === 'approved') await deps.queues.cutoverExecute(after.id);
+    if (outcome === 'approved') deps.crashPoint?.('cutover.approved');
     if (outcome !== 'duplicate' && outcome !== 'own-request' && outcome !== 'decided') await deps.queues.cutoverMessage(after.id);
     return APPROVE_WORDS[outcome](after);
   });

@@ -7,7 +7,8 @@ import type { DqAlertRecord } from '../store/dq-alert-record.ts';
 
 /**
  * The buttons of a DQ thread: Re-run checks, Acknowledge (who and when; stops reminders) and
- * Mute for this period. Acked at once, permission-checked like a dev run, refusals ephemeral.
+ * Mute for this period. Acked at once; each needs the `dq` permission on the pipeline (the
+ * catalog's `permissions.dq`, else its owners and `permissions.run.prod`); refusals ephemeral.
  */
 export function registerDqActions(app: InteractionRouter, deps: CommandDeps): void {
   const on = (actionId: string, handle: (alert: DqAlertRecord, user: { id: string; name?: string }, channel: string | undefined, reply: Reply) => Promise<void>) => {
@@ -15,7 +16,9 @@ export function registerDqActions(app: InteractionRouter, deps: CommandDeps): vo
       const ref = parseDqButtonValue(action.value);
       const alert = ref ? await deps.dqAlerts.get(ref.pipeline, ref.period) : undefined;
       if (!alert) return void (await reply(':mag: That DQ alert is no longer known to Cutover.'));
-      if (!(await deps.permissions.canRun(body.user.id, 'dev'))) return void (await reply(`:no_entry: You are not allowed to act on DQ alerts of ${alert.pipeline}.`));
+      if (!(await deps.permissions.may('dq', body.user.id, alert.pipeline))) {
+        return void (await reply(`:no_entry: You are not allowed to act on DQ alerts of ${alert.pipeline}: ask someone in \`permissions.dq\` (by default the pipeline's owners and \`permissions.run.prod\`).`));
+      }
       await handle(alert, { id: body.user.id, name: body.user.name ?? body.user.username }, body.channel?.id, reply);
     });
   };

@@ -8,6 +8,7 @@ import { buildExecutionProgress } from '../slack/build-cutover-progress.ts';
 import type { JobDeps } from './job-deps.ts';
 import { renderInSlot, withSlotLock } from './message-slot.ts';
 import { toSlackJobError } from './slack-errors.ts';
+import { approvedActions } from './execute-cutover-step.ts';
 
 /**
  * Posts a cutover request's message (Approve / Reject) in the pipeline channel, or edits it to
@@ -52,13 +53,12 @@ export async function notifyCutoverProgress(deps: JobDeps, job: Job<{ requestId:
       const [exec, request] = await Promise.all([deps.cutoverExec.get(requestId), deps.cutover.getRequest(requestId)]);
       if (!exec || !request?.message) return undefined;
       const config = deps.catalog.pipelines[request.pipeline];
-      const stepConfig = config?.cutover?.steps.find((s) => s.id === request.step);
       const view = buildExecutionProgress({
         pipeline: request.pipeline,
         step: request.step,
         kind: request.kind,
         state: exec.state,
-        actions: (request.kind === 'execute' ? stepConfig?.actions : stepConfig?.rollback) ?? [],
+        actions: approvedActions(request, config),
         lines: exec.lines,
         approvedBy: request.approvals.map((a) => a.user),
         requestId,

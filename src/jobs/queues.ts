@@ -204,6 +204,11 @@ export class Queues {
     return this.engine.add('cost-check', { v: 1, ...data }, { jobId: id, delay: Math.max(0, Math.round(delayMs)) });
   }
 
+  /** The `/pipeline history` chart, rendered and sent to the asker privately. */
+  historyChart(pipeline: string, to: { user: string }, jobId: string) {
+    return this.notify.add('history-chart', { v: 1, pipeline, to }, { jobId });
+  }
+
   threadNote(runId: string, note: ThreadNote, jobId: string) {
     return this.notify.add('thread-note', { v: 1, runId, note }, { jobId });
   }

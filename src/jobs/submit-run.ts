@@ -35,7 +35,7 @@ export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, sign
 
   let rendered;
   try {
-    rendered = renderEngineConfig(engineConfigFor(pipeline, run.side), { period: run.period, params: run.params });
+    rendered = renderEngineConfig(engineConfigFor(pipeline, run.side, run.env), { period: run.period, params: run.params });
   } catch (err) {
     const coded = asCodedError(err);
     await fail({ code: coded.code, message: coded.message });

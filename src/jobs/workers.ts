@@ -1,5 +1,5 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { backoffFor } from './engine-errors.ts';
+import { backoffFor, RETRY_AFTER_CAP_MS } from './engine-errors.ts';
 import type { JobDeps } from './job-deps.ts';
 import { cancelRun } from './cancel-run.ts';
 import { notifyStatus } from './notify-status.ts';
@@ -16,6 +16,7 @@ import { notifyParallel, postParallelDetails } from './notify-parallel.ts';
 import { postSnsAlert } from './post-sns-alert.ts';
 import { checkDq } from './check-dq.ts';
 import { checkCost } from './check-cost.ts';
+import { postHistoryChart } from './post-history-chart.ts';
 import { notifyDqThread, remindDq, replyDq } from './notify-dq.ts';
 import { publishSnsAlert } from './publish-sns-alert.ts';
 import { exportAudit } from './export-audit.ts';
@@ -29,11 +30,13 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long a job's lock lasts without renewal; a crashed worker's jobs are taken over after it. Default 30 s. */
   lockDurationMs?: number;
+  /** The longest wait a server's `Retry-After` can impose on a retry (`CUTOVER_RETRY_AFTER_CAP_MS`). Default 5 minutes. */
+  retryAfterCapMs?: number;
 }
 
 /** One processor per job name (STYLE 5); the queue's worker dispatches on `job.name`. */
-export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 8, lockDurationMs = 30_000 }: WorkerOptions): Worker[] {
-  const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => backoffFor(attemptsMade, err) };
+export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 8, lockDurationMs = 30_000, retryAfterCapMs = RETRY_AFTER_CAP_MS }: WorkerOptions): Worker[] {
+  const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => backoffFor(attemptsMade, err, retryAfterCapMs) };
   // A worker killed mid-job leaves it stalled; allow several stalls before BullMQ gives up on it.
   const common = { connection, prefix, concurrency, settings, maxStalledCount: 10, lockDuration: lockDurationMs, stalledInterval: lockDurationMs };
 
@@ -87,6 +90,8 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return remindDq(deps, job);
         case 'audit-export':
           return exportAudit(deps, job);
+        case 'history-chart':
+          return postHistoryChart(deps, job);
         case 'cutover-message':
           return notifyCutoverRequest(deps, job, token);
         case 'cutover-progress':

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createMethods, type MethodHandler } from './slack-api/methods.ts';
-import type { SlackState, StoredEphemeral, StoredFile, StoredMessage, StoredView } from './slack-api/types.ts';
+import type { SlackState, SlackUser, StoredEphemeral, StoredFile, StoredMessage, StoredView } from './slack-api/types.ts';
 import { fail, str, type Json } from './slack-api/wire.ts';
 import type { PlaygroundUser } from './users.ts';
 
@@ -36,7 +36,7 @@ export class SlackEmulator extends EventEmitter<{ change: [PlaygroundEvent] }> i
   files: StoredFile[] = [];
   views: StoredView[] = [];
   usergroups: Record<string, string[]>;
-  users: Record<string, { name: string; real_name?: string }>;
+  users: Record<string, SlackUser>;
   readonly usedTriggers = new Set<string>();
   origin = '';
   /** Permalinks lead to the playground's own page (set with `origin`), never to a Slack host that does not exist. */

@@ -22,7 +22,7 @@ export function mismatchTotal(p: ParallelRecord): number {
  * `/pipeline history <pipeline>`: the last parallel runs (and `/pipeline diff`s), newest
  * first, one line each: verdict, period, legacy vs Databricks duration, speed-up, mismatches.
  */
-export function buildHistoryView(pipeline: string, items: HistoryItem[], now: number): SlackMessage {
+export function buildHistoryView(pipeline: string, items: HistoryItem[], now: number, { chart = false } = {}): SlackMessage {
   const title = truncateText(`Parallel runs of ${pipeline}`, LIMITS.headerText);
   if (items.length === 0) {
     const text = `No parallel runs of ${escapeMrkdwn(pipeline)} yet: \`/pipeline parallel ${escapeMrkdwn(pipeline)}\` starts one.`;
@@ -33,7 +33,7 @@ export function buildHistoryView(pipeline: string, items: HistoryItem[], now: nu
   const rows = capBlocks(splitSections(sorted.map((item) => historyLine(item, now)).join('\n')), LIMITS.blocksPerMessage - 2);
   // A cost that cannot be known is explained once below the list, not on every line.
   const unknown = [...new Set(sorted.flatMap((i) => costNotes([['Legacy', effectiveCost(i.legacy)], ['Databricks', effectiveCost(i.target)]]).filter((n) => n.includes('cost unknown'))))];
-  const footer = context([`${formatCount(items.length)} run${items.length === 1 ? '' : 's'}, newest first · mismatches = rows only in legacy + only in target + changed, over every output · cost at list price`, ...unknown].join('\n'));
+  const footer = context([`${formatCount(items.length)} run${items.length === 1 ? '' : 's'}, newest first · mismatches = rows only in legacy + only in target + changed, over every output · cost at list price`, ...unknown, ...(chart ? [':chart_with_upwards_trend: The chart of duration and cost per period is on its way to your DM with Cutover.'] : [])].join('\n'));
   const latest = sorted[0]?.p;
   const text = latest ? `${title}: latest ${latest.period} ${latest.verdict ?? latest.state}, ${formatCount(mismatchTotal(latest))} mismatches` : title;
   return { text: truncateText(text, LIMITS.fallbackText), blocks: [header, ...rows, footer] };

@@ -17,6 +17,8 @@ export function describeError(err: unknown): string {
       return `:hourglass: ${e.message}`;
     case 'config_invalid':
       return `:gear: Cutover's configuration is wrong: ${e.message}. Ask the bot's owners to fix the catalog.`;
+    case 'query_failed':
+      return e.retryable ? `:hourglass: ${e.message}; Cutover keeps retrying, nothing is lost.` : `:x: ${e.message}`;
     case 'api_error': {
       const api = e as ApiError;
       const what = `${api.service}${api.statusCode ? ` answered ${api.statusCode}` : ' did not answer'}${api.apiCode ? ` ${api.apiCode}` : ''}`;

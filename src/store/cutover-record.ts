@@ -1,3 +1,4 @@
+import type { CutoverAction } from '../config/catalog-schema.ts';
 import type { MessageRef } from './run-record.ts';
 
 /**
@@ -54,6 +55,11 @@ export interface CutoverRequest {
   planVersion: string;
   /** Distinct approvals needed (the requester never counts). */
   min: number;
+  /**
+   * The actions (`execute`) or rollback actions the request asks to run, as the catalog had them
+   * when it was made: execution runs exactly these. Absent on requests made before snapshots.
+   */
+  actions?: CutoverAction[];
   /** Distinct approvers, in the order they clicked. */
   approvals: Approval[];
   rejection?: Rejection;
@@ -79,6 +85,8 @@ export interface CutoverActor {
  * requester saw (`evaluatePlan` → step `planVersion` or `rollbackVersion`).
  */
 export interface NewRequest extends Pick<CutoverRequest, 'pipeline' | 'step' | 'kind' | 'requestedBy' | 'requestedByName' | 'planVersion' | 'min'> {
+  /** The step's `actions` for `execute`, its `rollback` for `rollback`, as the plan showed them. */
+  actions: CutoverAction[];
   /** Catalog `cutover.requestTtlHours`. */
   ttlHours: number;
 }
@@ -110,6 +118,7 @@ export function parseRequestHash(h: Record<string, string>): CutoverRequest | un
     planVersion: h.planVersion ?? '',
     min: Number(h.min ?? 1),
     approvals: Array.isArray(approvals) ? (approvals as Approval[]) : [],
+    ...(h.actions ? { actions: opt<CutoverAction[]>(h.actions) } : {}),
     ...(h.rejection ? { rejection: opt<Rejection>(h.rejection) } : {}),
     state: (h.state as RequestState | undefined) ?? 'pending',
     createdAt: Number(h.createdAt ?? 0),

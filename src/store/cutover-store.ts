@@ -46,10 +46,10 @@ export class CutoverStore {
   ) {
     this.redis = withScripts<Scripts>(redis, {
       cutoverCreateRequest: { keys: 6, lua: CREATE_REQUEST },
-      cutoverApprove: { keys: 5, lua: APPROVE },
-      cutoverReject: { keys: 5, lua: REJECT },
-      cutoverExpire: { keys: 5, lua: EXPIRE },
-      cutoverVoid: { keys: 5, lua: VOID_IF_STALE },
+      cutoverApprove: { keys: 6, lua: APPROVE },
+      cutoverReject: { keys: 6, lua: REJECT },
+      cutoverExpire: { keys: 6, lua: EXPIRE },
+      cutoverVoid: { keys: 6, lua: VOID_IF_STALE },
       cutoverSetStep: { keys: 2, lua: SET_STEP_STATE },
       cutoverSetMessage: { keys: 1, lua: SET_MESSAGE },
     });
@@ -70,7 +70,7 @@ export class CutoverStore {
         k.cutoverStep(input.pipeline, input.step), k.cutoverRequest(id), k.cutoverRequest(seen || id),
         k.cutoverPending(input.pipeline), k.cutoverPendingAll, k.audit(input.pipeline),
         seen, REQUESTABLE_FROM[input.kind].join(' '), now, base, id, input.pipeline, input.step, input.kind,
-        input.planVersion, input.min, now + Math.round(input.ttlHours * 3_600_000), input.requestedBy, input.requestedByName ?? '',
+        input.planVersion, input.min, now + Math.round(input.ttlHours * 3_600_000), input.requestedBy, input.requestedByName ?? '', JSON.stringify(input.actions),
       );
       if (outcome === 'created') return { outcome, request: await this.requireRequest(id) };
       if (outcome === 'pending') return { outcome, request: await this.requireRequest(String(extra)) };
@@ -81,7 +81,10 @@ export class CutoverStore {
     throw new InvalidStateError(`cutover step ${input.pipeline}/${input.step} is changing too fast to request`);
   }
 
-  /** Counts one approval (see ApproveOutcome); `approved` means `min` was reached and the step is now `approved`. */
+  /**
+   * Counts one approval (see ApproveOutcome); `approved` means `min` was reached and the step is
+   * now `approved`, and its execution is in the workers' intake (same script).
+   */
   async approve(requestId: string, user: string, name: string | undefined, currentPlanVersion: string, now = this.clock()): Promise<{ outcome: ApproveOutcome; request: CutoverRequest }> {
     return this.decide('cutoverApprove', requestId, { actor: user, actorName: name }, now, [user, name ?? '', currentPlanVersion, now]);
   }
@@ -186,7 +189,7 @@ export class CutoverStore {
     if (!pipeline || !step) throw new NotFoundError(`no cutover request with id ${requestId}`);
     const run = this.redis[script] as (...args: Array<string | number>) => Promise<Outcome>;
     const [outcome, fields] = await run.call(
-      this.redis, k.cutoverRequest(requestId), k.cutoverStep(pipeline, step), k.cutoverPending(pipeline), k.cutoverPendingAll, k.audit(pipeline),
+      this.redis, k.cutoverRequest(requestId), k.cutoverStep(pipeline, step), k.cutoverPending(pipeline), k.cutoverPendingAll, k.audit(pipeline), k.intake,
       ...argv, this.base(who, pipeline, now),
     );
     if (outcome === 'not-found') throw new NotFoundError(`no cutover request with id ${requestId}`);

@@ -4,24 +4,47 @@ import { InvalidStateError, NotFoundError } from '../errors.ts';
 import { recordEvent, type AuditActor } from './audit-log.ts';
 import type { ParallelRecord } from './parallel-record.ts';
 import { readJson, readNewest, withScripts, type CasCommand, type Keyspace } from './redis.ts';
-import { newId } from './run-store.ts';
+import type { RunRecord } from './run-record.ts';
+import { newId, runSnapshot, runWriteArgs, RUN_WRITE_ARGS, RUN_WRITE_KEYS, WRITE_RUN_LUA } from './run-store.ts';
 import { updateVersioned } from './update-versioned.ts';
 
 /**
  * Compare-and-set of a parallel run and its audit event (same reasoning as RunStore's).
- * KEYS: record, audit stream, pipeline index. ARGV: expected version ('' = new), json, audit json, score, id
+ * KEYS: record, audit stream. ARGV: expected version, json, audit json
  */
 const CAS_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '' then
-  if cur then return 0 end
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-else
-  if not cur then return -1 end
-  if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
-end
+if not cur then return -1 end
+if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
+return 1
+`;
+
+/**
+ * A new parallel run (or `/pipeline diff`), its runs with their audit events, and its intake
+ * entry, in one script: all of it is recorded or none, so a crash can never leave a parallel run
+ * `running` without its runs, or a run started without its parallel run. The intake entry
+ * (`parallel` or `diff` → id) has the workers post its message and, for a diff, start it.
+ * KEYS: record, audit stream, pipeline index, intake, then RUN_WRITE_KEYS per run.
+ * ARGV: json, audit json, score, id, intake field, number of runs, then RUN_WRITE_ARGS per run.
+ */
+const CREATE_SCRIPT = `${WRITE_RUN_LUA}
+local n = tonumber(ARGV[6])
+local function part(list, offset, size, i)
+  local t = {}
+  for j = 1, size do t[j] = list[offset + (i - 1) * size + j] end
+  return t
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[4 + (i - 1) * ${RUN_WRITE_KEYS} + 1]) == 1 then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+redis.call('XADD', KEYS[2], '*', 'event', ARGV[2])
+for i = 1, n do writeRun(part(KEYS, 4, ${RUN_WRITE_KEYS}, i), part(ARGV, 6, ${RUN_WRITE_ARGS}, i)) end
+redis.call('XADD', KEYS[4], '*', ARGV[5], ARGV[4])
 return 1
 `;
 
@@ -29,19 +52,31 @@ export const newParallelId = (now = Date.now()): string => newId('p', now);
 
 /** Parallel runs and their full diff reports (the record holds only summaries). */
 export class ParallelStore {
-  private readonly redis: Redis & { cutoverParallelCas: CasCommand };
+  private readonly redis: Redis & { cutoverParallelCas: CasCommand; cutoverParallelCreate: CasCommand };
 
   constructor(
     redis: Redis,
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    this.redis = withScripts<{ cutoverParallelCas: CasCommand }>(redis, { cutoverParallelCas: { keys: 3, lua: CAS_SCRIPT } });
+    this.redis = withScripts<{ cutoverParallelCas: CasCommand; cutoverParallelCreate: CasCommand }>(redis, {
+      cutoverParallelCas: { keys: 2, lua: CAS_SCRIPT },
+      cutoverParallelCreate: { lua: CREATE_SCRIPT },
+    });
   }
 
-  async create(p: ParallelRecord, who: AuditActor): Promise<void> {
-    const ok = await this.cas(p, '', this.event(p, who, undefined, { kind: p.kind, period: p.period, legacyRunId: p.legacyRunId, targetRunId: p.targetRunId }));
-    if (ok !== 1) throw new InvalidStateError(`parallel run ${p.id} already exists`);
+  /**
+   * Records a new parallel run together with its runs (`/pipeline parallel`: legacy and target)
+   * and hands it to the workers' intake, atomically (see CREATE_SCRIPT).
+   */
+  async create(p: ParallelRecord, who: AuditActor, runs: { records: RunRecord[]; who: AuditActor } = { records: [], who }): Promise<void> {
+    const k = this.keys;
+    const event = this.event(p, who, undefined, { kind: p.kind, period: p.period, legacyRunId: p.legacyRunId, targetRunId: p.targetRunId });
+    const parts = runs.records.map((r) => runWriteArgs(k, r, '', '', recordEvent(r, runs.who, undefined, runSnapshot(r), this.now())));
+    const keys = [k.parallel(p.id), k.audit(p.pipeline), k.parallelsByPipeline(p.pipeline), k.intake, ...parts.flatMap((x) => x.keys)];
+    const argv = [JSON.stringify(p), event, String(p.createdAt), p.id, p.kind === 'diff' ? 'diff' : 'parallel', String(parts.length), ...parts.flatMap((x) => x.argv)];
+    const ok = Number(await this.redis.cutoverParallelCreate(keys.length, ...keys, ...argv));
+    if (ok !== 1) throw new InvalidStateError(`parallel run ${p.id} or one of its runs already exists`);
   }
 
   get(id: string): Promise<ParallelRecord | undefined> {
@@ -109,6 +144,6 @@ export class ParallelStore {
 
   private cas(p: ParallelRecord, expected: string, event: string): Promise<number> {
     const k = this.keys;
-    return this.redis.cutoverParallelCas(k.parallel(p.id), k.audit(p.pipeline), k.parallelsByPipeline(p.pipeline), expected, JSON.stringify(p), event, String(p.createdAt), p.id).then(Number);
+    return this.redis.cutoverParallelCas(k.parallel(p.id), k.audit(p.pipeline), expected, JSON.stringify(p), event).then(Number);
   }
 }

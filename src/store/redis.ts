@@ -38,10 +38,11 @@ export type CasCommand = (...args: Array<string | number>) => Promise<number>;
 
 /**
  * Lua scripts as commands on this connection (once per connection; ioredis then sends EVALSHA,
- * so a script's body travels only once). `T` names each command and its result type.
+ * so a script's body travels only once). `T` names each command and its result type. A script
+ * whose number of keys varies leaves `keys` out and takes that number as its first argument.
  */
-export function withScripts<T extends object>(redis: Redis, scripts: Record<keyof T & string, { keys: number; lua: string }>): Redis & T {
-  for (const [name, { keys, lua }] of Object.entries<{ keys: number; lua: string }>(scripts)) {
+export function withScripts<T extends object>(redis: Redis, scripts: Record<keyof T & string, { keys?: number; lua: string }>): Redis & T {
+  for (const [name, { keys, lua }] of Object.entries<{ keys?: number; lua: string }>(scripts)) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: keys, lua });
   }
   return redis as Redis & T;
@@ -53,6 +54,8 @@ export function keyspace(prefix: string) {
     run: (id: string) => `${prefix}:run:${id}`,
     runsByPipeline: (pipeline: string) => `${prefix}:runs:pipeline:${pipeline}`,
     runStateCounts: `${prefix}:runs:state-counts`,
+    /** Runs that still need a job (set of ids; see RunStore.activeIds). */
+    runsActive: `${prefix}:runs:active`,
     audit: (pipeline: string) => `${prefix}:audit:${pipeline}`,
     notifyLast: (id: string) => `${prefix}:notify:last:${id}`,
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,

@@ -1,6 +1,6 @@
 import type { EngineName } from '../config/catalog-schema.ts';
 import type { RunCost } from '../cost/types.ts';
-import type { RunState, TaskFailure, TaskStatus } from '../engines/types.ts';
+import { isTerminal, type RunState, type TaskFailure, type TaskStatus } from '../engines/types.ts';
 
 export type RunEnv = 'dev' | 'prod';
 
@@ -58,4 +58,12 @@ export interface RunRecord {
   backfillId?: string;
   /** What the run cost, once measured (issue 16; src/cost/): pending until the billing data arrives. */
   cost?: RunCost;
+}
+
+/**
+ * Whether a run still needs a job (submit, poll, cancel or repair): kept in the active-runs
+ * index, so start-up can re-enqueue the jobs a crash or a loss of Redis data left out.
+ */
+export function isActiveRun(run: Pick<RunRecord, 'state'>): boolean {
+  return !isTerminal(run.state);
 }

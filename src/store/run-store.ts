@@ -5,38 +5,58 @@ import { updateVersioned } from './update-versioned.ts';
 import { RUN_STATES, type RunState } from '../engines/types.ts';
 import { recordEvent, type AuditActor } from './audit-log.ts';
 import { readJson, readNewest, withScripts, type CasCommand, type Keyspace } from './redis.ts';
-import type { RunRecord } from './run-record.ts';
+import { isActiveRun, type RunRecord } from './run-record.ts';
 
 /**
- * Compare-and-set of one run, its state counters and its audit event, atomically.
- * A Lua script rather than WATCH/MULTI because WATCH belongs to a connection, and the
- * app shares one connection between many concurrent jobs.
+ * Compare-and-set of one run, its state counters, the active-runs index and its audit event,
+ * atomically, as a Lua function other scripts can embed (a parallel run writes its two runs
+ * with it, src/store/parallel-store.ts). A Lua script rather than WATCH/MULTI because WATCH
+ * belongs to a connection, and the app shares one connection between many concurrent jobs.
  *
  * A new run is also appended to the intake stream in the same script, so a run can never
  * be recorded without being handed to the workers (nor handed over without being recorded).
  *
- * KEYS: run, state-counts hash, audit stream, pipeline index, intake stream
- * ARGV: expected version ('' = must not exist), json, old state, new state, audit json, score
+ * k: run, state-counts hash, audit stream, pipeline index, intake stream, active-runs set
+ * a: expected version ('' = must not exist), json, old state, new state, audit json, score,
+ *    '1' when the run is active (see `isActiveRun`), id
+ * Returns 1 written, 0 conflict, -1 gone.
  */
-const CAS_SCRIPT = `
-local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '' then
-  if cur then return 0 end
-  local id = cjson.decode(ARGV[2]).id
-  redis.call('ZADD', KEYS[4], ARGV[6], id)
-  redis.call('XADD', KEYS[5], '*', 'run', id)
-else
-  if not cur then return -1 end
-  if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
+export const WRITE_RUN_LUA = `
+local function writeRun(k, a)
+  local cur = redis.call('GET', k[1])
+  if a[1] == '' then
+    if cur then return 0 end
+    redis.call('ZADD', k[4], a[6], a[8])
+    redis.call('XADD', k[5], '*', 'run', a[8])
+  else
+    if not cur then return -1 end
+    if tostring(cjson.decode(cur).version) ~= a[1] then return 0 end
+  end
+  redis.call('SET', k[1], a[2])
+  if a[3] ~= a[4] then
+    if a[3] ~= '' then redis.call('HINCRBY', k[2], a[3], -1) end
+    redis.call('HINCRBY', k[2], a[4], 1)
+  end
+  if a[5] ~= '' then redis.call('XADD', k[3], '*', 'event', a[5]) end
+  if a[7] == '1' then redis.call('SADD', k[6], a[8]) else redis.call('SREM', k[6], a[8]) end
+  return 1
 end
-redis.call('SET', KEYS[1], ARGV[2])
-if ARGV[3] ~= ARGV[4] then
-  if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], -1) end
-  redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
-end
-if ARGV[5] ~= '' then redis.call('XADD', KEYS[3], '*', 'event', ARGV[5]) end
-return 1
 `;
+/** Keys and arguments per run of WRITE_RUN_LUA. */
+export const RUN_WRITE_KEYS = 6;
+export const RUN_WRITE_ARGS = 8;
+
+const CAS_SCRIPT = `${WRITE_RUN_LUA}
+return writeRun(KEYS, ARGV)
+`;
+
+/** The keys and arguments of `writeRun` for one run. */
+export function runWriteArgs(k: Keyspace, run: RunRecord, expected: string, oldState: string, event: string): { keys: string[]; argv: string[] } {
+  return {
+    keys: [k.run(run.id), k.runStateCounts, k.audit(run.pipeline), k.runsByPipeline(run.pipeline), k.intake, k.runsActive],
+    argv: [expected, JSON.stringify(run), oldState, run.state, event, String(run.createdAt), isActiveRun(run) ? '1' : '0', run.id],
+  };
+}
 
 /** Fields whose changes are bookkeeping, not worth an audit line. */
 const UNAUDITED = new Set<keyof RunRecord>(['updatedAt', 'version', 'tasks', 'statusMessage', 'alertThread', 'stateMessage']);
@@ -61,12 +81,12 @@ export class RunStore {
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    this.redis = withScripts<{ cutoverRunCas: CasCommand }>(redis, { cutoverRunCas: { keys: 5, lua: CAS_SCRIPT } });
+    this.redis = withScripts<{ cutoverRunCas: CasCommand }>(redis, { cutoverRunCas: { keys: RUN_WRITE_KEYS, lua: CAS_SCRIPT } });
   }
 
   /** Records a new run and hands it to the workers' intake, atomically. */
   async create(run: RunRecord, who: AuditActor): Promise<void> {
-    const ok = await this.cas(run, '', '', recordEvent(run, who, undefined, snapshot(run), this.now()));
+    const ok = await this.cas(run, '', '', recordEvent(run, who, undefined, runSnapshot(run), this.now()));
     if (ok !== 1) throw new InvalidStateError(`run ${run.id} already exists`);
   }
 
@@ -109,26 +129,27 @@ export class RunStore {
     return Object.fromEntries(RUN_STATES.map((s) => [s, Number(raw[s] ?? 0)])) as Record<RunState, number>;
   }
 
+  /**
+   * Ids of the runs that still need a job: not in a final state, or with a repair requested.
+   * Start-up re-enqueues their jobs (src/jobs/recover-work.ts).
+   */
+  activeIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.runsActive);
+  }
+
+  /** Drops an id from the active-runs index whose run is gone. */
+  async forgetActive(id: string): Promise<void> {
+    await this.redis.srem(this.keys.runsActive, id);
+  }
+
   private async cas(run: RunRecord, expected: string, oldState: string, event: string): Promise<number> {
-    const k = this.keys;
-    const result = await this.redis.cutoverRunCas(
-      k.run(run.id),
-      k.runStateCounts,
-      k.audit(run.pipeline),
-      k.runsByPipeline(run.pipeline),
-      k.intake,
-      expected,
-      JSON.stringify(run),
-      oldState,
-      run.state,
-      event,
-      String(run.createdAt),
-    );
-    return Number(result);
+    const { keys, argv } = runWriteArgs(this.keys, run, expected, oldState, event);
+    return Number(await this.redis.cutoverRunCas(...keys, ...argv));
   }
 }
 
-function snapshot(run: RunRecord): Record<string, unknown> {
+/** What a new run's audit event shows of it. */
+export function runSnapshot(run: RunRecord): Record<string, unknown> {
   const { id, pipeline, period, engine, env, params, state, requestedBy } = run;
   return { id, pipeline, period, engine, env, params, state, requestedBy };
 }

@@ -14,14 +14,17 @@ pipelines:
     channel: ${CHANNEL}
     stage: live
     target: { engine: databricks, jobId: 31, jobParameters: { period: "{{period}}" } }
+    environments: { prod: {} }
   crash-facts:
     channel: ${CRASH_CHANNEL}
     stage: live
     target: { engine: databricks, jobId: 32, jobParameters: { period: "{{period}}" } }
+    environments: { prod: {} }
   cancel-facts:
     channel: ${CANCEL_CHANNEL}
     stage: live
     target: { engine: databricks, jobId: 33, jobParameters: { period: "{{period}}" } }
+    environments: { prod: {} }
 permissions:
   run: { prod: [U0ALICE] }
 `;

@@ -35,6 +35,7 @@ pipelines:
     stage: parallel
     legacy: { engine: airflow, dagId: go_live_legacy }
     target: { engine: databricks, jobId: 42 }
+    environments: { prod: {} }
     outputs:
       - name: facts
         key: [id]

@@ -68,6 +68,8 @@ pipelines:
         target: { path: "${remindFile}" }
         checks:
           - not_null: [customer_id]
+permissions:
+  dq: [U0BOB]
 alerts:
   snsTopicArn: ${TOPIC}
 `,
@@ -141,6 +143,18 @@ describe('DQ alert threads', () => {
     expect(dqSummaries()).toHaveLength(1);
     expect(threadOf(summary).length).toBe(repliesBefore);
     expect(dqPublishes()).toHaveLength(1);
+  });
+
+  it('finding 2: Acknowledge and Mute need the dq permission, not just an open dev rule', async () => {
+    const current = slack.message(CHANNEL, summary.ts)!;
+    for (const actionId of ['dq_ack', 'dq_mute']) {
+      const id = `refused-${actionId}`;
+      await postSigned(`${app.url}/slack/events`, blockActionBody({ actionId, userId: 'U0MALLORY', channelId: CHANNEL, messageTs: summary.ts, threadTs: summary.thread_ts, messageBlocks: current.blocks, responseUrl: slack.responseUrl(id) }), { secret: SIGNING_SECRET });
+      const reply = await eventually(() => slack.responses.find((r) => r.id === id), 15_000, 'refusal');
+      expect(JSON.stringify(reply.body)).toContain('not allowed to act on DQ alerts of dq-monthly');
+    }
+    const audit = await redis.xrange(`${prefix}:audit:dq-monthly`, '-', '+');
+    expect(audit.map(([, f]) => (JSON.parse(f[1]!) as { actor: string }).actor)).not.toContain('U0MALLORY');
   });
 
   it('Acknowledge records the user in the thread and the audit stream', async () => {

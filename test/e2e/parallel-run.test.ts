@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE } from '../../src/jobs/queues.ts';
+import { keyspace } from '../../src/store/redis.ts';
 import { FakeDatabricks } from '../fakes/databricks-server.ts';
 import { FakeAirflow } from '../fakes/airflow-server.ts';
 import { FakeEmr } from '../fakes/emr-server.ts';
@@ -70,6 +73,10 @@ async function seedOutputs(): Promise<void> {
   await put('diff-target.parquet', 'lake', 'out/period=2026-08/part-0.parquet');
   await put('same-legacy.parquet', 'legacy', 'out/period=2026-09/part-0.parquet');
   await put('same-target.parquet', 'lake', 'out/period=2026-09/part-0.parquet');
+  // A Parquet file cut short (as an interrupted copy leaves it): its footer is gone.
+  const whole = await readFile(join(t.dir, 'same-target.parquet'));
+  await put('same-legacy.parquet', 'legacy', 'out/period=2026-10/part-0.parquet');
+  await s3.put('lake', 'out/period=2026-10/part-0.parquet', whole.subarray(0, whole.length - 64));
 }
 
 beforeAll(async () => {
@@ -139,6 +146,18 @@ describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () =>
     const final = await eventually(() => (/failed/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'failed verdict');
     const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('FileNotFoundException')), 20_000, 'EMR failure in thread');
     expect(JSON.stringify(alert.blocks)).toContain('s3://logs/j-ABC123/steps/stderr.gz');
+  });
+
+  it('finding 11: a corrupt Parquet file fails the diff at once instead of retrying for days', async () => {
+    emr.script('incites', { outcome: 'succeed' });
+    const { id, message } = await parallel('2026-10');
+    // The old code retried the diff job (re-downloading both sides) with backoff for ~7 days: no verdict ever came.
+    const final = await eventually(() => (/different/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'a verdict despite the corrupt file');
+    expect(JSON.stringify(final.blocks)).toMatch(/insights[^"]*could not be compared|No magic bytes/);
+    const queue = new Queue(QUEUE.diff, { connection: redis, prefix: keyspace(prefix).bullPrefix });
+    const job = await queue.getJob(`pdiff-${id}`);
+    await queue.close();
+    expect({ state: await job?.getState(), attemptsMade: job?.attemptsMade }).toEqual({ state: 'completed', attemptsMade: 1 });
   });
 
   it('runs an Airflow legacy DAG beside Databricks and compares their outputs', async () => {

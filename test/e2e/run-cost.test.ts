@@ -160,3 +160,18 @@ describe('cost per run, end to end', () => {
     expect(ce.calls('GetCostAndUsage').at(-1)?.body).toMatchObject({ Filter: { Tags: { Key: EMR_CLUSTER_TAG, Values: ['j-TRANS1'] } } });
   });
 });
+
+describe('/pipeline history chart', () => {
+  it('sends the asker a PNG chart of duration and cost per period, privately', async () => {
+    await postSigned(`${app.url}/slack/events`, slashCommandBody({ text: 'history shared-monthly', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('hist') }), { secret: SIGNING_SECRET });
+    const reply = await eventually(() => slack.responses.find((r) => r.id === 'hist')?.body as { blocks: unknown[] } | undefined, 10_000, 'history reply');
+    expect(JSON.stringify(reply.blocks)).toContain('cost: legacy $');
+    expect(JSON.stringify(reply.blocks)).toContain('on its way to your DM');
+    const file = await eventually(() => slack.files.find((f) => f.completed && f.filename === 'shared-monthly-history.png'), 20_000, 'chart upload');
+    expect(file.channel_id).toBe('D0ALICE');
+    const png = file.bytes!;
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBeGreaterThanOrEqual(720);
+    expect(slack.callsTo('conversations.open').at(-1)?.body).toMatchObject({ users: 'U0ALICE' });
+  });
+});

@@ -13,6 +13,7 @@ pipelines:
     stage: live
     target: { engine: databricks, jobId: 123, jobParameters: { period: "{{period}}", source: "s3://in/{{period}}/" } }
     params: { region: { pattern: "^[a-z]{2}$" } }
+    environments: { prod: {} }
 permissions:
   run: { prod: [U0ALICE, S0DATAENG] }
 `;

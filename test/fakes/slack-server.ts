@@ -14,7 +14,7 @@ export type { Json } from './slack-server-wire.ts';
 export { BOT } from './slack-server-methods.ts';
 
 /** The emulator's stored shapes, shared with the playground (src/playground/slack-api/types.ts). */
-import type { StoredEphemeral, StoredFile, StoredMessage, StoredView } from '../../src/playground/slack-api/types.ts';
+import type { SlackUser, StoredEphemeral, StoredFile, StoredMessage, StoredView } from '../../src/playground/slack-api/types.ts';
 export type FakeMessage = StoredMessage;
 export type FakeEphemeral = StoredEphemeral;
 export type FakeFile = StoredFile;
@@ -54,7 +54,7 @@ export interface FakeSlackOptions {
   /** Subteam id -> member user ids, for `usergroups.users.list`. */
   usergroups?: Record<string, string[]>;
   /** User id -> names, for `users.info`; other ids get a name derived from the id. */
-  users?: Record<string, { name: string; real_name?: string }>;
+  users?: Record<string, SlackUser>;
   /** Channel id -> state, for `conversations.info`; other ids get `channel_not_found`. Unset: every channel exists. */
   channels?: Record<string, { archived?: boolean }>;
 }
@@ -64,7 +64,7 @@ export interface FakeControl {
   reset?: boolean;
   failNext?: { method: string; faults: Fault[] } | Array<{ method: string; faults: Fault[] }>;
   usergroups?: Record<string, string[]>;
-  users?: Record<string, { name: string; real_name?: string }>;
+  users?: Record<string, SlackUser>;
 }
 
 export class FakeSlack {
@@ -75,7 +75,7 @@ export class FakeSlack {
   responses: FakeResponse[] = [];
   views: FakeView[] = [];
   usergroups: Record<string, string[]> = {};
-  users: Record<string, { name: string; real_name?: string }> = {};
+  users: Record<string, SlackUser> = {};
   /** Channels conversations.info knows (from the options); undefined: all of them. */
   channels?: Record<string, { archived?: boolean }>;
   readonly usedTriggers = new Set<string>();

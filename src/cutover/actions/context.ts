@@ -1,5 +1,7 @@
 import type { EMRClient } from '@aws-sdk/client-emr';
-import type { Pipeline } from '../../config/catalog-schema.ts';
+import type { EngineConfig, Pipeline } from '../../config/catalog-schema.ts';
+import { engineConfigFor, type Side } from '../../engines/resolve-engine.ts';
+import { ConfigError } from '../../errors.ts';
 import type { AirflowClient } from '../../engines/airflow/client.ts';
 import type { DatabricksClient } from '../../engines/databricks/client.ts';
 import type { RunStore } from '../../store/run-store.ts';
@@ -40,6 +42,18 @@ export interface ActionContext {
   detail?: Record<string, unknown>;
   signal?: AbortSignal;
   now?: () => number;
+}
+
+/**
+ * The engine config of the pipeline's production environment: cutover actions change
+ * production, so a pipeline without `environments.prod` has none (a permanent ConfigError).
+ */
+export function productionConfig(ctx: Pick<ActionContext, 'config' | 'pipeline' | 'step'>, side: Side): EngineConfig {
+  try {
+    return engineConfigFor(ctx.config, side, 'prod');
+  } catch (err) {
+    throw new ConfigError(`cutover step ${ctx.step}`, [`${ctx.pipeline}: ${(err as Error).message}`]);
+  }
 }
 
 /** One action's outcome, with a short line for the thread. */

@@ -1,5 +1,5 @@
 import { ConfigError, InvalidStateError } from '../../errors.ts';
-import type { ActionContext, ActionResult } from './context.ts';
+import { productionConfig, type ActionContext, type ActionResult } from './context.ts';
 
 /**
  * `databricks.schedule: PAUSED|UNPAUSED` on the pipeline's target job. `jobs/update` replaces
@@ -7,7 +7,8 @@ import type { ActionContext, ActionResult } from './context.ts';
  * with only `pause_status` changed, and no other setting: DESIGN "Actions change only what they name".
  */
 export async function setDatabricksSchedule(status: 'PAUSED' | 'UNPAUSED', ctx: ActionContext): Promise<ActionResult> {
-  const target = ctx.config.target;
+  // The production job: `environments.prod.target` over `target:`.
+  const target = productionConfig(ctx, 'target');
   if (target.engine !== 'databricks') {
     throw new ConfigError(`cutover step ${ctx.step}`, [`databricks.schedule: ${ctx.pipeline}'s target engine is ${target.engine}, not databricks`]);
   }

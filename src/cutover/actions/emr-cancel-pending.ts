@@ -2,7 +2,7 @@ import { CancelStepsCommand, ListStepsCommand, type EMRClient, type StepSummary 
 import { ConfigError, InvalidStateError } from '../../errors.ts';
 import { runIdOfEmrStep } from '../../engines/emr/engine.ts';
 import { toAwsApiError } from '../../engines/emr/to-api-error.ts';
-import type { ActionContext, ActionResult } from './context.ts';
+import { productionConfig, type ActionContext, type ActionResult } from './context.ts';
 
 /** ListSteps pages (50 steps each) read at most: a cluster never has thousands of PENDING steps. */
 const MAX_PAGES = 20;
@@ -17,7 +17,8 @@ const BATCH = 50;
  * jobs' steps, other pipelines' Cutover runs included, are not ours to stop.
  */
 export async function cancelPendingEmrSteps(ctx: ActionContext): Promise<ActionResult> {
-  const legacy = ctx.config.legacy;
+  // The production cluster and step: `environments.prod.legacy` over `legacy:`.
+  const legacy = ctx.config.legacy ? productionConfig(ctx, 'legacy') : undefined;
   if (legacy?.engine !== 'emr') {
     throw new ConfigError(`cutover step ${ctx.step}`, [`emr.cancelPending: ${ctx.pipeline}'s legacy engine is ${legacy?.engine ?? 'not set'}, not emr`]);
   }

@@ -38,16 +38,18 @@ export type ActionProgress =
 
 /**
  * Runs actions in order, from `from` (to resume after the ones a failed attempt completed),
- * reporting each start and end to `onProgress` (e.g. to edit the thread). Stops at the first
- * error and rethrows it unchanged.
+ * reporting each start and end to `onProgress` (e.g. to edit the thread). `beforeEach` runs
+ * before each action and stops the run by throwing (e.g. when the approved plan changed).
+ * Stops at the first error and rethrows it unchanged.
  */
 export async function executeActions(
   actions: readonly CutoverAction[],
   ctx: ActionContext,
-  { from = 0, onProgress }: { from?: number; onProgress?: (p: ActionProgress) => Promise<void> | void } = {},
+  { from = 0, onProgress, beforeEach }: { from?: number; onProgress?: (p: ActionProgress) => Promise<void> | void; beforeEach?: (index: number) => Promise<void> } = {},
 ): Promise<ActionResult[]> {
   const results: ActionResult[] = [];
   for (let index = from; index < actions.length; index++) {
+    await beforeEach?.(index);
     await onProgress?.({ index, status: 'running' });
     try {
       const result = await executeAction(actions[index]!, ctx);

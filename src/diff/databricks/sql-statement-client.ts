@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, parseRetryAfter } from '../../errors.ts';
+import { ApiError, parseRetryAfter, QueryError } from '../../errors.ts';
+import { warehouseQueryError } from '../query-errors.ts';
 
 /**
  * A thin typed client for the Databricks SQL Statement Execution API (apis.md section 2):
@@ -19,7 +20,15 @@ export interface SqlStatementClientOptions {
   maxPollIntervalMs?: number;
   /** Server-side wait on submit: `0s` or `5s`–`50s`. Default `10s`. */
   waitTimeout?: string;
+  /**
+   * How long a statement may take, submit to result (`CUTOVER_SQL_STATEMENT_TIMEOUT_MS`). Past it
+   * the statement is cancelled and the call fails, saying so. Default 1 hour.
+   */
+  timeoutMs?: number;
 }
+
+/** Default of `SqlStatementClientOptions.timeoutMs`. */
+export const SQL_STATEMENT_TIMEOUT_MS = 3_600_000;
 
 export interface StatementParameter {
   name: string;
@@ -47,9 +56,6 @@ interface StatementResponse {
   result?: ResultChunk;
 }
 
-/** Server-side failures worth another try (status.error.error_code). */
-const RETRYABLE_CODES = new Set(['TEMPORARILY_UNAVAILABLE', 'WORKSPACE_TEMPORARILY_UNAVAILABLE', 'SERVICE_UNDER_MAINTENANCE', 'RESOURCE_EXHAUSTED', 'INTERNAL_ERROR', 'IO_ERROR', 'ABORTED', 'DEADLINE_EXCEEDED']);
-
 export class SqlStatementClient {
   private readonly fetch: typeof fetch;
   private readonly base: string;
@@ -59,9 +65,14 @@ export class SqlStatementClient {
     this.base = `${options.host.replace(/\/+$/, '')}/api/2.0/sql/statements`;
   }
 
-  /** Runs one statement to completion. FAILED, CANCELED and CLOSED become ApiErrors. */
+  /**
+   * Runs one statement to completion. FAILED, CANCELED and CLOSED become QueryErrors, retryable
+   * only for service conditions (src/diff/query-errors.ts); HTTP failures of the API are ApiErrors.
+   */
   async execute(statement: string, opts: { parameters?: StatementParameter[]; signal?: AbortSignal } = {}): Promise<StatementResult> {
     const { signal } = opts;
+    const timeoutMs = this.options.timeoutMs ?? SQL_STATEMENT_TIMEOUT_MS;
+    const deadline = performance.now() + timeoutMs;
     let res = await this.call<StatementResponse>('POST', this.base, signal, {
       warehouse_id: this.options.warehouseId,
       statement,
@@ -75,7 +86,17 @@ export class SqlStatementClient {
     const id = res.statement_id;
     try {
       while (res.status.state === 'PENDING' || res.status.state === 'RUNNING') {
-        await sleep(delay, undefined, { signal });
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          await this.call('POST', `${this.base}/${id}/cancel`, undefined).catch(() => undefined);
+          throw new QueryError({
+            engine: 'databricks-sql',
+            kind: 'TIMEOUT',
+            retryable: false,
+            message: `statement ${id} was still ${res.status.state} after ${formatDuration(timeoutMs)}, the limit (CUTOVER_SQL_STATEMENT_TIMEOUT_MS); Cutover cancelled it`,
+          });
+        }
+        await sleep(Math.min(delay, left), undefined, { signal });
         delay = Math.min(delay * 2, this.options.maxPollIntervalMs ?? 5000);
         res = await this.call<StatementResponse>('GET', `${this.base}/${id}`, signal);
       }
@@ -138,15 +159,15 @@ export class SqlStatementClient {
   }
 }
 
-function statementError(res: StatementResponse): ApiError {
+function statementError(res: StatementResponse): QueryError {
   const { state, error, sql_state: sqlState } = res.status;
-  const code = error?.error_code ?? state;
-  return new ApiError({
-    service: 'databricks-sql',
-    apiCode: code,
-    message: `statement ${res.statement_id} ${state}: ${error?.message ?? 'no result'}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`,
-    retryable: state === 'FAILED' && RETRYABLE_CODES.has(code),
-  });
+  return warehouseQueryError({ statementId: res.statement_id, state, errorCode: error?.error_code, message: error?.message, sqlState });
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function safeJson(text: string): unknown {

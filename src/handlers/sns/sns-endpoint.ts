@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { CrashPoint } from '../../crash-point.ts';
+import { isOwnMessage } from '../../alerts/own-messages.ts';
 import type { Logger } from '../../logger.ts';
 import type { Redis } from '../../store/redis.ts';
 import { createCertificateFetcher, type FetchCertificate } from './fetch-sns-certificate.ts';
@@ -91,6 +92,11 @@ export function createSnsListener(opts: SnsListenerOptions): RequestListener {
 
   async function act(msg: SnsMessage, log: Logger): Promise<Reply> {
     if (msg.Type !== 'Notification') return actOnSubscription(msg, log);
+    if (isOwnMessage(msg.MessageAttributes)) {
+      // Cutover's own alert, delivered back because the outbound topic is also inbound.
+      log.info('own sns alert ignored');
+      return [200, { ok: true, ignored: 'own_message' }];
+    }
     const routed = routeSnsNotification(msg.Message, pipelines, opts.routes);
     if (!routed.ok) {
       log.warn({ reason: routed.reason }, 'sns notification unroutable');

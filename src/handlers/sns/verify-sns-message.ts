@@ -15,6 +15,8 @@ export interface SnsNotification extends SnsCommon {
   Type: 'Notification';
   Subject?: string;
   UnsubscribeURL?: string;
+  /** Not signed by SNS: use only to ignore a message, never to trust one. */
+  MessageAttributes?: Record<string, { Type?: unknown; Value?: unknown } | undefined>;
 }
 export interface SnsSubscriptionMessage extends SnsCommon {
   Type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';

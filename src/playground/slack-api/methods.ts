@@ -112,7 +112,15 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       const known = state.users[id] ?? { name: id.toLowerCase() };
       const real = known.real_name ?? known.name;
       const profile = { real_name: real, display_name: known.name };
-      return { ok: true, user: { id, team_id: BOT.team_id, name: known.name, real_name: real, is_bot: false, tz: 'UTC', profile } };
+      const guest = { is_restricted: known.is_restricted ?? false, is_ultra_restricted: known.is_ultra_restricted ?? false, deleted: known.deleted ?? false };
+      return { ok: true, user: { id, team_id: known.team_id ?? BOT.team_id, name: known.name, real_name: real, is_bot: false, tz: 'UTC', profile, ...guest } };
+    },
+
+    // A direct message with one user: its id is stable per user, like Slack's D… ids.
+    'conversations.open': (b) => {
+      const users = (str(b.users) ?? '').split(',').filter(Boolean);
+      if (users.length !== 1 || !/^[UW][A-Z0-9]+$/.test(users[0]!)) return fail(users.length === 0 ? 'users_list_not_supplied' : 'not_supported');
+      return { ok: true, channel: { id: `D${users[0]!.slice(1)}` } };
     },
 
     'views.open': (b) => openView('views.open', b),

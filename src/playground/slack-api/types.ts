@@ -52,13 +52,25 @@ export interface StoredView {
 }
 
 /** The state the Web API methods read and change. */
+/** What `users.info` answers for a configured user (others get a name from their id, in the bot's team). */
+export interface SlackUser {
+  name: string;
+  real_name?: string;
+  /** Another team's id: a Slack Connect user. Default: the bot's team. */
+  team_id?: string;
+  /** Guests: multi-channel (`is_restricted`) and single-channel (`is_ultra_restricted`). */
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  deleted?: boolean;
+}
+
 export interface SlackState {
   messages: StoredMessage[];
   ephemerals: StoredEphemeral[];
   files: StoredFile[];
   views: StoredView[];
   usergroups: Record<string, string[]>;
-  users: Record<string, { name: string; real_name?: string }>;
+  users: Record<string, SlackUser>;
   readonly usedTriggers: Set<string>;
   /** `http://host:port` the emulator is reached at; upload URLs are built on it. */
   origin: string;

@@ -80,7 +80,7 @@ describe('CutoverStore durability', () => {
     const before = connect(port);
     const store = new CutoverStore(before, keys);
     const created = await store.createRequest(
-      { pipeline: 'incites-monthly', step: 'switch-primary', kind: 'execute', requestedBy: 'U0ALICE', planVersion: 'abc123', min: 2, ttlHours: 24 },
+      { pipeline: 'incites-monthly', step: 'switch-primary', kind: 'execute', requestedBy: 'U0ALICE', planVersion: 'abc123', min: 2, ttlHours: 24, actions: [{ stage: 'live' }] },
       T0,
     );
     if (created.outcome !== 'created') throw new Error(`not created: ${created.outcome}`);

@@ -16,7 +16,7 @@ let n = 0;
 
 const request = (over: Partial<NewRequest> = {}): NewRequest => ({
   pipeline, step: 'switch-primary', kind: 'execute', requestedBy: 'U0ALICE', requestedByName: 'alice',
-  planVersion: 'v1aaaa', min: 2, ttlHours: 24, ...over,
+  planVersion: 'v1aaaa', min: 2, ttlHours: 24, actions: [{ 'databricks.schedule': 'UNPAUSED' }, { stage: 'live' }], ...over,
 });
 
 /** Audit events of the test's pipeline, oldest first. */

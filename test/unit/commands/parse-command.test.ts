@@ -103,3 +103,12 @@ describe('finding 1: --param values are declared and checked before anything run
     expect(usageError('run incites-monthly --param period=2019-01').message).toBe('--param period is set by Cutover itself: use --period YYYY-MM');
   });
 });
+
+describe('finding 19: pipeline names are looked up as own keys only', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('finding 19: "%s" is an unknown pipeline, for every subcommand that names one', (name) => {
+    for (const text of [`run ${name}`, `status ${name}`, `audit ${name}`, `dq ${name}`, `cutover ${name}`, `history ${name}`, `parallel ${name}`]) {
+      expect(usageError(text).message, text).toMatch(/unknown pipeline/);
+    }
+    expect(catalog.pipelines[name], name).toBeUndefined();
+  });
+});

@@ -13,6 +13,7 @@ export function pipeline(cutover: unknown = undefined): Pipeline {
     stage: 'parallel',
     legacy: { engine: 'emr', clusterId: 'j-ABC123', step: { name: 'incites', args: ['spark-submit', 's3://jobs/incites.py'] } },
     target: { engine: 'databricks', jobId: 123 },
+    environments: { prod: {} },
     cutover: cutover ?? {
       approvers: { users: ['U0BOB', 'U0CAROL'], min: 2 },
       steps: [

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlStatementClient } from '../../../src/diff/index.ts';
-import { ApiError } from '../../../src/errors.ts';
+import { ApiError, parseRetryAfter, QueryError } from '../../../src/errors.ts';
+import { backoffFor, RETRY_AFTER_CAP_MS } from '../../../src/jobs/engine-errors.ts';
 import { startFakeSqlWarehouse, type FakeAnswer, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
 
 let fake: FakeSqlWarehouse | undefined;
@@ -40,15 +41,15 @@ describe('SqlStatementClient', () => {
     expect(fake.executed[0]?.parameters).toEqual([{ name: 'table', value: 'orders' }]);
   });
 
-  it('turns a FAILED statement into an ApiError with the API code; retryable only when transient', async () => {
+  it('turns a FAILED statement into a QueryError with the error code; retryable only when transient', async () => {
     const { client } = await setup((sql) => ({
       error: sql.includes('busy') ? { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'warehouse is starting' } : { error_code: 'BAD_REQUEST', message: '[TABLE_OR_VIEW_NOT_FOUND] t' },
     }));
     const err = await client.execute('SELECT * FROM t').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ service: 'databricks-sql', apiCode: 'BAD_REQUEST', retryable: false });
+    expect(err).toBeInstanceOf(QueryError);
+    expect(err).toMatchObject({ code: 'query_failed', engine: 'databricks-sql', kind: 'BAD_REQUEST', sqlState: '42000', retryable: false });
     expect((err as Error).message).toContain('TABLE_OR_VIEW_NOT_FOUND');
-    await expect(client.execute('SELECT busy')).rejects.toMatchObject({ apiCode: 'TEMPORARILY_UNAVAILABLE', retryable: true });
+    await expect(client.execute('SELECT busy')).rejects.toMatchObject({ kind: 'TEMPORARILY_UNAVAILABLE', retryable: true });
   });
 
   it('reports a rejected request (bad token) with its HTTP status', async () => {
@@ -61,8 +62,34 @@ describe('SqlStatementClient', () => {
     const { fake, client } = await setup(() => ({ rows: [['1']], pendingPolls: 1000 }));
     const controller = new AbortController();
     const run = client.execute('SELECT slow()', { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('stop')), 30);
+    // Abort once the statement is running (its id known and polled), not at a fixed time: on a busy
+    // machine a fixed 30 ms could fall inside the submit, when there is no statement to cancel yet.
+    while (!fake.requests.some((r) => r.startsWith('GET '))) await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error('stop'));
     await expect(run).rejects.toThrow('stop');
     expect(fake.cancelled).toHaveLength(1);
+  });
+});
+
+describe('limits on waiting', () => {
+  it('finding 21: a statement still running at the deadline is cancelled, and the error says so', async () => {
+    const { fake } = await setup(() => ({ rows: [['1']], pendingPolls: 100_000 }));
+    {
+      const client = new SqlStatementClient({ host: fake.url, getToken: async () => 'dapi-test', warehouseId: 'wh-1', pollIntervalMs: 5, maxPollIntervalMs: 20, timeoutMs: 300 });
+      const err = await client.execute('SELECT slow()').then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryError);
+      expect(err).toMatchObject({ code: 'query_failed', kind: 'TIMEOUT', retryable: false });
+      expect((err as Error).message).toMatch(/still (PENDING|RUNNING) after 300 ms, the limit \(CUTOVER_SQL_STATEMENT_TIMEOUT_MS\); Cutover cancelled it/);
+      expect(fake.cancelled).toHaveLength(1);
+    }
+  });
+
+  it('finding 21: a Retry-After of days is capped when a job is retried', () => {
+    const days = new ApiError({ service: 'airflow', message: 'busy', statusCode: 503, retryAfterMs: parseRetryAfter('864000') });
+    expect(backoffFor(3, days, 5 * 60_000)).toBe(5 * 60_000);
+    const date = new ApiError({ service: 'databricks', message: 'busy', statusCode: 429, retryAfterMs: parseRetryAfter('Wed, 01 Jan 2031 00:00:00 GMT') });
+    expect(backoffFor(1, date)).toBe(RETRY_AFTER_CAP_MS);
+    const short = new ApiError({ service: 'databricks', message: 'busy', statusCode: 429, retryAfterMs: 2000 });
+    expect(backoffFor(1, short)).toBe(2000);
   });
 });

@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { historyChartSpec, historySeries, renderChart, SIDE_COLOURS, VERDICT_COLOURS, type HistoryPoint } from '../../../src/charts/index.ts';
+import type { RunCost } from '../../../src/cost/types.ts';
+import { makeLegacyRun, makeParallel, makeTargetRun, T0 } from '../slack/parallel-fixture.ts';
+
+const DOCS_CHART = fileURLToPath(new URL('../../../docs/history-chart.png', import.meta.url));
+const DAY = 86_400_000;
+const cost = (amount: number): RunCost => ({ status: 'known', method: 'databricks-billing', amount, currency: 'USD', note: 'n', epoch: 0, at: T0 });
+
+/** Six monthly parallel runs: legacy ~45 min and ~$40, Databricks getting faster and cheaper; one different, one failed. */
+export function sixMonths(): HistoryPoint[] {
+  const months = ['2025-10', '2025-11', '2025-12', '2026-01', '2026-02', '2026-03'];
+  const verdicts = ['different', 'clean', 'failed', 'clean', 'clean', 'clean'] as const;
+  return months.map((period, i) => {
+    const at = T0 + i * 30 * DAY;
+    const p = makeParallel({ id: `p-m${i}-000000`, period, state: 'done', verdict: verdicts[i], createdAt: at });
+    const legacy = makeLegacyRun({ state: 'succeeded', startedAt: at, endedAt: at + (44 + (i % 3)) * 60_000, cost: cost(38 + i) });
+    const failed = verdicts[i] === 'failed';
+    const target = makeTargetRun({ state: failed ? 'failed' : 'succeeded', startedAt: at, endedAt: at + (30 - i * 3) * 60_000, cost: cost(24 - i * 2) });
+    return { p, legacy, target };
+  });
+}
+
+/** Pixels of the RGBA buffer within `tolerance` of `hex` on every channel. */
+function count(pixels: Buffer, hex: string, tolerance = 24): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  let n = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (Math.abs(pixels[i]! - r) <= tolerance && Math.abs(pixels[i + 1]! - g) <= tolerance && Math.abs(pixels[i + 2]! - b) <= tolerance) n++;
+  }
+  return n;
+}
+
+describe('history series', () => {
+  it('takes the latest finished parallel run per period, oldest first, and leaves out a failed run’s duration and an unknown cost', () => {
+    const points = sixMonths();
+    points.push({ p: makeParallel({ id: 'p-old-000000', period: '2026-03', state: 'done', verdict: 'different', createdAt: T0 }) });
+    points.push({ p: makeParallel({ id: 'p-diff-000000', kind: 'diff', period: '2026-04', state: 'done', verdict: 'clean', createdAt: T0 + 400 * DAY }) });
+    const { rows, verdicts } = historySeries(points);
+    expect(verdicts.map((v) => `${v.period}:${v.verdict}`)).toEqual(['2025-10:different', '2025-11:clean', '2025-12:failed', '2026-01:clean', '2026-02:clean', '2026-03:clean']);
+    expect(rows.filter((r) => r.period === '2025-12')).toEqual([
+      { period: '2025-12', side: 'Legacy', minutes: 46, cost: 40 },
+      { period: '2025-12', side: 'Databricks', cost: 20 },
+    ]);
+  });
+});
+
+describe('history chart PNG', () => {
+  it('is a real PNG, phone-width at 2x, with both sides drawn in their colours, verdict marks and a legend', async () => {
+    const { rows, verdicts } = historySeries(sixMonths());
+    const chart = await renderChart(historyChartSpec('incites-monthly', rows, verdicts));
+    // A PNG: its signature, and IHDR's width and height are the rendered size.
+    expect(chart.png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(chart.png.readUInt32BE(16)).toBe(chart.width);
+    expect(chart.png.readUInt32BE(20)).toBe(chart.height);
+    expect(chart.width).toBeGreaterThanOrEqual(720);
+    expect(chart.width).toBeLessThanOrEqual(1000);
+    expect(chart.height).toBeGreaterThan(chart.width * 0.9);
+    expect(chart.pixels.length).toBe(chart.width * chart.height * 4);
+    // Not blank: both lines and every verdict colour are there in thousands / hundreds of pixels.
+    expect(count(chart.pixels, SIDE_COLOURS.Legacy)).toBeGreaterThan(1500);
+    expect(count(chart.pixels, SIDE_COLOURS.Databricks)).toBeGreaterThan(1500);
+    for (const colour of Object.values(VERDICT_COLOURS)) expect(count(chart.pixels, colour)).toBeGreaterThan(100);
+    const dark = count(chart.pixels, '#000000', 90);
+    expect(dark).toBeGreaterThan(2000); // axis labels and the legend's text
+    // The legend, the titles and every period, as text in the SVG that was rasterised.
+    for (const text of ['Legacy', 'Databricks', 'Parallel run', 'clean', 'different', 'failed', 'Duration (min)', 'Cost (USD, list)', 'incites-monthly', '2025-10', '2026-03']) {
+      expect(chart.svg).toContain(`>${text}<`);
+    }
+    writeFileSync(DOCS_CHART, chart.png);
+  });
+
+  it('renders an empty history without failing', async () => {
+    const chart = await renderChart(historyChartSpec('empty', [], []));
+    expect(chart.png.readUInt32BE(16)).toBe(chart.width);
+  });
+});
