@@ -26,7 +26,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { AuditLog } from './store/audit-log.ts';
-import { createRedis, keyspace } from './store/redis.ts';
+import { createRedis, keyspace, untilReady } from './store/redis.ts';
 import { ParallelStore } from './store/parallel-store.ts';
 import { BackfillStore } from './store/backfill-store.ts';
 import { registerBackfillActions } from './handlers/backfill-actions.ts';
@@ -211,6 +211,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     logger,
     async start() {
       if (working) {
+        // The start-up recovery below reads through the producer connection, which refuses commands until connected.
+        await untilReady(redis);
         workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs, retryAfterCapMs: config.retryAfterCapMs });
         await intake.start();
         // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
