@@ -32,6 +32,7 @@ import { BackfillStore } from './store/backfill-store.ts';
 import { registerBackfillActions } from './handlers/backfill-actions.ts';
 import { RunStore } from './store/run-store.ts';
 import { createS3Access } from './datasets/s3-source.ts';
+import { UnityCatalogClient } from './datasets/unity-catalog/uc-client.ts';
 import { SqlStatementClient } from './diff/databricks/sql-statement-client.ts';
 import { StageStore } from './store/stage-store.ts';
 import { DqAlertStore } from './store/dq-alert-store.ts';
@@ -244,12 +245,18 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   };
 }
 
-/** S3 for `path:` outputs, and the SQL warehouse for `table:` outputs when one is configured. */
+/**
+ * S3 for `path:` outputs; Unity Catalog (table metadata and temporary credentials) for a `table:`
+ * output beside a `path:`; the SQL warehouse for two `table:` outputs when one is configured.
+ */
 function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
   const s3 = createS3Access({ region: config.aws.region, endpoint: config.aws.endpoints.s3 });
   const db = config.databricks;
   const tokens = databricksTokenSource(config);
-  if (!db.host || !db.warehouseId || !tokens) return { access: { s3 } };
+  if (!db.host || !tokens) return { access: { s3 } };
+  const uc = new UnityCatalogClient({ host: db.host, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks', metrics) });
+  const access = { s3, unityCatalog: { client: uc, s3: { region: config.aws.region, endpoint: config.aws.endpoints.s3 } } };
+  if (!db.warehouseId) return { access };
   const client = new SqlStatementClient({
     host: db.host,
     warehouseId: db.warehouseId,
@@ -257,7 +264,7 @@ function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
     fetch: instrumentedFetch('databricks-sql', metrics),
     timeoutMs: config.sqlStatementTimeoutMs,
   });
-  return { access: { s3 }, warehouse: (sql, opts) => client.query(sql, opts) };
+  return { access, warehouse: (sql, opts) => client.query(sql, opts) };
 }
 
 function registerGauges(metrics: Metrics, runs: RunStore, queues: Queues): void {

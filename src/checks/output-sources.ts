@@ -1,5 +1,5 @@
 import type { Dataset } from '../config/catalog-schema.ts';
-import { registerDataset, type DatasetAccess } from '../datasets/index.ts';
+import { registerDataset, type DatasetAccess, type JobRunWindow } from '../datasets/index.ts';
 import { tableRef, type DuckDbSession, type WarehouseQuery } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { databricksChecks, duckdbChecks, type CheckDialect } from './check-dialect.ts';
@@ -20,6 +20,8 @@ export interface OutputSourcesOptions {
   session?: DuckDbSession;
   warehouse?: WarehouseQuery;
   access?: DatasetAccess;
+  /** The Databricks job run behind the checked side, for `version: run`. */
+  run?: JobRunWindow;
 }
 
 /**
@@ -46,14 +48,15 @@ export function createOutputSources(options: OutputSourcesOptions): (output: str
 async function resolve(output: string, options: OutputSourcesOptions): Promise<OutputSource> {
   const dataset = options.datasets.get(output);
   if (!dataset) throw new UsageError(`no output named "${output}"`);
-  if ('table' in dataset) {
+  if ('table' in dataset && (options.warehouse || !options.access?.unityCatalog)) {
     const { warehouse } = options;
     if (!warehouse) throw new UsageError(`${dataset.table} is a table: set DATABRICKS_WAREHOUSE_ID to check it on the SQL warehouse`);
     const query: QueryRows = (sql, values) => warehouse(sql, values ? { parameters: Object.entries(values).map(([name, value]) => ({ name, value, type: 'STRING' })) } : undefined);
     return { engine: 'databricks', dialect: databricksChecks, relation: tableRef(dataset.table).sql, query };
   }
+  // A path, or a table without a warehouse: read through the Delta reader (a table via Unity Catalog).
   const { session } = options;
-  if (!session) throw new Error(`no DuckDB session for ${dataset.path}`);
-  const registered = await registerDataset(session, output, dataset, options.access);
+  if (!session) throw new Error(`no DuckDB session for ${'path' in dataset ? dataset.path : dataset.table}`);
+  const registered = await registerDataset(session, output, dataset, options.access, { run: options.run });
   return { engine: 'duckdb', dialect: duckdbChecks, relation: registered.view, query: (sql, values) => session.all(sql, values) };
 }

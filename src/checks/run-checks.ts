@@ -28,10 +28,11 @@ export async function runChecks(input: RunChecksInput): Promise<RunChecksResult>
   // Only outputs a check reads are rendered: a param used by some other output is not needed here.
   const needed = new Set(checked.flatMap((o) => [o.name, ...o.checks.flatMap((c) => ('relationships' in c ? [c.relationships.to.output] : []))]));
   const datasets = new Map(input.pipeline.outputs.filter((o) => needed.has(o.name)).map((o) => [o.name, renderDataset(o[side], values)]));
-  const needsDuckDb = checked.some((o) => usesPaths(o, datasets));
+  // Tables run on the warehouse when there is one; without it they too are read into DuckDB (Unity Catalog).
+  const needsDuckDb = checked.some((o) => usesPaths(o, datasets)) || (!input.warehouse && input.access?.unityCatalog !== undefined);
 
   const runAll = async (session?: DuckDbSession): Promise<CheckResult[]> => {
-    const source = createOutputSources({ datasets, session, warehouse: input.warehouse, access: { ...input.access, signal: input.signal } });
+    const source = createOutputSources({ datasets, session, warehouse: input.warehouse, access: { ...input.access, signal: input.signal }, run: input.run });
     const results: CheckResult[] = [];
     for (const output of checked) {
       for (const check of output.checks) results.push(await runOne(output, check, source, { ...input, params }));
@@ -88,7 +89,7 @@ async function parentOf(name: string, own: OutputSource, source: (name: string) 
 }
 
 function renderDataset(dataset: Dataset, values: TemplateValues): Dataset {
-  return 'table' in dataset ? { table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderPath(dataset.path, values) };
+  return 'table' in dataset ? { ...dataset, table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderPath(dataset.path, values) };
 }
 
 /** True when any check of the output reads a `path:` dataset (its own or a relationship's). */

@@ -1,5 +1,5 @@
 import type { Check, Pipeline } from '../config/catalog-schema.ts';
-import type { DatasetAccess } from '../datasets/index.ts';
+import type { DatasetAccess, JobRunWindow } from '../datasets/index.ts';
 import type { EngineOptions, WarehouseQuery } from '../diff/index.ts';
 import type { RowCountHistory } from './row-count-history.ts';
 
@@ -53,8 +53,10 @@ export interface RunChecksInput {
   side?: 'target' | 'legacy';
   /** S3 and download settings for `path:` outputs. */
   access?: DatasetAccess;
-  /** A Databricks SQL warehouse for `table:` outputs; without it their checks fail with an error. */
+  /** A Databricks SQL warehouse for `table:` outputs; without it they are read through Unity Catalog (`access.unityCatalog`), or fail with an error. */
   warehouse?: WarehouseQuery;
+  /** The Databricks job run that wrote the checked side (a parallel run): what `version: run` resolves against. */
+  run?: JobRunWindow;
   /** Row counts of earlier periods, for `row_count_change`; without it that check passes with a note. */
   history?: RowCountHistory;
   /** The clock `freshness` compares with. Default `Date.now()`. */

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { createS3Access, isS3Path, type S3Access } from '../datasets/index.ts';
+import { createS3Access, isS3Path, type DatasetSource, type DeltaVersion, type FileFormat, type S3Access, type UnityCatalogAccess } from '../datasets/index.ts';
+import { unityCatalogOf } from './databricks-access.ts';
 import { diffDatasets, type CompareOptions, type TimestampPrecision } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { piiPolicy, protectDiffReport, protectErrorText, type PiiPolicy } from '../pii/index.ts';
@@ -9,14 +10,16 @@ import { piiPolicyOrUsageError } from './pii-options.ts';
 import type { CliIo } from './types.ts';
 
 const USAGE =
-  'cutover diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…] [--format parquet|csv] ' +
-  '[--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]';
+  'cutover diff --legacy <path|s3://…|uc:catalog.schema.table> --target <…> --key col[,col…] [--format parquet|csv|delta] ' +
+  '[--legacy-version N|latest] [--target-version N|latest] [--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]';
 
 const OPTIONS = {
   legacy: { type: 'string' },
   target: { type: 'string' },
   key: { type: 'string' },
-  format: { type: 'string', default: 'parquet' },
+  format: { type: 'string' },
+  'legacy-version': { type: 'string' },
+  'target-version': { type: 'string' },
   ignore: { type: 'string' },
   'abs-tol': { type: 'string' },
   'rel-tol': { type: 'string' },
@@ -32,11 +35,14 @@ export interface DiffArgs {
   legacy: string;
   target: string;
   key: string[];
-  format: 'parquet' | 'csv';
+  /** Undefined: detected per side (`_delta_log/` → delta, else parquet). */
+  format?: 'parquet' | 'csv' | 'delta';
   options: CompareOptions;
   json: boolean;
   /** Columns whose sample values are PII (`--pii`), how they are shown, and `--show-pii`. */
   pii: { columns: string[]; mode: 'mask' | 'hash'; show: boolean };
+  /** `--legacy-version` / `--target-version`: the Delta version of each side (default latest). */
+  versions: { legacy?: DeltaVersion; target?: DeltaVersion };
 }
 
 /** Parses and checks the flags; throws UsageError naming the first thing that is wrong. */
@@ -51,7 +57,7 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
   const [legacy, target] = [required('legacy'), required('target')];
   const key = list(required('key'));
   if (key.length === 0) throw new UsageError('--key needs at least one column', USAGE);
-  if (v.format !== 'parquet' && v.format !== 'csv') throw new UsageError(`--format must be parquet or csv, not "${v.format}"`, USAGE);
+  if (v.format !== undefined && v.format !== 'parquet' && v.format !== 'csv' && v.format !== 'delta') throw new UsageError(`--format must be parquet, csv or delta, not "${v.format}"`, USAGE);
   if (!['s', 'ms', 'us'].includes(v.timestamps)) throw new UsageError(`--timestamps must be s, ms or us, not "${v.timestamps}"`, USAGE);
   const piiMode = v['pii-mode'];
   if (piiMode !== 'mask' && piiMode !== 'hash') throw new UsageError(`--pii-mode must be mask or hash, not "${piiMode}" (raw values: --show-pii)`, USAGE);
@@ -62,6 +68,7 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
     format: v.format,
     json: v.json,
     pii: { columns: v.pii ? list(v.pii) : [], mode: piiMode, show: v['show-pii'] },
+    versions: { legacy: deltaVersion('legacy-version', v['legacy-version']), target: deltaVersion('target-version', v['target-version']) },
     options: {
       ignore: v.ignore ? list(v.ignore) : [],
       absTolerance: tolerance('abs-tol', v['abs-tol']),
@@ -86,11 +93,11 @@ export async function runDiffCommand(args: string[], io: CliIo): Promise<number>
   const policy = piiPolicyOf(parsed, io);
   const needsS3 = isS3Path(parsed.legacy) || isS3Path(parsed.target);
   const report = await diffDatasets({
-    legacy: { path: parsed.legacy, format: parsed.format },
-    target: { path: parsed.target, format: parsed.format },
+    legacy: datasetOf(parsed.legacy, parsed.format, parsed.versions.legacy),
+    target: datasetOf(parsed.target, parsed.format, parsed.versions.target),
     key: parsed.key,
     options: parsed.options,
-    access: needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {},
+    access: { ...(needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {}), ...unityCatalogFor(parsed, io) },
   }).catch((err: unknown) => {
     // An engine error can quote a value (`Could not convert string '…'`): it goes to stderr.
     if (err instanceof Error) err.message = protectErrorText(policy, err.message);
@@ -111,6 +118,35 @@ function piiPolicyOf({ pii }: DiffArgs, io: CliIo): PiiPolicy {
 function s3FromEnvironment(io: CliIo): S3Access {
   const { aws } = loadConfig({ env: io.env });
   return createS3Access({ region: aws.region, endpoint: aws.endpoints.s3 });
+}
+
+/**
+ * A `<source>` of DESIGN.md "Command line": `uc:catalog.schema.table` is a Unity Catalog table
+ * (read with the Delta reader through its temporary credentials), anything else a path whose
+ * format is the flag's, or detected (`_delta_log/` → delta) when it is parquet by default.
+ */
+function datasetOf(source: string, format: FileFormat | undefined, version: DeltaVersion | undefined): DatasetSource {
+  const table = /^uc:(.+)$/.exec(source)?.[1];
+  if (table !== undefined) {
+    if (!/^[\w`-]+\.[\w`-]+\.[\w`-]+$/.test(table)) throw new UsageError(`${source}: expected uc:catalog.schema.table`, USAGE);
+    return { table, version };
+  }
+  return { path: source, format, version };
+}
+
+function unityCatalogFor(parsed: DiffArgs, io: CliIo): { unityCatalog?: UnityCatalogAccess } {
+  if (![parsed.legacy, parsed.target].some((s) => s.startsWith('uc:'))) return {};
+  const unityCatalog = unityCatalogOf(loadConfig({ env: io.env }));
+  if (!unityCatalog) throw new UsageError('uc: sources need DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET)', USAGE);
+  return { unityCatalog };
+}
+
+/** `N` (a version number) or `latest`. */
+function deltaVersion(flag: string, text: string | undefined): DeltaVersion | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'latest') return 'latest';
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} must be a version number or latest, not "${text}"`, USAGE);
+  return Number(text);
 }
 
 function list(text: string): string[] {

@@ -7,7 +7,7 @@ import { loadCatalog } from '../config/load-catalog.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { createS3Access } from '../datasets/index.ts';
 import { SqlStatementClient, type WarehouseQuery } from '../diff/index.ts';
-import { OAuthM2MTokenSource, personalAccessToken } from '../engines/databricks/token-source.ts';
+import { databricksTokens, unityCatalogOf } from './databricks-access.ts';
 import { UsageError } from '../errors.ts';
 import { piiPolicyForPipeline, protectChecksResult } from '../pii/index.ts';
 import { createRedis, type Redis } from '../store/redis.ts';
@@ -86,7 +86,7 @@ export async function runDqCommand(args: string[], io: CliIo): Promise<number> {
       pipelineName: parsed.pipeline,
       period: parsed.period,
       params: parsed.params,
-      access: { s3: io.s3 ?? ownS3 },
+      access: { s3: io.s3 ?? ownS3, unityCatalog: unityCatalogOf(config) },
       warehouse: warehouseOf(config),
       history,
     });
@@ -137,11 +137,9 @@ async function connectRedis(url: string): Promise<Redis> {
 
 /** The SQL warehouse for `table:` outputs, when DATABRICKS_HOST, a credential and the warehouse id are set. */
 function warehouseOf(config: Config): WarehouseQuery | undefined {
-  const { host, token, clientId, clientSecret, warehouseId } = config.databricks;
-  if (!host || !warehouseId || !(token || (clientId && clientSecret))) return undefined;
-  const tokens = token
-    ? personalAccessToken(token)
-    : new OAuthM2MTokenSource({ host, clientId: clientId as string, clientSecret: clientSecret as string, fetch: globalThis.fetch, now: Date.now });
+  const { host, warehouseId } = config.databricks;
+  const tokens = databricksTokens(config);
+  if (!host || !warehouseId || !tokens) return undefined;
   const client = new SqlStatementClient({ host, warehouseId, getToken: () => tokens.token(), timeoutMs: config.sqlStatementTimeoutMs });
   return (sql, opts) => client.query(sql, opts);
 }

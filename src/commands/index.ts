@@ -12,7 +12,7 @@ import { historyCommand } from './history.ts';
 import { listCommand } from './list.ts';
 import { diffCommand, parallelCommand } from './parallel.ts';
 import { parseCommand, type CommandArgs } from './parse-command.ts';
-import { runAck, runCommand } from './run.ts';
+import { runAck, runCommand, type RunAck } from './run.ts';
 import { statusCommand } from './status.ts';
 
 export type { CommandDeps } from './command-deps.ts';
@@ -36,13 +36,20 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       return;
     }
     const who: Invoker = { userId: command.user_id, userName: command.user_name, channelId: command.channel_id };
-    // `run` confirms (or refuses) in the ack itself when it can, sparing a response_url call.
-    const early = args.cmd === 'run' ? runAck(args, who, deps) : undefined;
+    // `run` renders its templates before the ack, and confirms (or refuses) in the ack itself when it can.
+    let early: RunAck | undefined;
+    try {
+      early = args.cmd === 'run' ? await runAck(args, who, deps) : undefined;
+    } catch (err) {
+      deps.logger.error({ err, cmd: args.cmd, user: who.userId }, 'command failed');
+      await ack(ephemeral(describeError(err)) as Parameters<typeof ack>[0]);
+      return;
+    }
     await ack(early?.reply as Parameters<typeof ack>[0]);
-    if (early && !early.runId) return;
+    if (early?.final) return;
     let reply: Reply | undefined;
     try {
-      reply = args.cmd === 'run' ? await runCommand(args, who, deps, early?.runId) : await execute(args, who, deps);
+      reply = args.cmd === 'run' && early ? await runCommand(args, who, deps, early) : await execute(args as Exclude<CommandArgs, { cmd: 'run' | 'help' }>, who, deps);
     } catch (err) {
       if (err instanceof UsageError) {
         reply = buildUsageError(err.message, err.usage ?? '');

@@ -1,3 +1,4 @@
+import { catalogVersionOf } from '../cutover/gates.ts';
 import type { ParallelRecord } from '../store/parallel-record.ts';
 import { newParallelId } from '../store/parallel-store.ts';
 import type { CommandArgs } from './parse-command.ts';
@@ -22,7 +23,7 @@ export async function parallelCommand(args: ParallelArgs, who: Invoker, deps: Co
   const legacy = newRunRecord({ ...base, side: 'legacy' });
   const target = newRunRecord({ ...base, side: 'target' });
   // One write: the parallel run, both runs and their audit events, and the intake entries that start them and post the message.
-  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }), { actor: who.userId, actorName: who.userName, action: 'parallel.created' }, {
+  await deps.parallels.create(parallelRecord(id, 'parallel', args, who, pipeline.channel, now, { legacyRunId: legacy.id, targetRunId: target.id }, catalogVersionOf(pipeline)), { actor: who.userId, actorName: who.userName, action: 'parallel.created' }, {
     records: [legacy, target],
     who: { actor: who.userId, actorName: who.userName, action: 'run.created' },
   });
@@ -37,7 +38,7 @@ export async function diffCommand(args: DiffArgs, who: Invoker, deps: CommandDep
   const now = deps.now();
   const id = newParallelId(now);
   // The intake entry of the same write starts the diff and posts the message.
-  await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
+  await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}, catalogVersionOf(pipeline)), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
   return ephemeral(`:mag: Comparing the ${args.period} outputs of *${args.pipeline}* (\`${id}\`); the report will be in <#${pipeline.channel}>.`);
 }
 
@@ -49,6 +50,7 @@ function parallelRecord(
   channel: string,
   now: number,
   runs: Pick<ParallelRecord, 'legacyRunId' | 'targetRunId'>,
+  catalogVersion: string,
 ): ParallelRecord {
-  return { v: 1, id, kind, pipeline: args.pipeline, period: args.period, requestedBy: who.userId, channel, ...runs, state: 'running', outputs: {}, createdAt: now, updatedAt: now, version: 1 };
+  return { v: 1, id, kind, pipeline: args.pipeline, period: args.period, requestedBy: who.userId, channel, ...runs, state: 'running', outputs: {}, createdAt: now, updatedAt: now, version: 1, catalogVersion };
 }

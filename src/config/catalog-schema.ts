@@ -247,11 +247,13 @@ export const catalogSchema = z.strictObject({
     .strictObject({
       snsTopicArn: z.string().startsWith('arn:aws:sns:').optional(),
       inboundTopics: z.array(z.string().startsWith('arn:aws:sns:')).default([]),
+      /** Inbound topics whose DQ results count as `dqGreen` evidence (default: none, only Cutover's own checks). */
+      trustedTopics: z.array(z.string().startsWith('arn:aws:sns:')).default([]),
       routes: z
         .array(z.strictObject({ match: z.record(z.string(), z.string()), pipeline: z.string() }))
         .default([]),
     })
-    .default({ inboundTopics: [], routes: [] }),
+    .default({ inboundTopics: [], trustedTopics: [], routes: [] }),
   pii: z.strictObject({ default: z.enum(['mask', 'hash', 'show']).default('mask') }).default({ default: 'mask' }),
 });
 

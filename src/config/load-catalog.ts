@@ -86,6 +86,9 @@ function crossFieldProblems(catalog: Catalog): string[] {
     }
     problems.push(...paramProblems(p, at), ...templateProblems(p, at), ...environmentProblems(p, at));
   }
+  catalog.alerts.trustedTopics.forEach((t, i) => {
+    if (!catalog.alerts.inboundTopics.includes(t)) problems.push(`alerts.trustedTopics.${i}: ${t} is not one of alerts.inboundTopics`);
+  });
   catalog.alerts.routes.forEach((r, i) => {
     if (!catalog.pipelines[r.pipeline]) problems.push(`alerts.routes.${i}.pipeline: no pipeline named "${r.pipeline}"`);
   });

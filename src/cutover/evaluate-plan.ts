@@ -1,9 +1,10 @@
 import type { Pipeline } from '../config/catalog-schema.ts';
 import type { CutoverRequest, CutoverStepRecord, StoredStepState } from '../store/cutover-record.ts';
 import type { ParallelRecord } from '../store/parallel-record.ts';
-import { configuredGates, gateEvidence, previousStepGate } from './gates.ts';
+import { defaultPeriod } from '../commands/parse-command.ts';
+import { catalogVersionOf, configuredGates, gateEvidence, previousStepGate } from './gates.ts';
 import { planHash } from './plan-version.ts';
-import type { Approvers, CutoverStepConfig, DqResult, GateCheck, PlanEvaluation, RequestKind, StepEvaluation, StepState } from './types.ts';
+import type { Approvers, CutoverStepConfig, DqResult, GateCheck, GateEvidence, PlanEvaluation, RequestKind, StepEvaluation, StepState } from './types.ts';
 
 export interface PlanInput {
   pipeline: string;
@@ -20,8 +21,12 @@ export interface PlanInput {
    * cover the largest `cleanParallelRuns` gate plus any `/pipeline diff`s and unfinished ones.
    */
   parallels: readonly ParallelRecord[];
-  /** The latest DQ result on the target, if any. */
+  /** The latest trusted DQ result for `latestPeriod`, if any. */
   dq?: DqResult;
+  /** The newest DQ result of any period or source (shown when it does not count). */
+  dqNewest?: DqResult;
+  /** The period `dqGreen` needs: the last complete month at `now` by default. */
+  latestPeriod?: string;
   now: number;
 }
 
@@ -45,10 +50,17 @@ export function evaluatePlan(input: PlanInput): PlanEvaluation {
   const problems = catalogProblems(input, approvers);
   const configs = input.config.cutover?.steps ?? [];
   const steps: StepEvaluation[] = [];
+  const evidence: GateEvidence = {
+    parallels: input.parallels,
+    catalogVersion: catalogVersionOf(input.config),
+    latestPeriod: input.latestPeriod ?? defaultPeriod(input.now),
+    dq: input.dq,
+    dqNewest: input.dqNewest,
+  };
   for (const [index, config] of configs.entries()) {
     const record = input.steps[config.id];
     const request = record?.requestId ? input.requests?.find((r) => r.id === record.requestId) : undefined;
-    const gates = configuredGates(config, input.parallels, input.dq);
+    const gates = configuredGates(config, evidence);
     const prev = steps[index - 1];
     if (prev) gates.unshift(previousStepGate(prev.id, prev.state));
     const gatesMet = gates.every((g) => g.met);

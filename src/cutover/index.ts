@@ -1,6 +1,6 @@
 /** Cutover (issue 5): gated go-live steps, four-eyes approvals and actions with rollback. */
 export { currentVersionOf, evaluatePlan, resolveApprovers, versionFor, type PlanInput } from './evaluate-plan.ts';
-export { cleanParallelRunsGate, countedParallelRuns, dqGreenGate, previousStepGate } from './gates.ts';
+export { catalogVersionOf, cleanParallelRunsGate, countedParallelRuns, dqGreenGate, GATE_KINDS, previousStepGate } from './gates.ts';
 export { planHash, stableStringify } from './plan-version.ts';
 export { actionEntry, describeAction, snsEventName, type ActionName } from './describe-action.ts';
 export { requestsAwaiting } from './awaiting-viewer.ts';

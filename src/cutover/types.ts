@@ -9,13 +9,31 @@ export type StepState = 'blocked' | 'ready' | 'awaiting_approval' | 'approved' |
 export type CutoverStepConfig = NonNullable<Pipeline['cutover']>['steps'][number];
 export type { CutoverAction, RequestKind };
 
-/** The latest DQ result on the target (a `DqLatest` from the DQ store fits). */
+/** A DQ result on the target (a `DqLatest` from the DQ store fits). */
 export interface DqResult {
   passed: boolean;
   at: number;
   /** Anything that identifies the result (run id, alert id); part of the plan version when given. */
   id?: string;
   period?: string;
+  /** Where it came from: run, parallel, command, rerun, sns. */
+  source?: string;
+  /** From Cutover's own checks, or an inbound topic trusted for gates. */
+  trusted?: boolean;
+}
+
+/** Everything gates are decided on (one object, so a new gate kind needs no new parameter). */
+export interface GateEvidence {
+  /** The pipeline's parallel runs, newest first. */
+  parallels: readonly ParallelRecord[];
+  /** The pipeline's catalog version now (`catalogVersionOf`); runs under another one do not count. */
+  catalogVersion?: string;
+  /** The period `dqGreen` needs a result for: the last complete month. */
+  latestPeriod: string;
+  /** The latest trusted DQ result for `latestPeriod`. */
+  dq?: DqResult;
+  /** The newest DQ result of any period and source, to say why it does not count when it does not. */
+  dqNewest?: DqResult;
 }
 
 /** Who approves a pipeline's steps: its `cutover.approvers`, else `permissions.approve` with `min: 1`. */
@@ -26,11 +44,15 @@ export interface Approvers {
   source: 'pipeline' | 'permissions';
 }
 
-/** A parallel run that counts for a `cleanParallelRuns` gate. */
+/** A parallel run looked at for a `cleanParallelRuns` gate: whether it counts, and why not. */
 export interface ParallelEvidence {
   id: string;
   period: string;
   verdict: NonNullable<ParallelRecord['verdict']> | 'none';
+  counted: boolean;
+  why?: string;
+  /** The catalog version it ran under (`catalogVersionOf`). */
+  catalogVersion?: string;
   endedAt?: number;
 }
 
@@ -38,7 +60,7 @@ export type GateCheck =
   /** Implicit: steps go in order, so a step waits until the one before it is `done`. */
   | { gate: 'previousStep'; met: boolean; reason: string; previous: string; previousState: StepState }
   | { gate: 'cleanParallelRuns'; met: boolean; reason: string; required: number; runs: ParallelEvidence[] }
-  | { gate: 'dqGreen'; met: boolean; reason: string; dq?: DqResult };
+  | { gate: 'dqGreen'; met: boolean; reason: string; dq?: DqResult; ignored?: DqResult };
 
 export interface StepEvaluation {
   id: string;

@@ -7,3 +7,5 @@ export type * from './types.ts';
 export { registerDataset, describeRelation, type DatasetAccess, type RegisteredDataset } from './register-dataset.ts';
 export { createS3Access, downloadS3Dataset, listS3Objects, parseS3Url, isS3Path, type S3Access, type S3AccessOptions } from './s3-source.ts';
 export { compileGlob, listLocalDataset, selectDataFiles, hasGlob } from './data-files.ts';
+export { UnityCatalogClient, type TableInfo, type TemporaryTableCredentials } from './unity-catalog/uc-client.ts';
+export type { UnityCatalogAccess } from './unity-catalog/register-table.ts';

@@ -7,13 +7,16 @@ import { registerDelta } from './delta/register-delta.ts';
 import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
 import { downloadS3Dataset, isS3Path, parseS3Url, type S3Access } from './s3-source.ts';
 import type { SchemaColumn } from '../diff/column-plan.ts';
-import type { FileDataset, FileFormat, RegisterOptions, SourceInfo } from './types.ts';
+import type { DatasetSource, FileDataset, FileFormat, RegisterOptions, SourceInfo } from './types.ts';
+import { registerTable, type UnityCatalogAccess } from './unity-catalog/register-table.ts';
 
 export interface DatasetAccess {
   s3?: S3Access;
   /** `auto`: read S3 through DuckDB's httpfs when it is already installed; else download. */
   httpfs?: 'auto' | 'never';
   downloadConcurrency?: number;
+  /** Unity Catalog, for `table:` datasets read beside a `path:` (not in a warehouse). */
+  unityCatalog?: UnityCatalogAccess;
   signal?: AbortSignal;
 }
 
@@ -37,10 +40,14 @@ export interface RegisteredDataset {
 export async function registerDataset(
   session: DuckDbSession,
   viewName: string,
-  dataset: FileDataset,
+  dataset: DatasetSource,
   access: DatasetAccess = {},
   options: RegisterOptions = {},
 ): Promise<RegisteredDataset> {
+  if ('table' in dataset) {
+    const table = await registerTable(session, viewName, dataset, access, options);
+    return { ...table, columns: await describeRelation(session, table.view) };
+  }
   const format = dataset.format ?? (await detectFormat(dataset.path, access));
   switch (format) {
     case 'parquet':

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { pushdownDiff, type WarehouseQuery } from './databricks/pushdown-diff.ts';
 import type { DatasetAccess } from '../datasets/register-dataset.ts';
+import type { JobRunWindow } from '../datasets/types.ts';
 import { diffDatasets } from './run-diff.ts';
 import type { CompareOptions, DiffCounts, DiffReport, EngineOptions } from './types.ts';
 
@@ -12,6 +13,8 @@ export interface DiffOutputDeps {
   /** A Databricks SQL warehouse (`DATABRICKS_WAREHOUSE_ID`); needed when both sides are `table:`. */
   warehouse?: WarehouseQuery;
   engine?: EngineOptions;
+  /** The Databricks job run that wrote the target (a parallel run): what `version: run` resolves against. */
+  run?: JobRunWindow;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -40,9 +43,9 @@ export function differingShare(c: DiffCounts): number {
 
 /**
  * Diffs one catalog output whose templates are already rendered: two `table:` datasets run in
- * the warehouse, two `path:` datasets in DuckDB. A table on one side only cannot be compared
- * in either engine without copying it, so it is refused with a clear message. `expectedShare`
- * (the last run's `differingShare`) only picks where DuckDB's checksum path starts.
+ * the warehouse; otherwise DuckDB, a `table:` beside a `path:` read through Unity Catalog's
+ * metadata and temporary credentials with the Delta reader. `expectedShare` (the last run's
+ * `differingShare`) only picks where DuckDB's checksum path starts.
  */
 export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target' | 'compare'>, deps: DiffOutputDeps = {}, expectedShare?: number): Promise<DiffReport> {
   const options = compareOptionsOf(output);
@@ -51,8 +54,16 @@ export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target
     if (!deps.warehouse) throw new UsageError('both datasets are tables: set DATABRICKS_WAREHOUSE_ID to diff them in the warehouse');
     return pushdownDiff({ query: deps.warehouse, legacyTable: legacy.table, targetTable: target.table, key: output.key, options });
   }
-  if ('table' in legacy || 'table' in target) {
-    throw new UsageError('cannot diff a table against a path: give both sides as tables or both as paths');
-  }
-  return diffDatasets({ legacy, target, key: output.key, options, expectedShare, access: deps.access, engine: deps.engine, signal: deps.signal, logger: deps.logger });
+  return diffDatasets({
+    legacy,
+    target,
+    key: output.key,
+    options,
+    expectedShare,
+    access: deps.access,
+    register: { target: { run: deps.run } },
+    engine: deps.engine,
+    signal: deps.signal,
+    logger: deps.logger,
+  });
 }

@@ -47,8 +47,8 @@ export async function exportMismatchedRows(input: DiffInput, { limit = 10_000 }:
   const options = resolveOptions(input.options);
   const access = { ...input.access, signal: input.access?.signal ?? input.signal };
   return withDuckDb({ ...input.engine, signal: input.signal }, async (db) => {
-    const legacy = await registerDataset(db, 'legacy', input.legacy, access);
-    const target = await registerDataset(db, 'target', input.target, access);
+    const legacy = await registerDataset(db, 'legacy', input.legacy, access, input.register?.legacy);
+    const target = await registerDataset(db, 'target', input.target, access, input.register?.target);
     const plan = planColumns(d, legacy.columns, target.columns, input.key, options);
     await db.run(`CREATE TEMP VIEW mx_l AS ${canonicalRowsSql(plan, 'legacy', legacy.view)}`);
     await db.run(`CREATE TEMP VIEW mx_t AS ${canonicalRowsSql(plan, 'target', target.view)}`);

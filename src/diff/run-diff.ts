@@ -8,11 +8,12 @@ import { withDuckDb, type DuckDbSession } from './duckdb-session.ts';
 import { canonicalRowsSql, keyNotNull } from './level-sql.ts';
 import { registerDataset, type DatasetAccess, type RegisteredDataset } from '../datasets/register-dataset.ts';
 import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions } from './types.ts';
-import type { FileDataset, RegisterOptions } from '../datasets/types.ts';
+import type { DatasetSource, RegisterOptions } from '../datasets/types.ts';
 
 export interface DiffInput {
-  legacy: FileDataset;
-  target: FileDataset;
+  /** A `table:` side is read through Unity Catalog with the Delta reader (`access.unityCatalog`). */
+  legacy: DatasetSource;
+  target: DatasetSource;
   /** Key columns: rows are matched on them, never by position. */
   key: string[];
   options?: CompareOptions;

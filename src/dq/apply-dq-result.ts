@@ -10,6 +10,8 @@ export interface DqResultInput {
   runId?: string;
   /** The status message of the run that was checked, if it has one. */
   anchor?: MessageRef;
+  /** `source: 'sns'`: the topic it came in on (only `alerts.trustedTopics` count for gates). */
+  topicArn?: string;
   now: number;
 }
 

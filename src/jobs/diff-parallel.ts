@@ -6,6 +6,7 @@ import { renderPath, renderTemplate, type TemplateValues } from '../config/templ
 import { compareOptionsOf, differingShare, diffOutput } from '../diff/diff-output.ts';
 import { exportMismatchedRows } from '../diff/mismatch-rows.ts';
 import type { DiffReport } from '../diff/types.ts';
+import type { JobRunWindow } from '../datasets/types.ts';
 import { asCodedError } from '../errors.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
@@ -28,14 +29,15 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
   const earlier = (await parallels.listByPipeline(p.pipeline, 10)).filter((e) => e.id !== p.id);
   // Parallel runs take no --param: the declared defaults are their values.
   const values: TemplateValues = { period: p.period, params: resolveParams(p.pipeline, pipeline) };
+  const run = await databricksRun(deps, p);
   for (const output of pipeline.outputs) {
     if (p.outputs[output.name]) continue; // done before a restart
     // A location that cannot be rendered (a param without a default) is this output's error.
-    const summary = await Promise.resolve().then(() => diffOne(deps, rendered(output, values), lastShare(earlier, output.name), signal)).then(
+    const summary = await Promise.resolve().then(() => diffOne(deps, rendered(output, values), lastShare(earlier, output.name), run, signal)).then(
       async (report) => {
         // Samples leave the engine here: PII columns are masked or hashed before they are stored.
         await parallels.saveReport(p.id, output.name, deps.protect.diffReport(p.pipeline, output.name, report));
-        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, p.pipeline, rendered(output, values), signal);
+        const csv = report.verdict === 'clean' ? undefined : await mismatchCsv(deps, p.pipeline, pinned(rendered(output, values), report), signal);
         if (csv) await parallels.saveCsv(p.id, output.name, csv);
         return summarize(output.name, report);
       },
@@ -49,7 +51,7 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
     await queues.parallelStatus(p.id);
   }
 
-  const dq = p.kind === 'parallel' || pipeline.outputs.some((o) => o.checks.length > 0) ? await checks(deps, p, signal) : undefined;
+  const dq = p.kind === 'parallel' || pipeline.outputs.some((o) => o.checks.length > 0) ? await checks(deps, p, run, signal) : undefined;
   const verdict = verdictOf(p, dq);
   await parallels.update(p.id, (cur) => (cur.state === 'done' ? undefined : { ...cur, dq, ...verdict, state: 'done', endedAt: deps.now() }), { ...BOT, action: 'parallel.verdict' });
   await queues.parallelStatus(p.id, { immediate: true });
@@ -58,9 +60,26 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
   await queues.cutoverRevalidate(p.pipeline);
 }
 
-/** Up to 10,000 mismatched rows for the report file; only for `path:` outputs (tables stay in the warehouse). */
+/**
+ * The Databricks job run of a parallel run (what `version: run` resolves against): its `run_id`
+ * and when it ran. Undefined for `/pipeline diff`, which diffs what is there now.
+ */
+async function databricksRun(deps: JobDeps, p: ParallelRecord): Promise<JobRunWindow | undefined> {
+  if (p.kind !== 'parallel' || !p.targetRunId) return undefined;
+  const r = await deps.runs.get(p.targetRunId);
+  if (!r || r.engine !== 'databricks') return undefined;
+  return { jobRunId: r.externalId, startedAt: r.startedAt ?? r.createdAt, endedAt: r.endedAt };
+}
+
+/** The CSV reads the snapshots the diff read, even if a commit landed in between. */
+function pinned(output: Output, report: DiffReport): Output {
+  const pin = (d: Output['legacy'], version: number | undefined) => (version === undefined ? d : { ...d, version });
+  return { ...output, legacy: pin(output.legacy, report.sources?.legacy.version), target: pin(output.target, report.sources?.target.version) };
+}
+
+/** Up to 10,000 mismatched rows for the report file; not for two `table:` outputs (their rows stay in the warehouse). */
 async function mismatchCsv(deps: JobDeps, pipeline: string, output: Output, signal?: AbortSignal): Promise<string | undefined> {
-  if (!('path' in output.legacy) || !('path' in output.target)) return undefined;
+  if ('table' in output.legacy && 'table' in output.target) return undefined;
   try {
     // Protected here, inside the try: a CSV that cannot be protected is not kept (fail closed).
     const csv = await exportMismatchedRows(
@@ -75,8 +94,14 @@ async function mismatchCsv(deps: JobDeps, pipeline: string, output: Output, sign
   }
 }
 
-function diffOne(deps: JobDeps, output: Output, expectedShare: number | undefined, signal?: AbortSignal): Promise<DiffReport> {
-  return diffOutput(output, { ...deps.datasets, signal, logger: deps.logger }, expectedShare);
+function diffOne(deps: JobDeps, output: Output, expectedShare: number | undefined, run: JobRunWindow | undefined, signal?: AbortSignal): Promise<DiffReport> {
+  return diffOutput(withRunVersion(output, run), { ...deps.datasets, run, signal, logger: deps.logger }, expectedShare);
+}
+
+/** DESIGN.md: `version: run` is the default for a parallel run's Databricks side. */
+function withRunVersion(output: Output, run: JobRunWindow | undefined): Output {
+  if (!run || output.target.version !== undefined) return output;
+  return { ...output, target: { ...output.target, version: 'run' } };
 }
 
 /**
@@ -90,7 +115,7 @@ export function lastShare(earlier: ParallelRecord[], output: string): number | u
 
 /** The output with `{{period}}` (and the declared params' defaults) rendered in its dataset locations. */
 function rendered(output: Output, values: TemplateValues): Output {
-  const render = (d: Output['legacy']) => ('path' in d ? { ...d, path: renderPath(d.path, values) } : { table: renderTemplate(d.table, values) });
+  const render = (d: Output['legacy']) => ('path' in d ? { ...d, path: renderPath(d.path, values) } : { ...d, table: renderTemplate(d.table, values) });
   return { ...output, legacy: render(output.legacy), target: render(output.target) };
 }
 
@@ -100,12 +125,14 @@ function summarize(output: string, r: DiffReport): OutputSummary {
     .filter((c) => c.mismatches > 0)
     .sort((a, b) => b.mismatches - a.mismatches)
     .slice(0, 5);
-  return { output, verdict: r.verdict, counts: r.counts, schema: r.schema, topColumns, durationMs: r.durationMs };
+  return { output, verdict: r.verdict, counts: r.counts, schema: r.schema, topColumns, durationMs: r.durationMs, sources: r.sources };
 }
 
-async function checks(deps: JobDeps, p: ParallelRecord, signal?: AbortSignal): Promise<DqSummary> {
-  const pipeline = deps.catalog.pipelines[p.pipeline]!;
-  const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, history: deps.rowCounts, signal });
+async function checks(deps: JobDeps, p: ParallelRecord, run: JobRunWindow | undefined, signal?: AbortSignal): Promise<DqSummary> {
+  const declared = deps.catalog.pipelines[p.pipeline]!;
+  // The checks read the same snapshot of the target as the diff did.
+  const pipeline = { ...declared, outputs: declared.outputs.map((o) => withRunVersion(o, run)) };
+  const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, history: deps.rowCounts, run, signal });
   // The period's DQ thread hangs on the parallel run's message, like a run's on its status message.
   await recordChecksResult(deps, p.pipeline, p.period, result, { source: 'parallel', anchor: p.message });
   return {

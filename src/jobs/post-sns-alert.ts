@@ -23,7 +23,7 @@ export async function postSnsAlert(deps: JobDeps, job: Job<{ alert: SnsAlertJob 
     const period = typeof m.period === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(m.period) ? m.period : defaultPeriod(Date.parse(alert.timestamp) || deps.now());
     const failing = notebookFailures(m.checks);
     const total = Array.isArray(m.checks) ? m.checks.length : failing.length;
-    await recordDqResult(deps, alert.pipeline, period, { passed: m.passed, total, failing: m.passed ? [] : failing, source: 'sns' });
+    await recordDqResult(deps, alert.pipeline, period, { passed: m.passed, total, failing: m.passed ? [] : failing, source: 'sns', topicArn: alert.topicArn });
     return;
   }
   const headline =

@@ -34,7 +34,9 @@ export async function recordDqResult(deps: JobDeps, pipelineName: string, period
   const pipeline = deps.catalog.pipelines[pipelineName]!;
   const now = deps.now();
   let outcome: ReturnType<typeof applyDqResult> | undefined;
-  const latest = { pipeline: pipelineName, period, passed: input.passed, total: input.total, failing: input.failing.length, at: now, source: input.source, runId: input.runId };
+  // Gate evidence only from Cutover's own checks, or from an inbound topic the catalog trusts for gates.
+  const trusted = input.source !== 'sns' || (input.topicArn !== undefined && deps.catalog.alerts.trustedTopics.includes(input.topicArn));
+  const latest = { pipeline: pipelineName, period, passed: input.passed, total: input.total, failing: input.failing.length, at: now, source: input.source, runId: input.runId, trusted };
   const alert = await deps.dqAlerts.update(
     emptyDqAlert(pipelineName, period, pipeline.channel, now),
     (cur) => {

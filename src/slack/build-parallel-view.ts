@@ -199,6 +199,11 @@ export function outputLine(o: OutputSummary): string {
   if (schemaChanges > 0) parts.push(plural(schemaChanges, 'schema change'));
   const top = o.topColumns.slice(0, 5).map((t) => `\`${escapeMrkdwn(truncateText(t.column, 60))}\` ${formatCount(t.mismatches)}`);
   if (top.length > 0) parts.push(`top columns: ${top.join(', ')}`);
+  const versions = (['legacy', 'target'] as const).flatMap((side) => {
+    const src = o.sources?.[side];
+    return src?.version === undefined ? [] : [`${side} Delta v${src.version}${src.committedAt ? ` (${src.committedAt.slice(0, 16).replace('T', ' ')} UTC)` : ''}`];
+  });
+  if (versions.length > 0) parts.push(`read ${versions.join(', ')}`);
   return parts.join(' · ');
 }
 

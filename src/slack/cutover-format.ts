@@ -50,14 +50,27 @@ export function approvalsText(r: Pick<CutoverRequest, 'approvals' | 'min'>): str
   return `${r.approvals.length} of ${r.min}${who.length > 0 ? `: ${who.join(', ')}` : ''}`;
 }
 
-/** One gate with its evidence; the parallel runs that count are linked when a link is known. */
+/** Runs shown as not counting, at most: the newest are the ones people ask about. */
+const NOT_COUNTED_SHOWN = 5;
+
+/**
+ * One gate with its evidence: the parallel runs that count (linked when a link is known) and
+ * the newest ones that do not, each with why (superseded, not clean, another catalog version…).
+ */
 export function gateLine(g: GateCheck, parallelLinks: Readonly<Record<string, string>> = {}): string {
   const mark = g.met ? ':white_check_mark:' : ':no_entry:';
   if (g.gate === 'cleanParallelRuns' && g.runs.length > 0) {
-    const runs = g.runs.map((r) => `${link(parallelLinks[r.id], r.id)} ${escapeMrkdwn(r.period)} *${r.verdict}*`).join(', ');
-    const unclean = g.runs.some((r) => r.verdict !== 'clean');
-    const head = unclean ? `the last ${g.required} finished parallel runs must all be clean` : escapeMrkdwn(g.reason);
-    return `${mark} ${head}: ${runs}`;
+    const run = (r: (typeof g.runs)[number]) => `${link(parallelLinks[r.id], r.id)} ${escapeMrkdwn(r.period)} *${r.verdict}*`;
+    const counted = g.runs.filter((r) => r.counted);
+    const others = g.runs.filter((r) => !r.counted);
+    const lines = [`${mark} ${escapeMrkdwn(g.reason)}`];
+    if (counted.length > 0) lines.push(`    counts: ${counted.map((r) => `${run(r)}${r.catalogVersion ? ` (catalog \`${r.catalogVersion}\`)` : ''}`).join(', ')}`);
+    if (others.length > 0) {
+      const shown = others.slice(0, NOT_COUNTED_SHOWN).map((r) => `${run(r)}: ${escapeMrkdwn(r.why ?? '')}`);
+      const more = others.length > NOT_COUNTED_SHOWN ? `; ${others.length - NOT_COUNTED_SHOWN} more` : '';
+      lines.push(`    does not count: ${shown.join('; ')}${more}`);
+    }
+    return lines.join('\n');
   }
   return `${mark} ${escapeMrkdwn(g.reason)}`;
 }

@@ -81,6 +81,8 @@ export interface DqLatest {
   at: number;
   source: DqSource;
   runId?: string;
+  /** Cutover's own checks, or an SNS topic in `alerts.trustedTopics`: evidence for the `dqGreen` gate. */
+  trusted?: boolean;
 }
 
 /** The thread of an alert: the anchor's thread if it hangs on a status message, else the summary's own. */

@@ -7,7 +7,8 @@ import { updateVersioned } from './update-versioned.ts';
 /**
  * Compare-and-set of a DQ alert, its audit event and (for a new result) the pipeline's latest
  * DQ result, in one script: the gate `dqGreen` can never see a result the audit trail lacks.
- * KEYS: alert, audit stream, latest. ARGV: expected version ('0' = new), json, audit json, latest json.
+ * KEYS: alert, audit stream, latest, period evidence. ARGV: expected version ('0' = new), json,
+ * audit json, latest json, evidence json (only for results trusted as gate evidence).
  */
 const CAS_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
@@ -20,6 +21,7 @@ end
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5]) end
 return 1
 `;
 
@@ -40,7 +42,7 @@ export class DqAlertStore {
     private readonly keys: Keyspace,
     private readonly now: () => number = Date.now,
   ) {
-    this.redis = withScripts<{ cutoverDqCas: CasCommand }>(redis, { cutoverDqCas: { keys: 3, lua: CAS_SCRIPT } });
+    this.redis = withScripts<{ cutoverDqCas: CasCommand }>(redis, { cutoverDqCas: { keys: 4, lua: CAS_SCRIPT } });
   }
 
   get(pipeline: string, period: string): Promise<DqAlertRecord | undefined> {
@@ -49,6 +51,11 @@ export class DqAlertStore {
 
   latest(pipeline: string): Promise<DqLatest | undefined> {
     return readJson<DqLatest>(this.redis, this.keys.dqLatest(pipeline));
+  }
+
+  /** The latest trusted result (own checks, or a trusted topic) of one period: the `dqGreen` gate's evidence. */
+  evidence(pipeline: string, period: string): Promise<DqLatest | undefined> {
+    return readJson<DqLatest>(this.redis, this.keys.dqEvidence(pipeline, period));
   }
 
   /**
@@ -86,8 +93,9 @@ export class DqAlertStore {
         // Bookkeeping (message refs, notes posted) changes nothing people care about: not audited.
         const audited = current.version === 0 || change !== undefined || JSON.stringify(snapshot(current)) !== JSON.stringify(snapshot(stored));
         const latest = change?.latest ? JSON.stringify(change.latest) : '';
+        const evidence = change?.latest?.trusted ? latest : '';
         return this.redis
-          .cutoverDqCas(k.dqAlert(stored.pipeline, stored.period), k.audit(stored.pipeline), k.dqLatest(stored.pipeline), String(current.version), JSON.stringify(stored), audited ? JSON.stringify(event) : '', latest)
+          .cutoverDqCas(k.dqAlert(stored.pipeline, stored.period), k.audit(stored.pipeline), k.dqLatest(stored.pipeline), k.dqEvidence(stored.pipeline, stored.period), String(current.version), JSON.stringify(stored), audited ? JSON.stringify(event) : '', latest, evidence)
           .then(Number);
       },
       this.now,

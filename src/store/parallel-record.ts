@@ -1,4 +1,4 @@
-import type { DiffCounts, TypeChange } from '../diff/types.ts';
+import type { DiffCounts, DiffReport, TypeChange } from '../diff/types.ts';
 import type { MessageRef } from './run-record.ts';
 
 /** What the parallel-run message shows for one output (the full report is stored beside it). */
@@ -12,6 +12,8 @@ export interface OutputSummary {
   /** Why the output could not be compared (missing data, engine error…). */
   error?: string;
   durationMs?: number;
+  /** What each side was read as (Delta: the version and its commit time). */
+  sources?: DiffReport['sources'];
 }
 
 export interface DqSummary {
@@ -46,6 +48,8 @@ export interface ParallelRecord {
   updatedAt: number;
   version: number;
   message?: MessageRef;
+  /** The pipeline's catalog version when the run was created (src/cutover/gates.ts `catalogVersionOf`). */
+  catalogVersion?: string;
   /** Set once the per-output details and report files are in the thread (never posted twice). */
   detailsPosted?: boolean;
 }

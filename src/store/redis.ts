@@ -92,6 +92,8 @@ export function keyspace(prefix: string) {
     /** The DQ alert of one pipeline and period (src/store/dq-alert-store.ts). */
     dqAlert: (pipeline: string, period: string) => `${prefix}:dq:alert:${pipeline}:${period}`,
     dqLatest: (pipeline: string) => `${prefix}:dq:latest:${pipeline}`,
+    /** The latest trusted DQ result of one period (gate evidence; src/cutover/gates.ts). */
+    dqEvidence: (pipeline: string, period: string) => `${prefix}:dq:evidence:${pipeline}:${period}`,
     bullPrefix: `${prefix}:bull`,
   };
 }

@@ -81,6 +81,18 @@ export interface FakeDatabricksOptions {
   port?: number;
 }
 
+export interface FinishedTask { jobId: number; runId: number; taskKey: string; taskRunId: number; params: Record<string, string> }
+export interface FakeUcTable {
+  fullName: string;
+  tableId: string;
+  storageLocation: string;
+  tableType?: string;
+  format?: string;
+  credentials: { access_key_id: string; secret_access_key: string; session_token: string };
+  /** Temporary credentials are refused (no EXTERNAL USE SCHEMA). */
+  denied?: boolean;
+}
+
 type Phase = 'QUEUED' | 'PENDING' | 'BLOCKED' | 'RUNNING' | 'TERMINATED';
 type Result = 'SUCCESS' | 'FAILED' | 'CANCELED' | 'UPSTREAM_FAILED';
 interface TaskRun { key: string; runId: number; phase: Phase; result?: Result; message?: string; error?: string; trace?: string; start: number; end: number }
@@ -114,6 +126,8 @@ export class FakeDatabricks {
   readonly #idempotency = new Map<string, number>();
   readonly #faults = new Map<string, Fault[]>();
   readonly #issued = new Map<string, number>();
+  readonly #taskHooks: Array<(t: FinishedTask) => void> = [];
+  readonly #ucTables = new Map<string, FakeUcTable>();
   #nextId = 880_000_000_000_001; // realistic, large (but safe) int64 ids
   #server?: Server;
   #baseUrl = '';
@@ -154,6 +168,16 @@ export class FakeDatabricks {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Called as each task of a run succeeds, before the run ends: e.g. to write the task's Delta commit. */
+  onTaskSucceeded(hook: (t: FinishedTask) => void): void {
+    this.#taskHooks.push(hook);
+  }
+
+  /** A Unity Catalog table served by `GET …/unity-catalog/tables/{name}` and its temporary credentials. */
+  addUnityCatalogTable(table: FakeUcTable): void {
+    this.#ucTables.set(table.fullName, table);
   }
 
   addJob(input: FakeJobInput): void {
@@ -362,9 +386,34 @@ export class FakeDatabricks {
         return this.#jobJson(idParam(query.job_id, 'job_id'));
       case 'POST /api/2.1/jobs/update':
         return this.#update(b);
+      case 'POST /api/2.1/unity-catalog/temporary-table-credentials':
+      case 'POST /api/2.0/unity-catalog/temporary-table-credentials':
+        return this.#tableCredentials(b);
       default:
+        if (route.startsWith('GET /api/2.1/unity-catalog/tables/')) return this.#ucTable(decodeURIComponent(route.slice('GET /api/2.1/unity-catalog/tables/'.length)));
         throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${route}'`);
     }
+  }
+
+  // ---- Unity Catalog (formats.md 3.1, 3.2) ----
+
+  #ucTable(fullName: string): unknown {
+    const t = this.#ucTables.get(fullName);
+    if (!t) throw new HttpError(404, 'TABLE_DOES_NOT_EXIST', `Table '${fullName}' does not exist.`);
+    const [catalog, schema, name] = fullName.split('.');
+    return {
+      name, catalog_name: catalog, schema_name: schema, full_name: fullName, table_id: t.tableId,
+      table_type: t.tableType ?? 'MANAGED', data_source_format: t.format ?? 'DELTA', storage_location: t.storageLocation,
+      owner: 'data-eng', created_at: 1_700_000_000_000, updated_at: 1_700_000_000_000, columns: [],
+    };
+  }
+
+  #tableCredentials(b: Record<string, unknown>): unknown {
+    const t = [...this.#ucTables.values()].find((x) => x.tableId === b.table_id);
+    if (!t) throw new HttpError(404, 'TABLE_DOES_NOT_EXIST', `Table with id ${String(b.table_id)} does not exist.`);
+    if (b.operation !== 'READ' && b.operation !== 'READ_WRITE') throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'operation must be READ or READ_WRITE');
+    if (t.denied) throw new HttpError(403, 'PERMISSION_DENIED', `User does not have EXTERNAL USE SCHEMA on Schema '${t.fullName.split('.').slice(0, 2).join('.')}'`);
+    return { aws_temp_credentials: t.credentials, expiration_time: Date.now() + 3_600_000, url: t.storageLocation };
   }
 
   #runNow(b: Record<string, unknown>): unknown {
@@ -469,6 +518,8 @@ export class FakeDatabricks {
     const now = Date.now();
     const fail = run.outcome !== 'succeed' && run.outcome.fail.task === task.key ? run.outcome.fail : undefined;
     if (!fail) {
+      // The task's writes happen while it runs: before the run is seen to end.
+      for (const hook of this.#taskHooks) hook({ jobId: run.jobId, runId: run.runId, taskKey: task.key, taskRunId: task.runId, params: run.params });
       Object.assign(task, { phase: 'TERMINATED', result: 'SUCCESS', end: now, message: '' });
       return this.#startNextTask(run);
     }

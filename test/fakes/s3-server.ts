@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A tiny S3 on 127.0.0.1 speaking the REST protocol, path-style (`/bucket/key`), for the real
  * `S3Client` with `forcePathStyle: true`: ListObjectsV2 (prefix, continuation-token, max-keys),
- * GetObject, HeadObject and PutObject. Signatures are not checked.
+ * GetObject, HeadObject and PutObject. Signatures are not checked, but `restrict()` serves a
+ * prefix only to one SigV4 access key id (from the Authorization header), as S3 does for a
+ * Unity Catalog table's temporary credentials.
  */
 export interface FakeS3 {
   url: string;
@@ -14,6 +16,10 @@ export interface FakeS3 {
   requests: string[];
   /** Answer this key with this HTTP status instead of its bytes. */
   fail(key: string, status: number): void;
+  /** Objects under `bucket/prefix` (and listings of it) are served only to this access key id; others get 403. */
+  restrict(bucket: string, prefix: string, accessKeyId: string): void;
+  /** The access key id of every request, beside `requests`. */
+  accessKeys: string[];
   /** Most GetObject requests served at the same time (see `getDelayMs`). */
   maxInFlight(): number;
   close(): Promise<void>;
@@ -38,6 +44,8 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
   const buckets = new Map<string, Map<string, StoredObject>>();
   const faults = new Map<string, number>();
   const requests: string[] = [];
+  const accessKeys: string[] = [];
+  const restricted: Array<{ bucket: string; prefix: string; key: string }> = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const put = (bucket: string, key: string, body: Buffer | string) => {
@@ -56,6 +64,11 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
     const url = new URL(req.url ?? '/', 'http://localhost');
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
+    const accessKey = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    accessKeys.push(accessKey);
+    const target = key || (url.searchParams.get('prefix') ?? '');
+    const rule = restricted.find((r) => r.bucket === decodeURIComponent(bucket) && (target.startsWith(r.prefix) || r.prefix.startsWith(target)));
+    if (rule && rule.key !== accessKey) return sendError(res, 403, 'AccessDenied', 'Access Denied');
     const objects = buckets.get(decodeURIComponent(bucket));
     if (req.method === 'PUT' && key) {
       const chunks: Buffer[] = [];
@@ -113,6 +126,8 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
     put,
     requests,
     fail: (key, status) => faults.set(key, status),
+    restrict: (bucket, prefix, accessKeyId) => restricted.push({ bucket, prefix, key: accessKeyId }),
+    accessKeys,
     maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -118,6 +118,18 @@ export class DeltaWriter {
 
   /** Appends a commit; returns its version. `mtime` sets the commit file's modification time. */
   async commit(actions: Action[], commitInfo: Record<string, unknown> = { operation: 'WRITE' }, opts: { mtime?: number } = {}): Promise<number> {
+    const { version, name, text } = this.stageCommit(actions, commitInfo);
+    const file = join(this.root, '_delta_log', name);
+    await writeFile(file, text);
+    if (opts.mtime !== undefined) await utimes(file, opts.mtime / 1000, opts.mtime / 1000);
+    return version;
+  }
+
+  /**
+   * The next commit's file name and text, with the writer's state moved on, without writing it:
+   * for a test that must put the commit somewhere at an exact moment (a fake S3, synchronously).
+   */
+  stageCommit(actions: Action[], commitInfo: Record<string, unknown> = { operation: 'WRITE' }): { version: number; name: string; text: string } {
     const version = ++this.version;
     const lines = [{ commitInfo: { timestamp: Date.now(), ...commitInfo } }, ...actions];
     for (const a of actions) {
@@ -126,10 +138,7 @@ export class DeltaWriter {
       if ('remove' in a) this.live.delete(keyOf(a.remove as AddAction));
     }
     for (const a of actions) if ('add' in a) this.live.set(keyOf(a.add as AddAction), a.add as AddAction);
-    const file = join(this.root, '_delta_log', `${pad(version)}.json`);
-    await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    if (opts.mtime !== undefined) await utimes(file, opts.mtime / 1000, opts.mtime / 1000);
-    return version;
+    return { version, name: `${pad(version)}.json`, text: lines.map((l) => JSON.stringify(l)).join('\n') + '\n' };
   }
 
   /** Adds the files in one commit. */
@@ -149,7 +158,17 @@ export class DeltaWriter {
    * `p` one at an absolute path, `i` puts it inline. Returns the commit's version.
    */
   async deleteRows(add: AddAction, rows: number[], storage: 'u' | 'i' | 'p' = 'u', opts: { prefix?: string; runs?: boolean; commitInfo?: Record<string, unknown> } = {}): Promise<{ version: number; add: AddAction }> {
-    const old = add.deletionVector ? this.deleted.get(keyOf(add)) ?? [] : [];
+    const next = await this.withDeletionVector(add, rows, storage, opts);
+    const version = await this.commit(
+      [{ remove: { path: add.path, deletionTimestamp: Date.now(), dataChange: true, deletionVector: add.deletionVector ?? null } }, { add: next }],
+      opts.commitInfo ?? { operation: 'DELETE', operationMetrics: { numDeletedRows: String(rows.length) } },
+    );
+    return { version, add: next };
+  }
+
+  /** Writes the DV (its file, unless inline) and returns the `add` that carries it; commits nothing. */
+  async withDeletionVector(add: AddAction, rows: number[], storage: 'u' | 'i' | 'p' = 'u', opts: { prefix?: string; runs?: boolean } = {}): Promise<AddAction> {
+    const old = add.deletionVector ? (this.deleted.get(keyOf(add)) ?? []) : [];
     const all = [...new Set([...old, ...rows])].sort((a, b) => a - b);
     const bitmap = encodeBitmapArray(all, opts.runs ?? false);
     let dv: DvDescriptor;
@@ -163,8 +182,7 @@ export class DeltaWriter {
       await mkdir(dirname(file), { recursive: true });
       // Two DVs in one file: a filler DV first, so this one's offset is not 1.
       const filler = encodeBitmapArray([0], false);
-      const parts = [Buffer.from([1]), sized(filler), sized(bitmap)];
-      await writeFile(file, Buffer.concat(parts));
+      await writeFile(file, Buffer.concat([Buffer.from([1]), sized(filler), sized(bitmap)]));
       const offset = 1 + 4 + filler.length + 4;
       dv =
         storage === 'u'
@@ -173,11 +191,7 @@ export class DeltaWriter {
     }
     const next = { ...add, deletionVector: dv, dataChange: true };
     this.deleted.set(keyOf(next), all);
-    const version = await this.commit(
-      [{ remove: { path: add.path, deletionTimestamp: Date.now(), dataChange: true, deletionVector: add.deletionVector ?? null } }, { add: next }],
-      opts.commitInfo ?? { operation: 'DELETE', operationMetrics: { numDeletedRows: String(rows.length) } },
-    );
-    return { version, add: next };
+    return next;
   }
   private readonly deleted = new Map<string, number[]>();
 

@@ -77,3 +77,15 @@ describe('finding 2: one workspace guard for every request', () => {
     expect(app.logs.some((l) => l.msg === 'request refused by the workspace guard' && l.user === 'U0GUEST')).toBe(true);
   });
 });
+
+describe('finding 22: /pipeline run renders its templates before it acks', () => {
+  it('finding 22: a missing --param gets the usage reply in the ack, not a promised run that never exists', async () => {
+    const ack = await command('run billing-rollup --on databricks', 'U0ALICE');
+    expect(ack).toContain('this pipeline needs --param region=');
+    expect(ack).not.toContain('Starting run');
+    expect(await redis.zcard(`${prefix}:runs:pipeline:billing-rollup`)).toBe(0);
+    const ok = await command('run billing-rollup --on databricks --param region=us', 'U0ALICE');
+    expect(ok).toContain('Starting run');
+    await eventually(async () => (await redis.zcard(`${prefix}:runs:pipeline:billing-rollup`)) === 1, 10_000, 'the run recorded');
+  });
+});

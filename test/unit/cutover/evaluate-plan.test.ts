@@ -15,8 +15,8 @@ describe('evaluatePlan: gates and states', () => {
     expect(states(plan)).toEqual([['parallel-clean', 'ready'], ['switch-primary', 'blocked'], ['decommission-legacy', 'blocked']]);
     expect(plan.steps[0]!.gates).toEqual([
       {
-        gate: 'cleanParallelRuns', met: true, required: 3, reason: 'the last 3 finished parallel runs are clean',
-        runs: [expect.objectContaining({ id: 'p-c1', verdict: 'clean' }), expect.objectContaining({ id: 'p-c2' }), expect.objectContaining({ id: 'p-c3' })],
+        gate: 'cleanParallelRuns', met: true, required: 3, reason: 'the 3 most recent periods (2024-05, 2024-04, 2024-03) each have a clean parallel run',
+        runs: [expect.objectContaining({ id: 'p-c1', verdict: 'clean', counted: true }), expect.objectContaining({ id: 'p-c2', counted: true }), expect.objectContaining({ id: 'p-c3', counted: true })],
       },
     ]);
     expect(plan.steps[1]!.gates).toEqual([
@@ -24,37 +24,43 @@ describe('evaluatePlan: gates and states', () => {
     ]);
   });
 
-  it('counts only the last N finished parallel runs: diffs and runs still going are no evidence', () => {
+  it('counts only finished parallel runs: diffs and runs still going are no evidence, and say so', () => {
     const parallels = [
-      parallel(undefined, { id: 'p-going', state: 'running' }),
-      parallel('different', { id: 'p-diff-only', kind: 'diff' }),
-      parallel('clean', { id: 'p-a' }),
-      parallel('clean', { id: 'p-b' }),
-      parallel('clean', { id: 'p-c' }),
-      parallel('different', { id: 'p-old' }),
+      parallel(undefined, { id: 'p-going', state: 'running', period: '2024-06' }),
+      parallel('clean', { id: 'p-diff-only', kind: 'diff', period: '2024-06' }),
+      parallel('clean', { id: 'p-a', period: '2024-05' }),
+      parallel('clean', { id: 'p-b', period: '2024-04' }),
+      parallel('clean', { id: 'p-c', period: '2024-03' }),
+      parallel('different', { id: 'p-old', period: '2024-02' }),
     ];
     const gate = evaluatePlan(planInput({ parallels })).steps[0]!.gates[0]!;
     expect(gate).toMatchObject({ met: true });
-    expect(gate.gate === 'cleanParallelRuns' && gate.runs.map((r) => r.id)).toEqual(['p-a', 'p-b', 'p-c']);
+    const runs = gate.gate === 'cleanParallelRuns' ? gate.runs : [];
+    expect(runs.filter((r) => r.counted).map((r) => r.id)).toEqual(['p-a', 'p-b', 'p-c']);
+    expect(Object.fromEntries(runs.filter((r) => !r.counted).map((r) => [r.id, r.why]))).toEqual({
+      'p-old': 'older than the 3 periods counted',
+      'p-going': 'still running',
+      'p-diff-only': '/pipeline diff compares outputs only: not a parallel run',
+    });
   });
 
   it('blocks on a different or failed run among the last N, naming it, and on too few runs', () => {
     const bad = evaluatePlan(planInput({ parallels: [parallel('clean', { id: 'p-1' }), parallel('different', { id: 'p-2', period: '2024-04' }), parallel('failed', { id: 'p-3', period: '2024-03' })] }));
     expect(bad.steps[0]!.state).toBe('blocked');
-    expect(bad.steps[0]!.gates[0]!.reason).toBe('the last 3 finished parallel runs must all be clean: p-2 (2024-04) was different, p-3 (2024-03) was failed');
-    const few = evaluatePlan(planInput({ parallels: [parallel('clean'), parallel('clean')] }));
-    expect(few.steps[0]!.gates[0]).toMatchObject({ met: false, reason: '2 of the 3 clean parallel runs needed so far' });
-    expect(few.steps[0]!.refusal.execute).toBe('not yet: 2 of the 3 clean parallel runs needed so far');
+    expect(bad.steps[0]!.gates[0]!.reason).toBe('1 of the 3 clean parallel runs of distinct, most recent periods needed so far (2024-05)');
+    const few = evaluatePlan(planInput({ parallels: [parallel('clean'), parallel('clean', { period: '2024-04' })] }));
+    expect(few.steps[0]!.gates[0]).toMatchObject({ met: false, reason: '2 of the 3 clean parallel runs of distinct, most recent periods needed so far (2024-05, 2024-04)' });
+    expect(few.steps[0]!.refusal.execute).toBe('not yet: 2 of the 3 clean parallel runs of distinct, most recent periods needed so far (2024-05, 2024-04)');
   });
 
   it('dqGreen follows the latest DQ result on the target', () => {
     const steps = { 'parallel-clean': done('parallel-clean'), 'switch-primary': done('switch-primary') };
     const green = evaluatePlan(planInput({ steps }));
     expect(green.steps[2]).toMatchObject({ state: 'ready', gatesMet: true });
-    expect(green.steps[2]!.gates.map((g) => g.reason)).toEqual(['step switch-primary is done', 'the latest DQ result (2024-05) passed']);
-    const red = evaluatePlan(planInput({ steps, dq: { passed: false, at: T0, period: '2024-05' } }));
-    expect(red.steps[2]).toMatchObject({ state: 'blocked', refusal: { execute: 'not yet: the latest DQ result (2024-05) failed' } });
-    expect(evaluatePlan(planInput({ steps, dq: undefined })).steps[2]!.gates[1]!.reason).toBe('no DQ result on the target yet');
+    expect(green.steps[2]!.gates.map((g) => g.reason)).toEqual(['step switch-primary is done', 'the DQ result for 2024-05 (run) passed']);
+    const red = evaluatePlan(planInput({ steps, dq: { passed: false, at: T0, period: '2024-05', source: 'run' } }));
+    expect(red.steps[2]).toMatchObject({ state: 'blocked', refusal: { execute: 'not yet: the DQ result for 2024-05 (run) failed' } });
+    expect(evaluatePlan(planInput({ steps, dq: undefined })).steps[2]!.gates[1]!.reason).toBe("no DQ result from Cutover's checks for the latest period 2024-05 yet");
   });
 
   it('shows stored states, and a lapsed request as the state it left', () => {
@@ -103,12 +109,12 @@ describe('evaluatePlan: plan versions', () => {
   });
 
   it('changes with the evidence its own gates count, and only that', () => {
-    const newer = evaluatePlan(planInput({ parallels: [parallel('clean', { id: 'p-new' }), ...planInput().parallels] })).steps;
+    const newer = evaluatePlan(planInput({ parallels: [parallel('clean', { id: 'p-new', endedAt: T0 - HOUR / 2 }), ...planInput().parallels] })).steps;
     expect(newer[0]!.planVersion).not.toBe(base[0]!.planVersion);
     expect(newer[1]!.planVersion).toBe(base[1]!.planVersion); // switch-primary has no parallel gate
     const verdictFlip = evaluatePlan(planInput({ parallels: [parallel('different', { id: 'p-c1' }), ...planInput().parallels.slice(1)] })).steps;
     expect(verdictFlip[0]!.planVersion).not.toBe(base[0]!.planVersion);
-    const dq = evaluatePlan(planInput({ dq: { passed: true, at: T0 } })).steps;
+    const dq = evaluatePlan(planInput({ dq: { passed: true, at: T0, period: '2024-05', source: 'run' } })).steps;
     expect(dq[2]!.planVersion).not.toBe(base[2]!.planVersion);
     expect(dq[0]!.planVersion).toBe(base[0]!.planVersion);
     expect(newer[0]!.rollbackVersion).toBe(base[0]!.rollbackVersion);
@@ -154,5 +160,48 @@ describe('evaluatePlan: who may request what', () => {
     const config = pipeline();
     delete config.cutover;
     expect(evaluatePlan(planInput({ config }))).toMatchObject({ steps: [], problems: ['incites-monthly has no cutover steps in the catalog'] });
+  });
+});
+
+describe('finding 3: gate evidence is what a careful approver means', () => {
+  const gateOf = (parallels: ReturnType<typeof parallel>[]) => evaluatePlan(planInput({ parallels })).steps[0]!.gates[0]!;
+
+  it('finding 3: re-running one clean month N times does not meet cleanParallelRuns: N', () => {
+    const gate = gateOf([parallel('clean', { id: 'p-x3', endedAt: T0 - 1000 }), parallel('clean', { id: 'p-x2', endedAt: T0 - 2000 }), parallel('clean', { id: 'p-x1', endedAt: T0 - 3000 })]);
+    expect(gate).toMatchObject({ met: false, reason: '1 of the 3 clean parallel runs of distinct, most recent periods needed so far (2024-05)' });
+    expect(gate.gate === 'cleanParallelRuns' && gate.runs.map((r) => [r.id, r.counted, r.why])).toEqual([
+      ['p-x3', true, undefined],
+      ['p-x2', false, 'superseded by the newer run p-x3 of 2024-05'],
+      ['p-x1', false, 'superseded by the newer run p-x3 of 2024-05'],
+    ]);
+  });
+
+  it('finding 3: a newer non-clean run of a period resets the count', () => {
+    const gate = gateOf([
+      parallel('different', { id: 'p-may-2', period: '2024-05', endedAt: T0 - 1000 }),
+      parallel('clean', { id: 'p-may-1', period: '2024-05', endedAt: T0 - 5000 }),
+      parallel('clean', { id: 'p-apr', period: '2024-04' }),
+      parallel('clean', { id: 'p-mar', period: '2024-03' }),
+      parallel('clean', { id: 'p-feb', period: '2024-02' }),
+    ]);
+    expect(gate.met).toBe(false);
+    expect(gate.gate === 'cleanParallelRuns' && gate.runs.filter((r) => r.counted)).toEqual([]);
+    expect(gate.gate === 'cleanParallelRuns' && gate.runs.find((r) => r.id === 'p-may-2')?.why).toBe('different: the count starts again after it');
+  });
+
+  it('finding 3: a run under another catalog version does not count, and says which version it ran under', () => {
+    const gate = gateOf([parallel('clean', { id: 'p-new', period: '2024-05' }), parallel('clean', { id: 'p-old-cat', period: '2024-04', catalogVersion: 'abcdef012345' }), parallel('clean', { id: 'p-mar', period: '2024-03' })]);
+    expect(gate.met).toBe(false);
+    expect(gate.gate === 'cleanParallelRuns' && gate.runs.find((r) => r.id === 'p-old-cat')?.why).toMatch(/^ran under catalog version abcdef012345, not the current [0-9a-f]{12}$/);
+  });
+
+  it("finding 3: dqGreen counts only a green result from Cutover's own checks (or a trusted topic) for the latest period", () => {
+    const steps = { 'parallel-clean': done('parallel-clean'), 'switch-primary': done('switch-primary') };
+    // `/pipeline dq --period 2019-01` went green, or an untrusted publisher said so: neither is evidence.
+    const old = evaluatePlan(planInput({ steps, dq: undefined, dqNewest: { passed: true, at: T0, period: '2019-01', source: 'command', trusted: true } }));
+    expect(old.steps[2]).toMatchObject({ state: 'blocked' });
+    expect(old.steps[2]!.gates[1]!.reason).toBe("no DQ result from Cutover's checks for the latest period 2024-05 yet; the newest result (2019-01, command) does not count: another period");
+    const sns = evaluatePlan(planInput({ steps, dq: undefined, dqNewest: { passed: true, at: T0, period: '2024-05', source: 'sns', trusted: false } }));
+    expect(sns.steps[2]!.gates[1]).toMatchObject({ met: false, reason: "no DQ result from Cutover's checks for the latest period 2024-05 yet; the newest result (2024-05, sns) does not count: from an untrusted topic" });
   });
 });

@@ -1,5 +1,5 @@
 import { pipelineSchema, type Pipeline } from '../../../src/config/catalog-schema.ts';
-import type { PlanInput } from '../../../src/cutover/index.ts';
+import { catalogVersionOf, type PlanInput } from '../../../src/cutover/index.ts';
 import type { CutoverRequest } from '../../../src/store/cutover-record.ts';
 import type { ParallelRecord } from '../../../src/store/parallel-record.ts';
 
@@ -34,7 +34,7 @@ let seq = 0;
 export function parallel(verdict: ParallelRecord['verdict'], over: Partial<ParallelRecord> = {}): ParallelRecord {
   return {
     v: 1, id: `p-run${++seq}`, kind: 'parallel', pipeline: 'incites-monthly', period: '2024-05', requestedBy: 'U0ALICE', channel: 'C0PIPELINES',
-    state: 'done', outputs: {}, verdict, createdAt: T0 - 2 * HOUR, endedAt: T0 - HOUR, updatedAt: T0 - HOUR, version: 3, ...over,
+    state: 'done', outputs: {}, verdict, createdAt: T0 - 2 * HOUR, endedAt: T0 - HOUR, updatedAt: T0 - HOUR, version: 3, catalogVersion: catalogVersionOf(pipeline()), ...over,
   };
 }
 
@@ -45,7 +45,7 @@ export function planInput(over: Partial<PlanInput> = {}): PlanInput {
     defaultApprovers: ['U0ADMIN'],
     steps: {},
     parallels: [parallel('clean', { id: 'p-c1', period: '2024-05' }), parallel('clean', { id: 'p-c2', period: '2024-04' }), parallel('clean', { id: 'p-c3', period: '2024-03' })],
-    dq: { passed: true, at: T0 - HOUR, period: '2024-05' },
+    dq: { passed: true, at: T0 - HOUR, period: '2024-05', source: 'run', trusted: true },
     now: T0,
     ...over,
   };

@@ -54,7 +54,7 @@ describe('cutover diff', () => {
 
   it.each([
     [['--target', 'x', '--key', 'id'], '--legacy is required'],
-    [['--legacy', 'a', '--target', 'b', '--key', 'id', '--format', 'orc'], '--format must be parquet or csv'],
+    [['--legacy', 'a', '--target', 'b', '--key', 'id', '--format', 'orc'], '--format must be parquet, csv or delta'],
     [['--legacy', 'a', '--target', 'b', '--key', 'id', '--abs-tol', 'lots'], '--abs-tol must be a number >= 0'],
     [['--legacy', 'a', '--target', 'b', '--key', 'id', '--timestamps', 'ns'], '--timestamps must be s, ms or us'],
     [['--legacy', 'a', '--target', 'b', '--key', 'id', '--colour'], "Unknown option '--colour'"],

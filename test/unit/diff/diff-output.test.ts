@@ -35,9 +35,10 @@ describe('diffOutput', () => {
     expect(Object.keys(report.columns)).toEqual(['x']);
   });
 
-  it('needs a warehouse for two tables and refuses a table against a path', async () => {
+  it('needs a warehouse for two tables, and Unity Catalog for a table beside a path', async () => {
     await expect(diffOutput(catalog('{ table: main.a.b }', '{ table: main.a.c }')!)).rejects.toThrow(/DATABRICKS_WAREHOUSE_ID/);
-    await expect(diffOutput(catalog('{ table: main.a.b }', '{ path: "/x" }')!)).rejects.toThrow(/table against a path/);
+    // A table beside a path is read through Unity Catalog, which needs the workspace.
+    await expect(diffOutput(catalog('{ table: main.a.b }', '{ path: "/x" }')!)).rejects.toThrow(/Unity Catalog table: set DATABRICKS_HOST/);
   });
 });
 

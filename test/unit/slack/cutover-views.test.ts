@@ -50,7 +50,7 @@ describe('buildCutoverPlanView', () => {
     const text = allText(view);
     expect(text).toContain(':hourglass_flowing_sand: *awaiting_approval*');
     expect(text).toContain('Approvals 1 of 2: <@U0BOB>');
-    expect(text).toContain(':no_entry: the latest DQ result (2024-05) failed');
+    expect(text).toContain(':no_entry: the DQ result for 2024-05 (checks) failed');
   });
 
   it('lists catalog problems', () => {
@@ -137,10 +137,17 @@ describe('buildRejectModal', () => {
   });
 });
 
-it('evidence that is not clean is named in the plan view', () => {
-  const plan = evaluatePlan(planInput({ parallels: [parallel('clean', { id: 'p-x1' }), parallel('different', { id: 'p-x2' }), parallel('clean', { id: 'p-x3' })] }));
+it('finding 3: the plan view shows which runs count and why the others do not', () => {
+  const plan = evaluatePlan(planInput({
+    parallels: [
+      parallel('clean', { id: 'p-x1', period: '2024-05', endedAt: T0 - 1000 }),
+      parallel('clean', { id: 'p-x0', period: '2024-05', endedAt: T0 - 9000 }),
+      parallel('different', { id: 'p-x2', period: '2024-04' }),
+      parallel('clean', { id: 'p-x3', period: '2024-03' }),
+    ],
+  }));
   const text = allText(buildCutoverPlanView(plan, { config, stage: 'parallel', now: T0 }));
-  expect(text).toContain(':no_entry: the last 3 finished parallel runs must all be clean: p-x1');
-  expect(text).toContain('p-x2');
-  expect(text).toContain('*different*');
+  expect(text).toContain(':no_entry: 1 of the 3 clean parallel runs of distinct, most recent periods needed so far (2024-05)');
+  expect(text).toMatch(/counts: p-x1 2024-05 \*clean\* \(catalog `[0-9a-f]{12}`\)/);
+  expect(text).toContain('does not count: p-x0 2024-05 *clean*: superseded by the newer run p-x1 of 2024-05; p-x2 2024-04 *different*: different: the count starts again after it; p-x3 2024-03 *clean*: older than the different run p-x2 of 2024-04');
 });
