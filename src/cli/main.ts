@@ -8,6 +8,7 @@ import { runDoctorCommand } from './doctor-command.ts';
 import { runDqCommand } from './dq-command.ts';
 import type { CliCommand, CliIo } from './types.ts';
 import { runValidateCommand } from './validate-command.ts';
+import { runReportCommand } from './report-command.ts';
 
 export type { CliIo, CliCommand } from './types.ts';
 
@@ -20,6 +21,7 @@ export const commands: Record<string, CliCommand> = {
   diff: runDiffCommand,
   dq: runDqCommand,
   doctor: runDoctorCommand,
+  report: runReportCommand,
 };
 
 const USAGE = `usage: cutover <command> [options]
@@ -32,6 +34,8 @@ commands:
   dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]… [--show-pii] [--json]
   doctor --catalog <file> [--json]             every engine, bucket, topic, warehouse and channel
                                                the catalog uses is configured and reachable
+  report --catalog <file> --pipeline <name> [--out report.html]
+       the go-live report (HTML) from the bot's Redis (REDIS_URL, CUTOVER_REDIS_PREFIX)
 
 PII: sample values of PII columns (diff: --pii; dq: the catalog's pii lists) are shown as •••
 (mask) or as a 12-hex-char HMAC keyed by CUTOVER_PII_KEY (hash: equal values, equal hashes).

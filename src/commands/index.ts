@@ -9,6 +9,7 @@ import { auditCommand } from './audit.ts';
 import { cutoverCommand } from './cutover.ts';
 import { dqCommand } from './dq.ts';
 import { historyCommand } from './history.ts';
+import { reportCommand } from './report.ts';
 import { listCommand } from './list.ts';
 import { diffCommand, parallelCommand } from './parallel.ts';
 import { parseCommand, type CommandArgs } from './parse-command.ts';
@@ -82,6 +83,8 @@ async function execute(args: Exclude<CommandArgs, { cmd: 'run' | 'help' }>, who:
       return dqCommand(args, who, deps);
     case 'audit':
       return auditCommand(args, who, deps);
+    case 'report':
+      return reportCommand(args, who, deps);
     case 'cutover':
       return cutoverCommand(args, who, deps);
     default: {

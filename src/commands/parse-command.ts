@@ -28,12 +28,13 @@ export type CommandArgs =
     }
   | { cmd: 'history'; pipeline: string }
   | { cmd: 'cutover'; pipeline: string; action?: { kind: 'request' | 'rollback'; step: string } }
-  | { cmd: 'audit'; pipeline: string };
+  | { cmd: 'audit'; pipeline: string }
+  | { cmd: 'report'; pipeline: string };
 
 export type Subcommand = CommandArgs['cmd'];
 export type RunOn = 'databricks' | 'emr' | 'airflow';
 
-export const SUBCOMMANDS: readonly Subcommand[] = ['help', 'list', 'run', 'parallel', 'status', 'cancel', 'diff', 'dq', 'backfill', 'history', 'cutover', 'audit'];
+export const SUBCOMMANDS: readonly Subcommand[] = ['help', 'list', 'run', 'parallel', 'status', 'cancel', 'diff', 'dq', 'backfill', 'history', 'cutover', 'audit', 'report'];
 
 const RUN_ID = /^r-[a-z0-9]+-[a-f0-9]{6}$/;
 const PARALLEL_ID = /^p-[a-z0-9]+-[a-f0-9]{6}$/;
@@ -93,6 +94,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
     history: {},
     cutover: {},
     audit: {},
+    report: {},
   };
   const { positionals, flags } = parseWords(words, specs[cmd]);
   const period = () => (flags.period === undefined ? defaultPeriod(now) : value(periodValue, 'period', flags.period));
@@ -151,6 +153,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
     }
     case 'history':
     case 'audit':
+    case 'report':
       return done({ cmd, pipeline: pipeline() });
     case 'cutover': {
       const name = pipeline();

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import { isTerminal } from '../engines/types.ts';
 import type { JobDeps } from './job-deps.ts';
+import { runEngine } from './run-engine.ts';
 import { onRunEnded } from './run-ended.ts';
 
 /**
@@ -10,7 +11,7 @@ import { onRunEnded } from './run-ended.ts';
  * Engines cancel asynchronously, so the poll job reports the final `cancelled`.
  */
 export async function cancelRun(deps: JobDeps, job: Job<{ runId: string; by: string }>, signal?: AbortSignal): Promise<void> {
-  const { runs, engines, queues } = deps;
+  const { runs, queues } = deps;
   const who = { actor: job.data.by, action: 'run.cancel' };
   const run = await runs.require(job.data.runId);
   if (isTerminal(run.state) && run.repairs === 0) return;
@@ -23,7 +24,7 @@ export async function cancelRun(deps: JobDeps, job: Job<{ runId: string; by: str
   if (!run.externalId) {
     throw new ApiError({ service: 'databricks', message: 'run is still being submitted; cancel will retry', retryable: true, retryAfterMs: 1000 });
   }
-  const engine = engines[run.engine];
+  const engine = runEngine(deps, run.pipeline, run.engine);
   if (!engine) throw new UnrecoverableError(`engine ${run.engine} not configured`);
   await engine.cancel(run.externalId, signal).catch((err) => {
     if (err instanceof ApiError && !err.retryable) throw new UnrecoverableError(`${err.apiCode ?? 'error'}: ${err.message}`);

@@ -31,6 +31,8 @@ export interface SampleProtector {
   csv(pipeline: string, output: string, csv: string): string;
   /** Quoted values in an engine's error message (DuckDB quotes the value it could not convert). */
   errorText(pipeline: string, output: string, text: string): string;
+  /** Quoted values in what a run's engine says (errors, traces, log tails), with the pipeline-wide policy. */
+  engineText(pipeline: string, text: string): string;
 }
 
 /** What every processor may use; built once in src/app.ts (the composition root). */

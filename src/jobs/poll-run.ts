@@ -3,6 +3,7 @@ import { isTerminal, type EngineRunStatus, type TaskFailure } from '../engines/t
 import type { RunRecord } from '../store/run-record.ts';
 import { handleEngineError } from './engine-errors.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
+import { runEngine } from './run-engine.ts';
 import { onRunEnded } from './run-ended.ts';
 
 /**
@@ -11,13 +12,13 @@ import { onRunEnded } from './run-ended.ts';
  * worker simply picks the job up again when it is due).
  */
 export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: number }>, token: string | undefined, signal?: AbortSignal): Promise<void> {
-  const { runs, engines, queues } = deps;
+  const { runs, queues } = deps;
   const run = await runs.require(job.data.runId);
   if (job.data.epoch < run.repairs) return; // a repair started a newer tracking job
   // A replay after a crash between the run's end and its advance job: the job id makes this a no-op otherwise.
   if (isTerminal(run.state) && run.backfillId) await queues.advanceBackfill(run.backfillId, `${run.id}-${run.repairs}`);
   if (isTerminal(run.state) || !run.externalId) return;
-  const engine = engines[run.engine];
+  const engine = runEngine(deps, run.pipeline, run.engine);
   if (!engine) throw new UnrecoverableError(`engine ${run.engine} not configured`);
 
   const giveUp = async (error: NonNullable<RunRecord['error']>) => {

@@ -209,6 +209,11 @@ export class Queues {
     return this.notify.add('history-chart', { v: 1, pipeline, to }, { jobId });
   }
 
+  /** The go-live report of `/pipeline report`, built and sent to the asker privately. */
+  goLiveReport(pipeline: string, to: { user: string }, jobId: string) {
+    return this.notify.add('go-live-report', { v: 1, pipeline, to }, { jobId });
+  }
+
   threadNote(runId: string, note: ThreadNote, jobId: string) {
     return this.notify.add('thread-note', { v: 1, runId, note }, { jobId });
   }

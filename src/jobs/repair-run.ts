@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import type { JobDeps } from './job-deps.ts';
+import { runEngine } from './run-engine.ts';
 
 /**
  * Re-runs the failed tasks of a failed run inside the same engine run (Databricks
@@ -9,10 +10,10 @@ import type { JobDeps } from './job-deps.ts';
  * instead of sending a second one.
  */
 export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: string }>, signal?: AbortSignal): Promise<void> {
-  const { runs, engines, queues } = deps;
+  const { runs, queues } = deps;
   const run = await runs.require(job.data.runId);
   if (run.state !== 'failed' || !run.externalId) return; // already repaired, or nothing to repair
-  const engine = engines[run.engine];
+  const engine = runEngine(deps, run.pipeline, run.engine);
   if (!engine?.repair) throw new UnrecoverableError(`the ${run.engine} engine cannot repair runs; start a new run instead`);
 
   const current = await engine.poll(run.externalId, signal);

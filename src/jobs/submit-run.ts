@@ -3,6 +3,7 @@ import { engineConfigFor, renderEngineConfig } from '../engines/resolve-engine.t
 import { asCodedError } from '../errors.ts';
 import { handleEngineError } from './engine-errors.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
+import { runEngine } from './run-engine.ts';
 import { onRunEnded } from './run-ended.ts';
 
 /**
@@ -11,7 +12,7 @@ import { onRunEnded } from './run-ended.ts';
  * name, the Airflow `dag_run_id`), so a retried submit never starts a second run.
  */
 export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, signal?: AbortSignal): Promise<void> {
-  const { runs, catalog, engines, queues } = deps;
+  const { runs, catalog, queues } = deps;
   const run = await runs.require(job.data.runId);
   if (run.state !== 'queued' && run.state !== 'submitting') {
     // Already submitted. A replay after a crash between recording that and enqueuing the poll job
@@ -41,7 +42,7 @@ export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, sign
     await fail({ code: coded.code, message: coded.message });
     throw new UnrecoverableError(coded.message);
   }
-  const engine = engines[rendered.config.engine];
+  const engine = runEngine(deps, run.pipeline, rendered.config.engine);
   if (!engine) {
     await fail({ code: 'config_invalid', message: `the ${rendered.config.engine} engine is not configured on this deployment` });
     throw new UnrecoverableError(`engine ${rendered.config.engine} not configured`);

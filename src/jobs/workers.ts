@@ -17,6 +17,7 @@ import { postSnsAlert } from './post-sns-alert.ts';
 import { checkDq } from './check-dq.ts';
 import { checkCost } from './check-cost.ts';
 import { postHistoryChart } from './post-history-chart.ts';
+import { postGoLiveReport } from './post-go-live-report.ts';
 import { notifyDqThread, remindDq, replyDq } from './notify-dq.ts';
 import { publishSnsAlert } from './publish-sns-alert.ts';
 import { exportAudit } from './export-audit.ts';
@@ -92,6 +93,8 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return exportAudit(deps, job);
         case 'history-chart':
           return postHistoryChart(deps, job);
+        case 'go-live-report':
+          return postGoLiveReport(deps, job);
         case 'cutover-message':
           return notifyCutoverRequest(deps, job, token);
         case 'cutover-progress':

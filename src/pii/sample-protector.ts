@@ -16,6 +16,8 @@ export interface CatalogSampleProtector {
   /** The policy used for one output, or for a pipeline's DQ samples when `output` is omitted. */
   /** Quoted values in an engine's error message about one output (DuckDB quotes what it could not convert). */
   errorText(pipeline: string, output: string, text: string): string;
+  /** Quoted values in what a run's engine says (task errors, traces, log tails): the pipeline's union of `pii` lists. */
+  engineText(pipeline: string, text: string): string;
   policy(pipeline: string, output?: string): PiiPolicy;
 }
 
@@ -48,6 +50,7 @@ export function createCatalogSampleProtector(catalog: PiiCatalog, piiKey: string
     diffReport: (pipeline, output, report) => protectDiffReport(report, policy(pipeline, output)),
     csv: (pipeline, output, csv) => protectMismatchCsv(csv, policy(pipeline, output)),
     errorText: (pipeline, output, text) => protectErrorText(policy(pipeline, output), text),
+    engineText: (pipeline, text) => protectErrorText(policy(pipeline), text),
     policy,
   };
 }

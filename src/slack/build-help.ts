@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: 'history', usage: '/pipeline history <pipeline>', description: 'last runs, legacy vs new durations' },
   { name: 'cutover', usage: '/pipeline cutover <pipeline> [request <step> | rollback <step>]', description: 'the go-live plan; ask approvers for a step or its rollback' },
   { name: 'audit', usage: '/pipeline audit <pipeline>', description: 'the audit trail, as a file' },
+  { name: 'report', usage: '/pipeline report <pipeline>', description: 'the go-live evidence document, sent to the asker' },
 ];
 
 /** The grammar lines alone, one per subcommand. */

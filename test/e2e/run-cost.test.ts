@@ -9,6 +9,8 @@ import { FakeSlack } from '../fakes/slack-server.ts';
 import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '../helpers/app-process.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../helpers/redis.ts';
 import { postSigned, slashCommandBody } from '../helpers/slack-requests.ts';
+import { runCutoverCli } from '../helpers/cli-process.ts';
+import { REDIS_URL } from '../helpers/redis.ts';
 
 /**
  * Issue 16 end to end: the real app measures each run of a parallel run. The Databricks side
@@ -173,5 +175,31 @@ describe('/pipeline history chart', () => {
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(png.readUInt32BE(16)).toBeGreaterThanOrEqual(720);
     expect(slack.callsTo('conversations.open').at(-1)?.body).toMatchObject({ users: 'U0ALICE' });
+  });
+});
+
+describe('the go-live report', () => {
+  it('/pipeline report sends the asker one HTML document with the runs, costs and chart; cutover report writes the same from Redis', async () => {
+    await postSigned(`${app.url}/slack/events`, slashCommandBody({ text: 'report shared-monthly', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('report') }), { secret: SIGNING_SECRET });
+    const reply = await eventually(() => slack.responses.find((r) => r.id === 'report')?.body as { text: string } | undefined, 10_000, 'report reply');
+    expect(reply.text).toContain('on its way to your DM');
+    const file = await eventually(() => slack.files.find((f) => f.completed && /^shared-monthly-go-live-report-\d{4}-\d{2}-\d{2}\.html$/.test(f.filename)), 30_000, 'report upload');
+    expect(file.channel_id).toBe('D0ALICE');
+    const html = file.bytes!.toString('utf8');
+    expect(html).toContain('<title>Go-live report: shared-monthly</title>');
+    expect(html).toContain('<td>$16.00</td>');
+    expect(html).toMatch(/<img class="chart" id="history-chart"[^>]+src="data:image\/png;base64,iVBORw0KGgo/);
+    expect(html).toContain('run.cost');
+
+    const out = `${process.env.TMPDIR ?? '/tmp'}/cutover-report-${prefix}.html`;
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const catalogFile = `${process.env.TMPDIR ?? '/tmp'}/cutover-report-${prefix}.yaml`;
+    writeFileSync(catalogFile, CATALOG);
+    const cli = await runCutoverCli(['report', '--catalog', catalogFile, '--pipeline', 'shared-monthly', '--out', out], { REDIS_URL, CUTOVER_REDIS_PREFIX: prefix });
+    expect(cli.stderr).toContain('wrote the go-live report');
+    expect(cli.code).toBe(0);
+    const fromCli = readFileSync(out, 'utf8');
+    expect(fromCli).toContain('<td>$16.00</td>');
+    expect(fromCli).toContain('data:image/png;base64,');
   });
 });

@@ -16,6 +16,8 @@ export interface TaskScript {
   outcome?: 'success' | 'failed' | 'upstream_failed' | 'skipped';
   /** The try's log lines; a failed task gets a 40-line log ending in a traceback by default. */
   log?: string[];
+  /** Instead of `log`: filler lines up to about this many bytes, then the default ending (a huge log, generated as it is sent). */
+  logBytes?: number;
   tries?: number;
 }
 
@@ -45,8 +47,18 @@ export interface RecordedAirflowRequest {
   method: string;
   version: 'v1' | 'v2';
   path: string;
+  /** The query string's parameters (`full_content`, `map_index`, `token`…). */
+  query: Record<string, string>;
   body?: unknown;
   accept?: string;
+}
+
+/** A task log the server streams, as Airflow's text/plain (v1) and application/x-ndjson (v2) answers do. */
+class LogStream {
+  constructor(
+    readonly contentType: string,
+    readonly lines: () => Iterable<string>,
+  ) {}
 }
 
 interface FakeTask {
@@ -96,6 +108,8 @@ export class FakeAirflow {
   private faults: AirflowFault[] = [];
   /** What the health endpoint says of the scheduler (`unhealthy` after `stopScheduler()`). */
   private schedulerStatus = 'healthy';
+  /** Log responses being sent right now, the most at once so far, and the bytes each one sent before it ended or its client left. */
+  readonly logReads = { inFlight: 0, maxInFlight: 0, bytesSent: [] as number[] };
 
   private constructor(
     private readonly server: Server,
@@ -155,6 +169,7 @@ export class FakeAirflow {
 
   reset(): void {
     this.requests.length = 0;
+    Object.assign(this.logReads, { inFlight: 0, maxInFlight: 0, bytesSent: [] });
     this.runs.clear();
     this.scripts.clear();
     this.faults = [];
@@ -191,7 +206,7 @@ export class FakeAirflow {
       if (req.headers.authorization !== `Bearer ${this.token}`) throw new HttpError(401, 'Not authenticated', 'Unauthorized');
       const body = raw ? (JSON.parse(raw) as unknown) : undefined;
       const path = m[2]!;
-      this.requests.push({ method: req.method ?? 'GET', version, path, body, accept: req.headers.accept });
+      this.requests.push({ method: req.method ?? 'GET', version, path, query: Object.fromEntries(url.searchParams), body, accept: req.headers.accept });
       const fault = this.faults.find((f) => !f.path || path.includes(f.path));
       if (fault) {
         fault.times = (fault.times ?? 1) - 1;
@@ -200,6 +215,7 @@ export class FakeAirflow {
         return send(fault.status, errorBody(version, fault.status, 'injected fault', 'Injected'), errorType(version), headers);
       }
       const out = this.route(req.method ?? 'GET', version, path.split('/').slice(1).map(decodeURIComponent), url, body, req.headers.accept);
+      if (out instanceof LogStream) return await this.streamLog(res, out);
       if (typeof out === 'string') return send(200, out, 'text/plain; charset=utf-8');
       send(200, out);
     } catch (err) {
@@ -238,15 +254,48 @@ export class FakeAirflow {
       if (!task || Number(tryNumber) < 1 || Number(tryNumber) > task.tryNumber) {
         throw new HttpError(404, 'TaskInstance not found', 'Not Found');
       }
-      const lines = task.script.log ?? defaultLog(task);
+      // Like Airflow's file handler, a finished try's log is the same whatever `full_content` says.
+      const lines = () => logLines(task);
+      const event = (line: string) => ({ timestamp: task.start, level: /Error|Exception/.test(line) ? 'error' : 'info', event: line });
+      const textLine = (l: string) => `[${task.start}] {taskinstance.py:441} INFO - ${l}`;
       if (v === 'v2') {
-        const level = (line: string) => (/Error|Exception/.test(line) ? 'error' : 'info');
-        return { content: lines.map((event) => ({ timestamp: task.start, level: level(event), event })), continuation_token: null };
+        if (accept.includes('application/x-ndjson')) return new LogStream('application/x-ndjson', () => map(lines(), (l) => JSON.stringify(event(l))));
+        return { content: [...lines()].map(event), continuation_token: null };
       }
-      const text = lines.map((l) => `[${task.start}] {taskinstance.py:441} INFO - ${l}`).join('\n');
-      return accept.includes('text/plain') ? text : { content: text, continuation_token: null };
+      if (accept.includes('text/plain')) return new LogStream('text/plain; charset=utf-8', () => map(lines(), textLine));
+      return { content: [...lines()].map(textLine).join('\n'), continuation_token: null };
     }
     throw new HttpError(405, 'Method Not Allowed', 'Method Not Allowed');
+  }
+
+  /** Writes the log line by line in ~64 KiB chunks, as fast as the client reads, and stops when it goes away. */
+  private async streamLog(res: ServerResponse, log: LogStream): Promise<void> {
+    const reads = this.logReads;
+    reads.inFlight++;
+    reads.maxInFlight = Math.max(reads.maxInFlight, reads.inFlight);
+    let sent = 0;
+    let gone = false;
+    const left = new Promise<void>((resolve) => res.once('close', () => ((gone = true), resolve())));
+    try {
+      res.writeHead(200, { 'content-type': log.contentType });
+      let chunk = '';
+      const flush = async () => {
+        sent += Buffer.byteLength(chunk);
+        const more = res.write(chunk);
+        chunk = '';
+        if (!more) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), left]);
+      };
+      for (const line of log.lines()) {
+        if (gone) return;
+        chunk += `${line}\n`;
+        if (chunk.length >= 65_536) await flush();
+      }
+      if (chunk && !gone) await flush();
+      res.end();
+    } finally {
+      reads.inFlight--;
+      reads.bytesSent.push(sent);
+    }
   }
 
   private trigger(v: Version, dagId: string, body: Record<string, unknown> = {}): unknown {
@@ -399,6 +448,23 @@ export class FakeAirflow {
 function defaultTasks(outcome: DagRunScript['outcome']): TaskScript[] {
   if (outcome === 'success') return [{ taskId: 'extract' }, { taskId: 'transform' }, { taskId: 'load' }];
   return [{ taskId: 'extract', outcome: 'success' }, { taskId: 'transform', outcome: 'failed' }, { taskId: 'load', outcome: 'upstream_failed' }];
+}
+
+function* logLines(task: FakeTask): Iterable<string> {
+  const { log, logBytes } = task.script;
+  if (log) return yield* log;
+  if (logBytes === undefined) return yield* defaultLog(task);
+  let bytes = 0;
+  for (let i = 1; bytes < logBytes; i++) {
+    const line = `${task.taskId}: processed batch ${i} of a very long run, rows read so far: ${i * 1000}`;
+    bytes += line.length + 1;
+    yield line;
+  }
+  yield* defaultLog(task).slice(-6);
+}
+
+function* map<T, U>(items: Iterable<T>, f: (item: T) => U): Iterable<U> {
+  for (const item of items) yield f(item);
 }
 
 function defaultLog(task: FakeTask): string[] {

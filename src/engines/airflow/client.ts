@@ -1,6 +1,6 @@
 import { ApiError, parseRetryAfter } from '../../errors.ts';
 import type { Fetch } from '../../http/instrumented-fetch.ts';
-import { parseLogBody } from './log-lines.ts';
+import { parseLogBody, parseLogEvent } from './log-lines.ts';
 
 /** `v1`: Airflow 2's stable REST API (`/api/v1`); `v2`: Airflow 3's (`/api/v2`). */
 export type AirflowApiVersion = 'v1' | 'v2';
@@ -141,19 +141,62 @@ export class AirflowClient {
     return typeof entry.value === 'string' ? entry.value : JSON.stringify(entry.value ?? null);
   }
 
-  /** One try's log as lines: v1 is asked for text/plain, v2 answers JSON `content` (structured events). */
-  async getTaskLog(
+  /**
+   * The last `lines` lines of one try's log, read as a stream and never more than `maxBytes` of
+   * it (issue 14 #15). Airflow's API has no way to ask for the end of a log: with or without
+   * `full_content`, a finished try's log comes whole, and continuation tokens are signed by the
+   * server, so no offset can be chosen. So the log is streamed (v1 `text/plain`, v2
+   * `application/x-ndjson`: one structured event per line, as Airflow streams it), only the last
+   * lines are kept, and a log larger than `maxBytes` is abandoned (`complete: false`, no lines):
+   * its end is further than Cutover will read. A server that answers JSON anyway is read within
+   * the same bound.
+   */
+  async readLogTail(
     dagId: string,
     dagRunId: string,
     taskId: string,
     tryNumber: number,
-    opts: { mapIndex?: number; signal?: AbortSignal } = {},
-  ): Promise<string[]> {
+    opts: { mapIndex?: number; lines: number; maxBytes: number; signal?: AbortSignal },
+  ): Promise<{ lines: string[]; complete: boolean }> {
     const path = `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`;
     const mapIndex = opts.mapIndex !== undefined && opts.mapIndex >= 0 ? opts.mapIndex : undefined;
-    const accept = this.apiVersion === 'v1' ? 'text/plain' : 'application/json';
-    const res = await this.request('GET', path, { query: { full_content: true, map_index: mapIndex }, accept, signal: opts.signal });
-    return parseLogBody(await res.text(), res.headers.get('content-type'));
+    const accept = this.apiVersion === 'v1' ? 'text/plain' : 'application/x-ndjson';
+    const res = await this.request('GET', path, { query: { map_index: mapIndex }, accept, signal: opts.signal });
+    const type = res.headers.get('content-type');
+    const events = type?.includes('ndjson') ?? false;
+    const tail: string[] = [];
+    const keep = (line: string) => {
+      tail.push(...(events ? parseLogEvent(line) : [line]));
+      if (tail.length > opts.lines) tail.splice(0, tail.length - opts.lines);
+    };
+    const whole: string[] = [];
+    const json = !events && (type?.includes('json') ?? false);
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    let read = 0;
+    let pending = '';
+    try {
+      for (;;) {
+        const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
+        if (done) break;
+        read += value.byteLength;
+        if (read > opts.maxBytes) return { lines: [], complete: false };
+        const text = decoder.decode(value, { stream: true });
+        if (json) {
+          whole.push(text);
+          continue;
+        }
+        const parts = (pending + text).split(/\r?\n/);
+        pending = parts.pop() ?? '';
+        for (const part of parts) keep(part);
+      }
+    } finally {
+      await reader?.cancel().catch(() => undefined);
+    }
+    const rest = pending + decoder.decode();
+    if (json) return { lines: parseLogBody(whole.join('') + rest, type).slice(-opts.lines), complete: true };
+    if (rest !== '') keep(rest);
+    return { lines: tail, complete: true };
   }
 
   /** `GET /dags/{dag_id}`: the preflight's check that a DAG exists and is visible with this token. */

@@ -8,6 +8,8 @@ export interface AirflowEngineOptions {
   client: AirflowClient;
   /** Lines of each failed task's log kept for the alert thread. Default 30. */
   logTailLines?: number;
+  /** At most this much of a log is read to find its end; a larger log is linked, not read. Default 8 MiB. */
+  logMaxBytes?: number;
 }
 
 /** Our run id is the DAG run's id, so a retried trigger hits Airflow's 409 instead of starting a second run. */
@@ -35,20 +37,24 @@ const taskKey = (ti: TaskInstance): string => (ti.map_index !== undefined && ti.
  * `submit` sends `req.config.conf` as it is (the caller renders the catalog templates before
  * calling) with `req.params` merged over it, as DESIGN.md passes `--param` to Airflow `conf`.
  */
-export function createAirflowEngine({ client, logTailLines = 30 }: AirflowEngineOptions): Engine {
+export function createAirflowEngine({ client, logTailLines = 30, logMaxBytes = 8 * 1024 * 1024 }: AirflowEngineOptions): Engine {
   async function failureOf(dagId: string, dagRunId: string, ti: TaskInstance, signal?: AbortSignal): Promise<TaskFailure> {
     const task = taskKey(ti);
     const logUrl = client.runUrl(dagId, dagRunId, ti.task_id);
     const tryNumber = Math.max(1, ti.try_number);
-    let lines: string[];
+    let log: { lines: string[]; complete: boolean };
     try {
-      lines = await client.getTaskLog(dagId, dagRunId, ti.task_id, tryNumber, { mapIndex: ti.map_index, signal });
+      log = await client.readLogTail(dagId, dagRunId, ti.task_id, tryNumber, { mapIndex: ti.map_index, lines: logTailLines, maxBytes: logMaxBytes, signal });
     } catch (err) {
       // A missing or unreadable log must not hide the failure itself; a transient error is retried by the job.
       if (!(err instanceof ApiError) || err.retryable) throw err;
       return { task, error: `task failed (try ${tryNumber}); log unavailable: ${err.message}`, logUrl };
     }
-    const tail = lines.slice(-logTailLines);
+    if (!log.complete) {
+      const mib = Math.round(logMaxBytes / 1024 / 1024);
+      return { task, error: `task failed (try ${tryNumber}); its log is larger than ${mib} MiB, too large to read its end here: open it in Airflow`, logUrl };
+    }
+    const tail = log.lines;
     return {
       task,
       error: errorLine(tail) ?? `task failed (try ${tryNumber})`,
@@ -100,7 +106,10 @@ export function createAirflowEngine({ client, logTailLines = 30 }: AirflowEngine
         const error = `DAG run ${dagRunId} failed without a failed task (marked failed or timed out)`;
         return [{ task: dagId, error, logUrl: client.runUrl(dagId, dagRunId) }];
       }
-      return Promise.all(failed.map((ti) => failureOf(dagId, dagRunId, ti, signal)));
+      // One log at a time: each is streamed within a byte bound, never several whole logs at once.
+      const failures: TaskFailure[] = [];
+      for (const ti of failed) failures.push(await failureOf(dagId, dagRunId, ti, signal));
+      return failures;
     },
 
     /**

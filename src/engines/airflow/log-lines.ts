@@ -19,6 +19,18 @@ export function parseLogBody(body: string, contentType: string | null): string[]
   return content.flatMap((item: unknown) => (typeof item === 'string' ? splitLines(item) : formatEvent(item as LogEvent)));
 }
 
+/** One line of Airflow 3's `application/x-ndjson` log stream: an event, or (rarely) plain text such as a stream note. */
+export function parseLogEvent(line: string): string[] {
+  if (!line.trim()) return [];
+  try {
+    const parsed = JSON.parse(line) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return formatEvent(parsed as LogEvent);
+  } catch {
+    // Not JSON: Airflow writes its own notes into the stream as text.
+  }
+  return [line];
+}
+
 function formatEvent(e: LogEvent): string[] {
   // The UI's collapsible-group markers carry no information for an alert.
   if (e.event?.startsWith('::group::') || e.event?.startsWith('::endgroup::')) return [];

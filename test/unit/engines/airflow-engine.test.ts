@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LegacyEngineConfig } from '../../../src/config/catalog-schema.ts';
 import { AirflowClient, CANCEL_NOTE, createAirflowEngine, type AirflowApiVersion } from '../../../src/engines/airflow/index.ts';
 import type { Engine, EngineRunStatus, SubmitRequest } from '../../../src/engines/types.ts';
@@ -103,7 +103,40 @@ describe.each<AirflowApiVersion>(['v1', 'v2'])('airflow engine on /api/%s', (api
     expect(failure?.logUrl).toContain('transform');
     const logRequest = fake.requests.find((r) => r.path.includes('/logs/'));
     expect(logRequest?.path).toBe(`/dags/${DAG}/dagRuns/cutover-f1/taskInstances/transform/logs/1`);
-    expect(logRequest?.accept).toBe(apiVersion === 'v1' ? 'text/plain' : 'application/json');
+    expect(logRequest?.accept).toBe(apiVersion === 'v1' ? 'text/plain' : 'application/x-ndjson');
+  });
+
+  it('finding 15: reads only the tail of each failed task’s log, one task at a time, within a byte bound', async () => {
+    fake.script(DAG, {
+      outcome: 'failed',
+      afterPolls: 1,
+      tasks: [
+        { taskId: 'second', outcome: 'failed' },
+        { taskId: 'small', outcome: 'failed', log: ['starting', 'Traceback (most recent call last):', 'KeyError: region'] },
+        // Last, so that the server's lag in noticing an abandoned stream cannot look like two reads at once.
+        { taskId: 'huge', outcome: 'failed', logBytes: 256 * 1024 * 1024 },
+      ],
+    });
+    const e = createAirflowEngine({ client: client(), logMaxBytes: 1024 * 1024 });
+    const { externalId } = await e.submit(request('f15'));
+    const done = (await pollUntilTerminal(e, externalId)).at(-1)!;
+    fake.requests.length = 0;
+    const failures = await e.failures(externalId, done);
+    expect(failures.map((f) => [f.task, f.error])).toEqual([
+      ['second', expect.stringMatching(/ValueError: negative revenue in 3 rows$/)],
+      ['small', expect.stringMatching(/KeyError: region$/)],
+      ['huge', 'task failed (try 1); its log is larger than 1 MiB, too large to read its end here: open it in Airflow'],
+    ]);
+    expect(failures[0]?.trace?.split('\n')).toHaveLength(30);
+    expect(failures[1]?.trace?.split('\n').map((l) => l.replace(/^.* - /, ''))).toEqual(['starting', 'Traceback (most recent call last):', 'KeyError: region']);
+    const logRequests = fake.requests.filter((r) => r.path.includes('/logs/'));
+    expect(logRequests).toHaveLength(3);
+    // Never the whole log on purpose, and never several logs at once.
+    expect(logRequests.map((r) => r.query.full_content)).toEqual([undefined, undefined, undefined]);
+    expect(fake.logReads.maxInFlight).toBe(1);
+    // The 256 MiB log was abandoned after the bound: what the server managed to send is a small part of it.
+    await vi.waitFor(() => expect(fake.logReads.inFlight).toBe(0));
+    expect(Math.max(...fake.logReads.bytesSent)).toBeLessThan(32 * 1024 * 1024);
   });
 
   it('honours scripted outcomes, logs and try numbers', async () => {

@@ -4,7 +4,7 @@ import { allText, limitProblems } from './run-fixture.ts';
 
 describe('help and usage', () => {
   it('quotes the DESIGN.md grammar verbatim, with one line of description per subcommand in aligned columns', () => {
-    expect(HELP_LINES).toHaveLength(12);
+    expect(HELP_LINES).toHaveLength(13);
     expect(HELP_LINES).toContain('/pipeline list');
     expect(HELP_LINES).toContain(
       '/pipeline backfill <pipeline> --from YYYY-MM --to YYYY-MM [--on …] [--concurrency N] [--continue-on-failure] [--env dev|prod]',
