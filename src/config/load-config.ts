@@ -30,6 +30,12 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optionalUrl,
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_EMR: optionalUrl,
+  AWS_ENDPOINT_URL_EMR_SERVERLESS: optionalUrl,
+  AWS_ENDPOINT_URL_REDSHIFT_DATA: optionalUrl,
+  AWS_ENDPOINT_URL_SFN: optionalUrl,
+  AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
+  AWS_ENDPOINT_URL_EVENTBRIDGE: optionalUrl,
+  AWS_ENDPOINT_URL_GLUE: optionalUrl,
   AWS_ENDPOINT_URL_COST_EXPLORER: optionalUrl,
   // Read only to keep them out of logs: the AWS SDK takes its credentials from its own chain.
   AWS_SECRET_ACCESS_KEY: optional,
@@ -57,6 +63,23 @@ const envSchema = z.object({
 
 export type Role = 'all' | 'web' | 'worker';
 
+/**
+ * Endpoint overrides per AWS service, from the SDK's standard `AWS_ENDPOINT_URL_<SERVICE_ID>`
+ * (the service id upper-cased, spaces as `_`) or else `AWS_ENDPOINT_URL`; unset means the SDK's default.
+ */
+export interface AwsEndpoints {
+  s3?: string;
+  sns?: string;
+  emr?: string;
+  emrServerless?: string;
+  redshiftData?: string;
+  sfn?: string;
+  scheduler?: string;
+  eventbridge?: string;
+  glue?: string;
+  costExplorer?: string;
+}
+
 export interface Config {
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
   databricks: {
@@ -68,7 +91,7 @@ export interface Config {
   };
   aws: {
     region: string;
-    endpoints: { s3?: string; sns?: string; emr?: string; costExplorer?: string };
+    endpoints: AwsEndpoints;
     /** Only so logs can redact them (`secretsOf`); the SDK reads its credentials itself. */
     secretAccessKey?: string;
     sessionToken?: string;
@@ -149,6 +172,12 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
         sns: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
         emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
+        emrServerless: e.AWS_ENDPOINT_URL_EMR_SERVERLESS ?? e.AWS_ENDPOINT_URL,
+        redshiftData: e.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? e.AWS_ENDPOINT_URL,
+        sfn: e.AWS_ENDPOINT_URL_SFN ?? e.AWS_ENDPOINT_URL,
+        scheduler: e.AWS_ENDPOINT_URL_SCHEDULER ?? e.AWS_ENDPOINT_URL,
+        eventbridge: e.AWS_ENDPOINT_URL_EVENTBRIDGE ?? e.AWS_ENDPOINT_URL,
+        glue: e.AWS_ENDPOINT_URL_GLUE ?? e.AWS_ENDPOINT_URL,
         costExplorer: e.AWS_ENDPOINT_URL_COST_EXPLORER ?? e.AWS_ENDPOINT_URL,
       },
       secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
