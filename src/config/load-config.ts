@@ -50,6 +50,7 @@ const envSchema = z.object({
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
   CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
+  CUTOVER_PREFLIGHT_INTERVAL_MS: optional.pipe(z.coerce.number<string | undefined>().int().min(0).default(300_000)),
   CUTOVER_COST_RETRY_MS: optional.pipe(positiveInt(30 * 60_000)),
   CUTOVER_COST_WAIT_MS: optional.pipe(positiveInt(48 * 3600_000)),
   CUTOVER_RETRY_AFTER_CAP_MS: optional.pipe(positiveInt(300_000)),
@@ -105,6 +106,8 @@ export interface Config {
   pollIntervalMs: number;
   /** BullMQ lock duration: how soon a job of a crashed worker is taken over by another. */
   jobLockMs: number;
+  /** How often the preflight (`cutover doctor`'s checks) runs again after start-up for `/readyz`; 0: never, not even at start. */
+  preflightIntervalMs: number;
   /**
    * When a run's cost is looked up again while its billing data has not arrived (issue 16): first
    * after `retryMs`, then doubling (at most 6 h apart), giving up `waitMs` after the run ended.
@@ -188,6 +191,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     role: e.CUTOVER_ROLE,
     pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
     jobLockMs: e.CUTOVER_JOB_LOCK_MS,
+    preflightIntervalMs: e.CUTOVER_PREFLIGHT_INTERVAL_MS,
     cost: { retryMs: e.CUTOVER_COST_RETRY_MS, waitMs: e.CUTOVER_COST_WAIT_MS },
     piiKey: e.CUTOVER_PII_KEY,
     retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,
