@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { createS3Access, isS3Path, type DatasetSource, type DeltaVersion, type FileFormat, type S3Access, type UnityCatalogAccess } from '../datasets/index.ts';
+import { createS3Access, isS3Path, type CsvOptions, type DatasetSource, type DeltaVersion, type FileFormat, type S3Access, type UnityCatalogAccess } from '../datasets/index.ts';
 import { unityCatalogOf } from './databricks-access.ts';
 import { diffDatasets, type CompareOptions, type TimestampPrecision } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
@@ -10,14 +10,23 @@ import { piiPolicyOrUsageError } from './pii-options.ts';
 import type { CliIo } from './types.ts';
 
 const USAGE =
-  'cutover diff --legacy <path|s3://…|uc:catalog.schema.table> --target <…> --key col[,col…] [--format parquet|csv|delta] ' +
-  '[--legacy-version N|latest] [--target-version N|latest] [--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]';
+  'cutover diff --legacy <path|s3://…|uc:catalog.schema.table> --target <…> --key col[,col…] [--format F] [--legacy-format F] [--target-format F] ' +
+  '[--csv-header] [--csv-delimiter C] [--csv-null S] ' +
+  '[--legacy-version N|latest] [--target-version N|latest] [--ignore col,…] [--abs-tol X] [--rel-tol X] [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json] ' +
+  '(F: parquet, csv, delta or unload)';
+
+const FORMATS: readonly FileFormat[] = ['parquet', 'csv', 'delta', 'unload'];
 
 const OPTIONS = {
   legacy: { type: 'string' },
   target: { type: 'string' },
   key: { type: 'string' },
   format: { type: 'string' },
+  'legacy-format': { type: 'string' },
+  'target-format': { type: 'string' },
+  'csv-header': { type: 'boolean' },
+  'csv-delimiter': { type: 'string' },
+  'csv-null': { type: 'string' },
   'legacy-version': { type: 'string' },
   'target-version': { type: 'string' },
   ignore: { type: 'string' },
@@ -35,8 +44,10 @@ export interface DiffArgs {
   legacy: string;
   target: string;
   key: string[];
-  /** Undefined: detected per side (`_delta_log/` → delta, else parquet). */
-  format?: 'parquet' | 'csv' | 'delta';
+  /** Per side (`--legacy-format`/`--target-format` over `--format`); undefined: detected. */
+  formats: { legacy?: FileFormat; target?: FileFormat };
+  /** The `--csv-*` flags, for every `csv` or `unload` side. */
+  csv?: CsvOptions;
   options: CompareOptions;
   json: boolean;
   /** Columns whose sample values are PII (`--pii`), how they are shown, and `--show-pii`. */
@@ -57,7 +68,13 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
   const [legacy, target] = [required('legacy'), required('target')];
   const key = list(required('key'));
   if (key.length === 0) throw new UsageError('--key needs at least one column', USAGE);
-  if (v.format !== undefined && v.format !== 'parquet' && v.format !== 'csv' && v.format !== 'delta') throw new UsageError(`--format must be parquet, csv or delta, not "${v.format}"`, USAGE);
+  const format = (flag: 'format' | 'legacy-format' | 'target-format'): FileFormat | undefined => {
+    const value = v[flag];
+    if (value === undefined) return undefined;
+    if (!FORMATS.includes(value as FileFormat)) throw new UsageError(`--${flag} must be ${FORMATS.join(', ')}, not "${value}"`, USAGE);
+    return value as FileFormat;
+  };
+  const both = format('format');
   if (!['s', 'ms', 'us'].includes(v.timestamps)) throw new UsageError(`--timestamps must be s, ms or us, not "${v.timestamps}"`, USAGE);
   const piiMode = v['pii-mode'];
   if (piiMode !== 'mask' && piiMode !== 'hash') throw new UsageError(`--pii-mode must be mask or hash, not "${piiMode}" (raw values: --show-pii)`, USAGE);
@@ -65,7 +82,8 @@ export function parseDiffArgs(args: string[]): DiffArgs | 'help' {
     legacy,
     target,
     key,
-    format: v.format,
+    formats: { legacy: format('legacy-format') ?? both, target: format('target-format') ?? both },
+    csv: csvOptionsOf(v['csv-header'], v['csv-delimiter'], v['csv-null']),
     json: v.json,
     pii: { columns: v.pii ? list(v.pii) : [], mode: piiMode, show: v['show-pii'] },
     versions: { legacy: deltaVersion('legacy-version', v['legacy-version']), target: deltaVersion('target-version', v['target-version']) },
@@ -93,8 +111,8 @@ export async function runDiffCommand(args: string[], io: CliIo): Promise<number>
   const policy = piiPolicyOf(parsed, io);
   const needsS3 = isS3Path(parsed.legacy) || isS3Path(parsed.target);
   const report = await diffDatasets({
-    legacy: datasetOf(parsed.legacy, parsed.format, parsed.versions.legacy),
-    target: datasetOf(parsed.target, parsed.format, parsed.versions.target),
+    legacy: datasetOf(parsed.legacy, parsed.formats.legacy, parsed.versions.legacy, parsed.csv),
+    target: datasetOf(parsed.target, parsed.formats.target, parsed.versions.target, parsed.csv),
     key: parsed.key,
     options: parsed.options,
     access: { ...(needsS3 ? { s3: io.s3 ?? s3FromEnvironment(io) } : {}), ...unityCatalogFor(parsed, io) },
@@ -123,15 +141,31 @@ function s3FromEnvironment(io: CliIo): S3Access {
 /**
  * A `<source>` of DESIGN.md "Command line": `uc:catalog.schema.table` is a Unity Catalog table
  * (read with the Delta reader through its temporary credentials), anything else a path whose
- * format is the flag's, or detected (`_delta_log/` → delta) when it is parquet by default.
+ * format is the flag's, or detected (`_delta_log/` → delta, all `.csv` files → csv, else parquet).
  */
-function datasetOf(source: string, format: FileFormat | undefined, version: DeltaVersion | undefined): DatasetSource {
+function datasetOf(source: string, format: FileFormat | undefined, version: DeltaVersion | undefined, csv: CsvOptions | undefined): DatasetSource {
   const table = /^uc:(.+)$/.exec(source)?.[1];
   if (table !== undefined) {
     if (!/^[\w`-]+\.[\w`-]+\.[\w`-]+$/.test(table)) throw new UsageError(`${source}: expected uc:catalog.schema.table`, USAGE);
     return { table, version };
   }
-  return { path: source, format, version };
+  return { path: source, ...(format ? { format } : {}), ...(version !== undefined ? { version } : {}), ...(csv ? { csv } : {}) };
+}
+
+/**
+ * The `--csv-*` flags, for every `csv` or `unload` side (DESIGN.md "Command line"); unset flags
+ * keep the format's defaults. `--csv-delimiter '\t'` is a tab.
+ */
+function csvOptionsOf(header: boolean | undefined, delimiter: string | undefined, nullText: string | undefined): CsvOptions | undefined {
+  const csv: CsvOptions = {};
+  if (header !== undefined) csv.header = header;
+  if (delimiter !== undefined) {
+    const d = delimiter === '\\t' ? '\t' : delimiter;
+    if (d.length !== 1) throw new UsageError(`--csv-delimiter must be one character, not "${delimiter}"`, USAGE);
+    csv.delimiter = d;
+  }
+  if (nullText !== undefined) csv.null = nullText;
+  return Object.keys(csv).length > 0 ? csv : undefined;
 }
 
 function unityCatalogFor(parsed: DiffArgs, io: CliIo): { unityCatalog?: UnityCatalogAccess } {

@@ -26,8 +26,11 @@ const USAGE = `usage: cutover <command> [options]
 
 commands:
   validate [--catalog pipelines.yaml]          check the catalog, list every bad field
-  diff --legacy <path|s3://…> --target <path|s3://…> --key col[,col…]
-       [--format parquet|csv] [--ignore col,…] [--abs-tol X] [--rel-tol X]
+  diff --legacy <source> --target <source> --key col[,col…]   source: path, s3://…, uc:c.s.t
+       [--format F] [--legacy-format F] [--target-format F]   F: parquet, csv, delta, unload
+       [--csv-header] [--csv-delimiter C] [--csv-null S]       for csv and unload sides
+       [--legacy-version N|latest] [--target-version N|latest] Delta versions
+       [--ignore col,…] [--abs-tol X] [--rel-tol X]
        [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]
   dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]… [--show-pii] [--json]
   report --catalog <file> --pipeline <name> [--out report.html]

@@ -8,10 +8,15 @@ type AuditArgs = Extract<CommandArgs, { cmd: 'audit' }>;
 export const AUDIT_SHOWN = 20;
 
 /**
- * `/pipeline audit`: the latest 20 events as an ephemeral reply, and the full trail as a JSON
- * Lines file uploaded by a notify job (files upload v2) to the channel the command came from.
+ * `/pipeline audit`: for the pipeline's owners, its approvers and `permissions.run.prod` only
+ * (the trail holds run parameters, traces and rejection reasons). The latest 20 events as an
+ * ephemeral reply, and the full trail as a JSON Lines file a notify job sends to the asker's
+ * direct message with the bot, never to the channel.
  */
 export async function auditCommand(args: AuditArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
+  if (!(await deps.permissions.may('audit', who.userId, args.pipeline))) {
+    return ephemeral(`:no_entry: The audit trail of ${args.pipeline} is for its owners, its approvers and \`permissions.run.prod\`.`);
+  }
   const events = await deps.audit.latest(args.pipeline, AUDIT_SHOWN);
   if (events.length > 0) await deps.queues.auditExport(args.pipeline, { user: who.userId, channel: who.channelId }, `audit-${args.pipeline}-${deps.now()}`);
   const view = buildAuditView(args.pipeline, events);

@@ -1,21 +1,46 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { NotFoundError } from '../errors.ts';
 
-const EXTENSIONS = {
+/** Which files of a folder a reader wants: loose Parquet, CSV, or Redshift UNLOAD parts. */
+export type FileKind = 'parquet' | 'csv' | 'unload';
+
+const EXTENSIONS: Record<FileKind, RegExp | undefined> = {
   parquet: /\.parquet$/i,
-  csv: /\.(csv|tsv|txt)(\.(gz|zst))?$/i,
-} as const;
+  csv: /\.(csv|tsv|txt)(\.(gz|gzip|zst|bz2))?$/i,
+  // UNLOAD parts have no extension unless EXTENSION or a compression suffix adds one.
+  unload: undefined,
+};
+
+/** `.csv`, `.tsv` or `.txt`, optionally compressed: what makes a dataset without a format CSV. */
+export function isCsvFileName(path: string): boolean {
+  return (EXTENSIONS.csv as RegExp).test(path);
+}
 
 /**
- * The data files among a dataset folder's entries (paths relative to the folder). Spark and
- * Hadoop leave markers beside the data (`_SUCCESS`, `_committed_*`, `.part-*.crc`): anything
- * whose name or folder starts with `_` or `.` is skipped. Files with the format's extension win;
- * when none has it (some writers add none) every remaining file is data.
+ * Spark and Hadoop leave markers beside the data (`_SUCCESS`, `_committed_*`, `_temporary/`,
+ * `.part-*.crc`): a name starting with `.` is never data, one starting with `_` only when it is
+ * a Hive partition folder (`_region=eu/`), as Spark's own listing decides.
  */
-export function selectDataFiles(paths: string[], format: 'parquet' | 'csv'): string[] {
-  const visible = paths.filter((p) => p.split('/').every((part) => part !== '' && !part.startsWith('_') && !part.startsWith('.')));
-  const typed = visible.filter((p) => EXTENSIONS[format].test(p));
+function isVisible(rel: string): boolean {
+  const parts = rel.split('/');
+  return parts.every((part, i) => {
+    if (part === '' || part.startsWith('.')) return false;
+    const folder = i < parts.length - 1;
+    return !part.startsWith('_') || (folder && part.includes('='));
+  });
+}
+
+/**
+ * The data files among a dataset's files (paths relative to the dataset's root), sorted.
+ * Markers are skipped (see isVisible). Parquet and CSV: files with the format's extension win;
+ * when none has it (some writers add none) every remaining file is data. UNLOAD: every
+ * remaining file (a manifest among them is the UNLOAD reader's to set aside).
+ */
+export function selectDataFiles(paths: string[], format: FileKind): string[] {
+  const visible = paths.filter(isVisible);
+  const ext = EXTENSIONS[format];
+  const typed = ext ? visible.filter((p) => ext.test(p)) : [];
   return (typed.length > 0 ? typed : visible).sort();
 }
 
@@ -116,18 +141,61 @@ function charClass(body: string[]): (ch: string) => boolean {
   return (ch) => ch !== '/' && ranges.some(([a, b]) => ch >= a && ch <= b) !== negated;
 }
 
+/** A file of a dataset: where it is, and its path below the dataset's root (Hive folders live there). */
+export interface LocalFile {
+  path: string;
+  rel: string;
+  size: number;
+}
+
 /**
- * The files of a local dataset: a file, a folder (searched recursively) or a glob (handed to
- * DuckDB as is). Throws NotFoundError when there is nothing to read, naming the path.
+ * Every file of a local dataset, markers included (callers select): a file, a folder (searched
+ * recursively), a glob (expanded here, so partition folders and markers are handled as for a
+ * folder), or, with `prefix: true`, a path prefix as Redshift UNLOAD writes them
+ * (`out/venue_` → `out/venue_0000_part_00`, …). Throws NotFoundError naming the path when
+ * nothing is there.
  */
-export async function listLocalDataset(path: string, format: 'parquet' | 'csv'): Promise<string[]> {
-  if (hasGlob(path)) return [path];
+export async function listLocalFiles(path: string, options: { prefix?: boolean } = {}): Promise<LocalFile[]> {
+  if (hasGlob(path)) {
+    const glob = path.split('\\').join('/');
+    const root = glob.slice(0, glob.slice(0, glob.search(/[*?[]/)).lastIndexOf('/') + 1) || './';
+    const matches = compileGlob(glob.startsWith('./') ? glob.slice(2) : glob);
+    return (await walk(root)).filter((f) => matches(join(root, f.rel).split('\\').join('/')));
+  }
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new NotFoundError(`dataset not found: ${path}`);
-  if (info.isFile()) return [path];
-  const entries = await readdir(path, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => relative(path, join(e.parentPath, e.name)).split('\\').join('/'));
-  const selected = selectDataFiles(files, format);
-  if (selected.length === 0) throw new NotFoundError(`no ${format} files under ${path}`);
-  return selected.map((f) => join(path, f));
+  if (info?.isFile()) return [{ path, rel: basename(path), size: info.size }];
+  if (info?.isDirectory()) return walk(path);
+  if (options.prefix) {
+    const dir = dirname(path);
+    const start = basename(path);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const out: LocalFile[] = [];
+    for (const e of entries.filter((x) => x.name.startsWith(start))) {
+      const full = join(dir, e.name);
+      if (e.isFile()) out.push({ path: full, rel: e.name, size: (await stat(full)).size });
+      else if (e.isDirectory()) out.push(...(await walk(full)).map((f) => ({ ...f, rel: e.name === start ? f.rel : `${e.name}/${f.rel}` })));
+    }
+    if (out.length > 0) return out;
+  }
+  throw new NotFoundError(`dataset not found: ${path}`);
+}
+
+export const byRel = (a: { rel: string }, b: { rel: string }): number => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+
+async function walk(dir: string): Promise<LocalFile[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return Promise.all(files.map(async (path) => ({ path, rel: relative(dir, path).split('\\').join('/'), size: (await stat(path)).size })));
+}
+
+/**
+ * The data files of a local dataset (see listLocalFiles and selectDataFiles). Throws
+ * NotFoundError when there is nothing to read, naming the path.
+ */
+export async function listLocalDataset(path: string, format: FileKind): Promise<string[]> {
+  const files = await listLocalFiles(path, { prefix: format === 'unload' });
+  const selected = new Set(selectDataFiles(files.map((f) => f.rel), format));
+  const out = files.filter((f) => selected.has(f.rel)).sort(byRel).map((f) => f.path);
+  if (out.length === 0) throw new NotFoundError(`no ${format} files under ${path}`);
+  return out;
 }

@@ -1,11 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { UnsupportedError, UsageError } from '../errors.ts';
-import { listLocalDataset } from './data-files.ts';
+import { UnsupportedError } from '../errors.ts';
+import { isCsvFileName } from './data-files.ts';
 import { registerDelta } from './delta/register-delta.ts';
 import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
-import { downloadS3Dataset, isS3Path, parseS3Url, type S3Access } from './s3-source.ts';
+import { fetchCandidates, listCandidates } from './locate-files.ts';
+import { registerParquetFiles } from './parquet-files.ts';
+import { isS3Path, parseS3Url, type S3Access } from './s3-source.ts';
+import { registerText } from './text/register-text.ts';
 import type { SchemaColumn } from '../diff/column-plan.ts';
 import type { DatasetSource, FileDataset, FileFormat, RegisterOptions, SourceInfo } from './types.ts';
 import { registerTable, type UnityCatalogAccess } from './unity-catalog/register-table.ts';
@@ -29,6 +32,13 @@ export interface RegisteredDataset {
   source: SourceInfo;
   /** Rows, when known without a scan (a Delta log's stats). */
   rows?: number;
+  /**
+   * Columns whose type is a guess (text kept as text: a Hive partition folder's value, a CSV
+   * column typed by DuckDB's sniffer), which the other side's type may replace (`retype`).
+   */
+  untyped?: string[];
+  /** Rebuilds the view with `like`'s types for the untyped columns; returns the new columns. */
+  retype?: (like: SchemaColumn[]) => Promise<SchemaColumn[]>;
 }
 
 /**
@@ -55,19 +65,29 @@ export async function registerDataset(
       if (dataset.format && (await hasDeltaLog(dataset.path, access))) {
         throw new UnsupportedError(`${dataset.path} is a Delta table (it holds _delta_log/): read as loose ${format} files it would include removed files and deleted rows; use format: delta`, `${format} on a Delta table`);
       }
-      return registerFiles(session, viewName, { ...dataset, format }, access);
+      return format === 'parquet' ? registerParquet(session, viewName, dataset, access, options) : registerText(session, viewName, { ...dataset, format }, access, options);
+    case 'unload':
+      return registerText(session, viewName, { ...dataset, format }, access, options);
     case 'delta': {
       const delta = await registerDelta(session, viewName, dataset, access, options);
       return { ...delta, columns: await describeRelation(session, delta.view) };
     }
-    case 'unload':
-      throw new UnsupportedError(`${dataset.path}: the ${format} format cannot be read yet`, format);
   }
 }
 
-/** A folder or prefix holding `_delta_log/` is a Delta table; anything else is read as Parquet. */
+/**
+ * A folder or prefix holding `_delta_log/` is a Delta table; files that all end in `.csv`
+ * (`.tsv`, `.txt`, compressed or not) are CSV; anything else is read as Parquet.
+ */
 export async function detectFormat(path: string, access: DatasetAccess = {}): Promise<FileFormat> {
-  return (await hasDeltaLog(path, access)) ? 'delta' : 'parquet';
+  if (await hasDeltaLog(path, access)) return 'delta';
+  return (await allCsv(path, access)) ? 'csv' : 'parquet';
+}
+
+async function allCsv(path: string, access: DatasetAccess): Promise<boolean> {
+  if (isS3Path(path) && !access.s3) return false;
+  const files = await listCandidates(path, 'parquet', access).catch(() => []);
+  return files.length > 0 && files.every((f) => isCsvFileName(f.rel));
 }
 
 /** Whether `path` (a local folder or an S3 prefix, never a glob or a file) holds a Delta log. */
@@ -81,36 +101,17 @@ export async function hasDeltaLog(path: string, access: DatasetAccess = {}): Pro
   return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
 }
 
-/** Loose Parquet or CSV files (a file, a folder, a glob, an S3 prefix). */
-async function registerFiles(session: DuckDbSession, viewName: string, dataset: FileDataset & { format: 'parquet' | 'csv' }, access: DatasetAccess): Promise<RegisteredDataset> {
-  let files: string[];
-  let via: RegisteredDataset['via'] = 'local';
-  if (isS3Path(dataset.path)) {
-    if (!access.s3) throw new UsageError(`${dataset.path}: reading from S3 needs an S3 client`);
-    if (access.httpfs !== 'never' && (await httpfsInstalled(session))) {
-      await useHttpfs(session, access.s3);
-      files = [httpfsGlob(dataset)];
-      via = 'httpfs';
-    } else {
-      const dir = join(session.workDir, 'data', viewName);
-      files = await downloadS3Dataset(access.s3.client, dataset.path, dataset.format, dir, {
-        concurrency: access.downloadConcurrency,
-        signal: access.signal,
-      });
-      if (files.length === 0) throw new UsageError(`no ${dataset.format} objects under ${dataset.path}`);
-      via = 'download';
-    }
-  } else {
-    files = await listLocalDataset(dataset.path, dataset.format);
-  }
-  const list = `[${files.map(sqlString).join(', ')}]`;
-  const reader =
-    dataset.format === 'parquet'
-      ? `read_parquet(${list}, union_by_name = true)`
-      : `read_csv(${list}, header = true, union_by_name = true)`;
+/** Loose Parquet files (a file, a folder, a glob, an S3 prefix), Hive partition folders included. */
+async function registerParquet(session: DuckDbSession, viewName: string, dataset: FileDataset, access: DatasetAccess, options: RegisterOptions): Promise<RegisteredDataset> {
+  const candidates = await listCandidates(dataset.path, 'parquet', access);
+  const remote = candidates.some((c) => c.s3);
+  const httpfs = remote && access.httpfs !== 'never' && (await httpfsInstalled(session));
+  if (httpfs && access.s3) await useHttpfs(session, access.s3);
+  const files = await fetchCandidates(candidates, session.workDir, viewName, access, httpfs);
   const view = `"${viewName.replaceAll('"', '""')}"`;
-  await session.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${reader}`);
-  return { view, via, files, columns: await describeRelation(session, view), source: { format: dataset.format } };
+  const built = await registerParquetFiles(session, view, files, dataset.path, options);
+  const via: RegisteredDataset['via'] = httpfs ? 'httpfs' : remote ? 'download' : 'local';
+  return { view, via, files: files.map((f) => f.path), source: { format: 'parquet' }, ...built };
 }
 
 /** Column names and DuckDB types of a view or query. */
@@ -140,12 +141,4 @@ async function useHttpfs(session: DuckDbSession, s3: S3Access): Promise<void> {
     options.push(`ENDPOINT ${sqlString(url.host)}`, `URL_STYLE 'path'`, `USE_SSL ${url.protocol === 'https:'}`);
   }
   await session.run(`CREATE OR REPLACE SECRET cutover_s3 (${options.join(', ')})`);
-}
-
-function httpfsGlob(dataset: FileDataset & { format: 'parquet' | 'csv' }): string {
-  const loc = parseS3Url(dataset.path);
-  const url = dataset.path.replace(/^s3a:/, 's3:');
-  if (/[*?[]/.test(url) || /\.(parquet|csv)$/i.test(url)) return url;
-  const ext = dataset.format === 'parquet' ? 'parquet' : 'csv';
-  return loc.prefix === '' || loc.prefix.endsWith('/') ? `${url}**/*.${ext}` : `${url}/**/*.${ext}`;
 }

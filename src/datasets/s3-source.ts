@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ApiError, UsageError } from '../errors.ts';
-import { compileGlob, selectDataFiles } from './data-files.ts';
+import { compileGlob, selectDataFiles, type FileKind } from './data-files.ts';
 
 export interface S3Location {
   bucket: string;
@@ -13,23 +13,39 @@ export interface S3Location {
   prefix: string;
   /** Which keys under the prefix belong to the dataset. */
   matches: (key: string) => boolean;
+  /** A key's path below the dataset's root, where Hive partition folders are read from. */
+  relative: (key: string) => string;
 }
 
 export function isS3Path(path: string): boolean {
   return path.startsWith('s3://') || path.startsWith('s3a://');
 }
 
-/** `s3://bucket/prefix/`, `s3://bucket/prefix` (a folder or one object) or `s3://bucket/p/*.parquet`. */
-export function parseS3Url(url: string): S3Location {
+/**
+ * `s3://bucket/prefix/`, `s3://bucket/prefix` (a folder or one object) or `s3://bucket/p/*.parquet`.
+ * With `prefix: true` a path not ending in `/` is a key prefix as Redshift UNLOAD writes them
+ * (`s3://b/unload/venue_` holds `unload/venue_0000_part_00`, …).
+ */
+export function parseS3Url(url: string, options: { prefix?: boolean } = {}): S3Location {
   const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!m?.[1]) throw new UsageError(`not an S3 URL: ${url}`);
   const [, bucket, path = ''] = m;
   const glob = path.search(/[*?[]/);
   if (glob >= 0) {
-    return { bucket, prefix: path.slice(0, path.lastIndexOf('/', glob) + 1), matches: compileGlob(path) };
+    const root = path.slice(0, path.lastIndexOf('/', glob) + 1);
+    return { bucket, prefix: root, matches: compileGlob(path), relative: (key) => key.slice(root.length) };
   }
-  if (path === '' || path.endsWith('/')) return { bucket, prefix: path, matches: () => true };
-  return { bucket, prefix: path, matches: (key) => key === path || key.startsWith(`${path}/`) };
+  if (path === '' || path.endsWith('/')) return { bucket, prefix: path, matches: () => true, relative: (key) => key.slice(path.length) };
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  // `p/x` below `p`, or the object `p` itself; a raw prefix also takes `p0000_part_00`.
+  const relative = (key: string) => {
+    const rest = key.slice(path.length);
+    const slash = rest.indexOf('/');
+    if (slash >= 0) return rest.slice(slash + 1);
+    return key.slice(key.lastIndexOf('/') + 1) || name;
+  };
+  const matches = options.prefix ? (key: string) => key.startsWith(path) : (key: string) => key === path || key.startsWith(`${path}/`);
+  return { bucket, prefix: path, matches, relative };
 }
 
 /** How datasets in S3 are reached. `endpoint` is the one the client was built with, if any. */
@@ -85,22 +101,23 @@ export interface DownloadOptions {
 }
 
 /**
- * Downloads the dataset's data files into `dir`, keeping their paths below the prefix (so
- * hive partition folders survive), and returns the local paths in key order.
+ * Downloads the dataset's data files into `dir`, keeping their paths below the dataset's root
+ * (so Hive partition folders survive), and returns the local paths in key order.
  */
-export async function downloadS3Dataset(s3: S3Client, url: string, format: 'parquet' | 'csv', dir: string, options: DownloadOptions = {}): Promise<string[]> {
-  const loc = parseS3Url(url);
+export async function downloadS3Dataset(s3: S3Client, url: string, format: FileKind, dir: string, options: DownloadOptions = {}): Promise<string[]> {
+  const loc = parseS3Url(url, { prefix: format === 'unload' });
   const objects = await listS3Objects(s3, loc, options.signal);
-  const base = loc.prefix.slice(0, loc.prefix.lastIndexOf('/') + 1);
-  const relative = selectDataFiles(objects.map((o) => o.key.slice(base.length)), format);
+  const byRel = new Map(objects.map((o) => [loc.relative(o.key), o.key]));
+  const jobs = selectDataFiles([...byRel.keys()], format).map((rel) => ({ bucket: loc.bucket, key: byRel.get(rel) as string, local: localPath(dir, rel, byRel.get(rel) as string) }));
+  return downloadS3Objects(s3, jobs, options);
+}
+
+/** Where `rel` goes below `dir`; a key like "a/../../x" must not write outside it. */
+export function localPath(dir: string, rel: string, key: string): string {
   const root = resolve(dir);
-  const jobs = relative.map((rel) => {
-    const local = resolve(root, rel);
-    // A key like "a/../../x" must not write outside the scratch folder.
-    if (!local.startsWith(root + sep)) throw new UsageError(`refusing S3 key outside the dataset folder: ${base}${rel}`);
-    return { key: base + rel, local };
-  });
-  return downloadS3Objects(s3, jobs.map((j) => ({ bucket: loc.bucket, ...j })), options);
+  const local = resolve(root, rel);
+  if (!local.startsWith(root + sep)) throw new UsageError(`refusing S3 key outside the dataset folder: ${key}`);
+  return local;
 }
 
 /**

@@ -64,6 +64,12 @@ export interface RegisterOptions {
    */
   like?: SchemaColumn[];
   /**
+   * Text read as a type (CSV, UNLOAD, partition folders): keep values that do not parse in extra
+   * columns (`SchemaColumn.unparsed`) so the diff reports each with its key. Unset (the DQ
+   * checks), such a value fails the registration with an error naming the column and file.
+   */
+  keepUnparsed?: boolean;
+  /**
    * The Databricks job run of a parallel run, for `version: run`: the version that run committed
    * (its commitInfo names the job run), else the newest one committed inside its time window.
    * Without it, `run` reads `latest`.

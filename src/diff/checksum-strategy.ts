@@ -111,7 +111,7 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
     for (const side of SIDES) {
       // NULL keys fall into bucket NULL, which differingBucketsSql leaves out.
       const b = `CASE WHEN ${keyNotNull(plan, side)} THEN ${bucketOf(keyHash(plan, side), bits)} END`;
-      await db.run(`CREATE TEMP TABLE ${sums[side]} AS SELECT ${b} AS b, count(*) AS n, sum(${rowHashSql(d, plan, side, ctx.options)}) AS s FROM ${ctx[side]} GROUP BY b`);
+      await db.run(`CREATE TEMP TABLE ${sums[side]} AS SELECT ${b} AS b, count(*) AS n, sum(${rowHashSql(d, plan, side, ctx.options)}) AS s FROM ${ctx[side]} GROUP BY 1`);
     }
   }
   const counts = async (t: string) => db.one(`SELECT coalesce(sum(n), 0) AS n, coalesce(sum(n) FILTER (WHERE b IS NULL), 0) AS nulls FROM ${t}`);

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { UnsupportedError, UsageError } from '../errors.ts';
 import type { ResolvedOptions, SqlDialect } from './sql-dialect.ts';
 import { parseType, planComparison, type ColumnType, type ComparePlan, type TypeDialect } from './type-family.ts';
 import type { CompareOptions } from './types.ts';
@@ -6,6 +6,12 @@ import type { CompareOptions } from './types.ts';
 export interface SchemaColumn {
   name: string;
   type: string;
+  /**
+   * Text sides (src/datasets/): the view column that holds the text of values that did not
+   * parse as `type` (NULL elsewhere). The diff compares it too, so such a value is reported as
+   * a difference with its key instead of passing as NULL.
+   */
+  unparsed?: string;
 }
 
 /** A column present on both sides, with its SQL on each side under a neutral alias. */
@@ -18,6 +24,9 @@ export interface PlannedColumn {
   plan: ComparePlan;
   canonLegacy: string;
   canonTarget: string;
+  /** The side's column holding text that did not parse as its type (SchemaColumn.unparsed), quoted. */
+  unparsedLegacy?: string;
+  unparsedTarget?: string;
 }
 
 export interface DiffPlan {
@@ -56,10 +65,16 @@ export function planColumns(
   if (key.length === 0) throw new UsageError('at least one key column is needed');
   const l = new Map(legacy.filter((c) => !o.ignore.has(c.name)).map((c) => [c.name, parseType(c.type, types)]));
   const t = new Map(target.filter((c) => !o.ignore.has(c.name)).map((c) => [c.name, parseType(c.type, types)]));
+  const unparsed = (cols: SchemaColumn[], name: string) => {
+    const u = cols.find((c) => c.name === name)?.unparsed;
+    return u ? dialect.quote(u) : undefined;
+  };
   for (const k of key) {
     if (o.ignore.has(k)) throw new UsageError(`key column "${k}" cannot also be ignored`);
-    for (const [side, cols] of [['legacy', l], ['target', t]] as const) {
+    for (const [side, cols, schema] of [['legacy', l, legacy], ['target', t, target]] as const) {
       if (!cols.has(k)) throw new UsageError(`key column "${k}" is not in the ${side} dataset`);
+      // A key that does not parse cannot be matched to anything: refused, never dropped.
+      if (unparsed(schema, k)) throw new UnsupportedError(`key column "${k}" of the ${side} dataset holds values that cannot be read as ${cols.get(k)?.raw}`, 'unparsed-key');
     }
   }
   const exactKeys: ResolvedOptions = { ...o, abs: 0, rel: 0 };
@@ -76,6 +91,8 @@ export function planColumns(
       plan: cmp,
       canonLegacy: dialect.canonical(col, lt, cmp, opts),
       canonTarget: dialect.canonical(col, tt, cmp, opts),
+      unparsedLegacy: unparsed(legacy, name),
+      unparsedTarget: unparsed(target, name),
     };
   };
   const keys = key.map((k, i) => plan(k, `k${i}`, exactKeys));

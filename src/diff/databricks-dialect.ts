@@ -1,8 +1,25 @@
 import { applyStringOptions, MICROS_PER_UNIT, type ResolvedOptions, type SqlDialect } from './sql-dialect.ts';
+import { canonicalNestedSql, type NestedSql } from './nested-types.ts';
 import type { ColumnType, ComparePlan } from './type-family.ts';
 
 /** Time-of-day patterns; the ISO `T` and `Z` are concatenated, not quoted inside the pattern. */
 const TIME_FORMAT = { s: 'HH:mm:ss', ms: 'HH:mm:ss.SSS', us: 'HH:mm:ss.SSSSSS' } as const;
+
+const quote = (id: string) => `\`${id.replaceAll('`', '``')}\``;
+
+/**
+ * Structs rebuilt in field-name order; maps as their entries sorted by key (Spark cannot compare
+ * maps at all, arrays of structs it can).
+ */
+const nestedSql: NestedSql = {
+  field: (expr, name) => `${expr}.${quote(name)}`,
+  struct: (fields) => `named_struct(${fields.map((f) => `'${f.name.replaceAll("'", "\\'")}', ${f.value}`).join(', ')})`,
+  sortedEntries: (expr, v, key, value) => {
+    const entries = key === `${v}.key` && value === `${v}.value` ? `map_entries(${expr})` : `transform(map_entries(${expr}), ${v} -> named_struct('key', ${key}, 'value', ${value}))`;
+    return `array_sort(${entries})`;
+  },
+  transform: (expr, v, body) => `transform(${expr}, ${v} -> ${body})`,
+};
 
 /**
  * Databricks SQL. Statements run without a session we control, so nothing here depends on the
@@ -15,7 +32,7 @@ const TIME_FORMAT = { s: 'HH:mm:ss', ms: 'HH:mm:ss.SSS', us: 'HH:mm:ss.SSSSSS' }
  */
 export const databricksDialect: SqlDialect = {
   name: 'databricks',
-  quote: (id) => `\`${id.replaceAll('`', '``')}\``,
+  quote,
   double: (value) => `CAST('${String(value)}' AS DOUBLE)`,
   rowHash: (parts) =>
     `CAST(conv(substr(md5(to_json(array(${parts.map((p) => `CAST(${p} AS STRING)`).join(', ')}))), 1, 15), 16, 10) AS DECIMAL(38,0))`,
@@ -35,8 +52,11 @@ export const databricksDialect: SqlDialect = {
       }
       case 'string':
         return applyStringOptions(expr, o);
+      case 'nested':
+        return canonicalNestedSql(expr, side.nested ?? { kind: 'scalar', raw: side.raw }, nestedSql);
       case 'text':
-        return `CAST(${expr} AS STRING)`;
+        // Nested values of different shapes compare as JSON, which keeps every value apart.
+        return side.nested ? `CAST(to_json(${canonicalNestedSql(expr, side.nested, nestedSql)}) AS STRING)` : `CAST(${expr} AS STRING)`;
       default:
         return expr;
     }

@@ -1,5 +1,19 @@
 import { applyStringOptions, MICROS_PER_UNIT, type ResolvedOptions, type SqlDialect } from './sql-dialect.ts';
+import { canonicalNestedSql, type NestedSql } from './nested-types.ts';
 import type { ColumnType, ComparePlan } from './type-family.ts';
+
+const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
+
+/** Structs rebuilt in field-name order; maps rebuilt in key order, so equality and hash() agree. */
+const nestedSql: NestedSql = {
+  field: (expr, name) => `struct_extract(${expr}, '${name.replaceAll("'", "''")}')`,
+  struct: (fields) => `struct_pack(${fields.map((f) => `${quote(f.name)} := ${f.value}`).join(', ')})`,
+  sortedEntries: (expr, v, key, value) => {
+    const entries = key === `${v}.key` && value === `${v}.value` ? `map_entries(${expr})` : `list_transform(map_entries(${expr}), lambda ${v}: struct_pack(key := ${key}, value := ${value}))`;
+    return `map_from_entries(list_sort(${entries}))`;
+  },
+  transform: (expr, v, body) => `list_transform(${expr}, lambda ${v}: ${body})`,
+};
 
 const TRUNC_UNIT = { s: 'second', ms: 'millisecond', us: 'microsecond' } as const;
 const TS_FORMAT = { s: '%Y-%m-%dT%H:%M:%SZ', ms: '%Y-%m-%dT%H:%M:%S.%gZ', us: '%Y-%m-%dT%H:%M:%S.%fZ' } as const;
@@ -10,7 +24,7 @@ const TS_FORMAT = { s: '%Y-%m-%dT%H:%M:%SZ', ms: '%Y-%m-%dT%H:%M:%S.%gZ', us: '%
  */
 export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
-  quote: (id) => `"${id.replaceAll('"', '""')}"`,
+  quote,
   double: (value) => `CAST('${String(value)}' AS DOUBLE)`,
   rowHash: (parts) => `hash(${parts.join(', ')})`,
   bucket: (keyParts, buckets) => `(hash(${keyParts.join(', ')}) % ${buckets})`,
@@ -27,8 +41,11 @@ export const duckdbDialect: SqlDialect = {
         return canonicalTimestamp(expr, side, o);
       case 'string':
         return applyStringOptions(expr, o);
+      case 'nested':
+        return canonicalNestedSql(expr, side.nested ?? { kind: 'scalar', raw: side.raw }, nestedSql);
       case 'text':
-        return `CAST(${expr} AS VARCHAR)`;
+        // Nested values of different shapes compare as JSON, which keeps every value apart.
+        return side.nested ? `CAST(to_json(${canonicalNestedSql(expr, side.nested, nestedSql)}) AS VARCHAR)` : `CAST(${expr} AS VARCHAR)`;
       default:
         return expr;
     }

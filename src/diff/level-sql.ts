@@ -9,6 +9,9 @@ import { equalsSql, hashParts, type ResolvedOptions, type SqlDialect } from './s
 export type Side = 'legacy' | 'target';
 
 const canon = (c: PlannedColumn, side: Side) => (side === 'legacy' ? c.canonLegacy : c.canonTarget);
+/** A column with text that did not parse on either side compares that text too (SchemaColumn.unparsed). */
+const hasUnparsed = (c: PlannedColumn) => c.unparsedLegacy !== undefined || c.unparsedTarget !== undefined;
+const unparsedOf = (c: PlannedColumn, side: Side) => (side === 'legacy' ? c.unparsedLegacy : c.unparsedTarget) ?? 'CAST(NULL AS VARCHAR)';
 const keyList = (p: DiffPlan, prefix = '') => p.keys.map((k) => `${prefix}${k.alias}`).join(', ');
 const countWhere = (cond: string) => `sum(CASE WHEN ${cond} THEN 1 ELSE 0 END)`;
 
@@ -23,7 +26,10 @@ export function keyParts(p: DiffPlan, side: Side): string[] {
 
 /** Per-row checksum of one side: canonical keys, then every compared column. */
 export function rowHashSql(d: SqlDialect, p: DiffPlan, side: Side, o: ResolvedOptions): string {
-  const parts = [...keyParts(p, side), ...p.columns.flatMap((c) => hashParts(d, canon(c, side), c.plan, o))];
+  const parts = [
+    ...keyParts(p, side),
+    ...p.columns.flatMap((c) => [...hashParts(d, canon(c, side), c.plan, o), ...(hasUnparsed(c) ? [unparsedOf(c, side)] : [])]),
+  ];
   return d.rowHash(parts);
 }
 
@@ -41,7 +47,11 @@ export function differingBucketsSql(legacyChecksums: string, targetChecksums: st
 
 /** Canonical rows of one side (non-null keys only), optionally filtered, with `extra` select items first. */
 export function canonicalRowsSql(p: DiffPlan, side: Side, source: string, filter?: string, extra: string[] = []): string {
-  const cols = [...extra, ...[...p.keys, ...p.columns].map((c) => `${canon(c, side)} AS ${c.alias}`)];
+  const cols = [
+    ...extra,
+    ...[...p.keys, ...p.columns].map((c) => `${canon(c, side)} AS ${c.alias}`),
+    ...p.columns.filter(hasUnparsed).map((c) => `${unparsedOf(c, side)} AS ${c.alias}_u`),
+  ];
   return `SELECT ${cols.join(', ')} FROM ${source} WHERE ${keyNotNull(p, side)}${filter ? ` AND (${filter})` : ''}`;
 }
 
@@ -64,11 +74,15 @@ export function keyCountsSql(keyStats: string): string {
  */
 export function mismatchesSql(d: SqlDialect, p: DiffPlan, legacyRows: string, targetRows: string, keyStats: string, o: ResolvedOptions): string {
   const on = (a: string, b: string) => p.keys.map((k) => `${a}.${k.alias} = ${b}.${k.alias}`).join(' AND ');
-  const flags = p.columns.map((c) => `NOT ${equalsSql(d, `l.${c.alias}`, `t.${c.alias}`, c.plan, o)}`);
+  const flags = p.columns.map((c) => {
+    const differs = `NOT ${equalsSql(d, `l.${c.alias}`, `t.${c.alias}`, c.plan, o)}`;
+    return hasUnparsed(c) ? `(${differs} OR l.${c.alias}_u IS DISTINCT FROM t.${c.alias}_u)` : differs;
+  });
   const select = [
     ...p.keys.map((k) => `l.${k.alias}`),
     ...flags.map((f, i) => `${f} AS m${i}`),
     ...p.columns.map((c, i) => `l.${c.alias} AS l${i}, t.${c.alias} AS t${i}`),
+    ...p.columns.flatMap((c, i) => (hasUnparsed(c) ? [`l.${c.alias}_u AS lu${i}, t.${c.alias}_u AS tu${i}`] : [])),
   ];
   const anyFlag = flags.length > 0 ? flags.join(' OR ') : 'false';
   return `SELECT ${select.join(', ')} FROM ${legacyRows} l JOIN ${targetRows} t ON ${on('l', 't')}
@@ -79,6 +93,23 @@ export function mismatchCountsSql(p: DiffPlan, mismatches: string): string {
   const perColumn = p.columns.map((_, i) => `${countWhere(`m${i}`)} AS m${i}`);
   return `SELECT ${['count(*) AS changed', ...perColumn].join(', ')} FROM ${mismatches}`;
 }
+
+/**
+ * Column `i`'s value on one side of a mismatch, as text: the canonical value, or the text that
+ * did not parse, saying so (`12.345678 (not DECIMAL(20,5))`).
+ */
+export function shownValueSql(d: SqlDialect, c: PlannedColumn, i: number, side: Side, o: ResolvedOptions): string {
+  const [value, text, type] = side === 'legacy' ? [`l${i}`, `lu${i}`, c.legacy.raw] : [`t${i}`, `tu${i}`, c.target.raw];
+  const shown = d.display(value, c.plan, o);
+  return hasUnparsed(c) ? `coalesce(${text} || ${sqlText(` (not ${type})`)}, ${shown})` : shown;
+}
+
+/** The unparsed-text columns of column `i` a query over mismatches must carry along. */
+export function unparsedColumns(c: PlannedColumn, i: number): string[] {
+  return hasUnparsed(c) ? [`lu${i}`, `tu${i}`] : [];
+}
+
+const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 const displayKeys = (d: SqlDialect, p: DiffPlan, o: ResolvedOptions) =>
   p.keys.map((k) => `${d.display(k.alias, k.plan, o)} AS ${k.alias}`).join(', ');
@@ -91,9 +122,10 @@ export function columnSamplesSql(d: SqlDialect, p: DiffPlan, mismatches: string,
   if (p.columns.length === 0) return undefined;
   return p.columns
     .map((c, i) => {
-      const values = `${d.display(`l${i}`, c.plan, o)} AS legacy_value, ${d.display(`t${i}`, c.plan, o)} AS target_value`;
+      const values = `${shownValueSql(d, c, i, 'legacy', o)} AS legacy_value, ${shownValueSql(d, c, i, 'target', o)} AS target_value`;
+      const carried = [`l${i}`, `t${i}`, ...unparsedColumns(c, i)].join(', ');
       return `SELECT ${i} AS col, row_number() OVER (ORDER BY ${keyList(p)}) AS rn, ${displayKeys(d, p, o)}, ${values}
-        FROM (SELECT ${keyList(p)}, l${i}, t${i} FROM ${mismatches} WHERE m${i} ORDER BY ${keyList(p)} LIMIT ${o.sampleLimit}) s${i}`;
+        FROM (SELECT ${keyList(p)}, ${carried} FROM ${mismatches} WHERE m${i} ORDER BY ${keyList(p)} LIMIT ${o.sampleLimit}) s${i}`;
     })
     .join('\nUNION ALL\n');
 }

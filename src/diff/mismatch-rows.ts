@@ -1,8 +1,8 @@
 import { planColumns, resolveOptions, type DiffPlan } from './column-plan.ts';
 import { duckdbDialect as d } from './duckdb-dialect.ts';
 import { sqlString, withDuckDb } from './duckdb-session.ts';
-import { canonicalRowsSql, keyNotNull, keyParts, keyStatsSql, mismatchesSql, type Side } from './level-sql.ts';
-import { registerDataset } from '../datasets/register-dataset.ts';
+import { canonicalRowsSql, keyNotNull, keyParts, keyStatsSql, mismatchesSql, shownValueSql, type Side } from './level-sql.ts';
+import { registerPair } from '../datasets/register-pair.ts';
 import type { DiffInput } from './run-diff.ts';
 import type { ResolvedOptions } from './sql-dialect.ts';
 
@@ -47,8 +47,7 @@ export async function exportMismatchedRows(input: DiffInput, { limit = 10_000 }:
   const options = resolveOptions(input.options);
   const access = { ...input.access, signal: input.access?.signal ?? input.signal };
   return withDuckDb({ ...input.engine, signal: input.signal }, async (db) => {
-    const legacy = await registerDataset(db, 'legacy', input.legacy, access, input.register?.legacy);
-    const target = await registerDataset(db, 'target', input.target, access, input.register?.target);
+    const { legacy, target } = await registerPair(db, input, access, { ignore: options.ignore, keepUnparsed: true, register: input.register });
     const plan = planColumns(d, legacy.columns, target.columns, input.key, options);
     await db.run(`CREATE TEMP VIEW mx_l AS ${canonicalRowsSql(plan, 'legacy', legacy.view)}`);
     await db.run(`CREATE TEMP VIEW mx_t AS ${canonicalRowsSql(plan, 'target', target.view)}`);
@@ -76,7 +75,7 @@ function linesSql(p: DiffPlan, o: ResolvedOptions, sources: Record<Side, string>
   const rank = (kind: MismatchKind) => `${MISMATCH_KINDS.indexOf(kind)} AS r`;
   const keyLevel = (kind: MismatchKind, cond: string) => `SELECT ${rank(kind)}, ${keys}, ${none}, ${counts} FROM mx_stats WHERE ${cond}`;
   const changed = p.columns.map((c, i) => {
-    const values = `${d.display(`l${i}`, c.plan, o)} AS lv, ${d.display(`t${i}`, c.plan, o)} AS tv`;
+    const values = `${shownValueSql(d, c, i, 'legacy', o)} AS lv, ${shownValueSql(d, c, i, 'target', o)} AS tv`;
     return `SELECT ${rank('changed')}, ${keys}, ${i} AS ci, ${sqlString(c.name)} AS col, ${values} FROM mx_mism WHERE m${i}`;
   });
   const nullKeys = (['legacy', 'target'] as const).map((side) => {

@@ -6,7 +6,8 @@ import { toCount } from './detail-level.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { withDuckDb, type DuckDbSession } from './duckdb-session.ts';
 import { canonicalRowsSql, keyNotNull } from './level-sql.ts';
-import { registerDataset, type DatasetAccess, type RegisteredDataset } from '../datasets/register-dataset.ts';
+import { registerPair } from '../datasets/register-pair.ts';
+import type { DatasetAccess, RegisteredDataset } from '../datasets/register-dataset.ts';
 import type { CompareOptions, DiffReport, DiffStrategy, EngineOptions } from './types.ts';
 import type { DatasetSource, RegisterOptions } from '../datasets/types.ts';
 
@@ -57,8 +58,7 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
   const options = resolveOptions(input.options);
   const access = { ...input.access, signal: input.access?.signal ?? input.signal };
   return withDuckDb({ ...input.engine, signal: input.signal }, async (db) => {
-    const legacy = await registerDataset(db, 'legacy', input.legacy, access, input.register?.legacy);
-    const target = await registerDataset(db, 'target', input.target, access, input.register?.target);
+    const { legacy, target } = await registerPair(db, input, access, { ignore: options.ignore, keepUnparsed: true, register: input.register });
     const plan = planColumns(duckdbDialect, legacy.columns, target.columns, input.key, options);
     const ctx = { db, plan, options, legacy: legacy.view, target: target.view };
     const strategy = input.strategy ?? 'auto';

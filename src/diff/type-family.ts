@@ -3,7 +3,9 @@
  * a timestamp unit and whether the timestamp is an instant (has a time zone).
  */
 
-export type Family = 'integer' | 'decimal' | 'float' | 'timestamp' | 'date' | 'string' | 'boolean' | 'other';
+import { parseNested, signature, type NestedType } from './nested-types.ts';
+
+export type Family = 'integer' | 'decimal' | 'float' | 'timestamp' | 'date' | 'string' | 'boolean' | 'nested' | 'other';
 export type TypeDialect = 'duckdb' | 'databricks';
 
 export interface ColumnType {
@@ -18,6 +20,8 @@ export interface ColumnType {
   instant: boolean;
   /** Timestamps: the stored unit; `ns` needs flooring to reach microseconds. */
   unit?: 's' | 'ms' | 'us' | 'ns';
+  /** Structs, maps and lists: their shape, for canonical forms (nested-types.ts). */
+  nested?: NestedType;
 }
 
 const INTEGERS: Record<string, { precision: number; wide: boolean }> = {
@@ -44,7 +48,9 @@ export function parseType(raw: string, dialect: TypeDialect): ColumnType {
   if (name === 'BOOLEAN' || name === 'BOOL') return { ...base, family: 'boolean' };
   if (/^(VARCHAR|STRING|TEXT|CHAR)(\(\d+\))?$/.test(name)) return { ...base, family: 'string' };
   const ts = timestampOf(name, dialect);
-  return ts ? { ...base, family: 'timestamp', ...ts } : base;
+  if (ts) return { ...base, family: 'timestamp', ...ts };
+  const nested = parseNested(raw);
+  return nested.kind === 'scalar' ? base : { ...base, family: 'nested', nested };
 }
 
 function timestampOf(name: string, dialect: TypeDialect): Pick<ColumnType, 'instant' | 'unit'> | undefined {
@@ -74,7 +80,7 @@ function timestampOf(name: string, dialect: TypeDialect): Pick<ColumnType, 'inst
  * How a legacy/target pair of types is compared. Both sides are brought to the same
  * canonical kind, so their hashes and equality agree.
  */
-export type CompareKind = 'exact' | 'float' | 'timestamp' | 'date' | 'string' | 'boolean' | 'text';
+export type CompareKind = 'exact' | 'float' | 'timestamp' | 'date' | 'string' | 'boolean' | 'nested' | 'text';
 
 export interface ComparePlan {
   kind: CompareKind;
@@ -100,6 +106,12 @@ export function planComparison(legacy: ColumnType, target: ColumnType): CompareP
     compatible,
   });
   if (isExact(legacy) && isExact(target)) return plan('exact', true);
+  // Structs by field name, maps as sets of entries: equal shapes compare value by value, and a
+  // struct whose fields only changed order is a tolerated change. Other pairs compare as text.
+  if (legacy.nested && target.nested) {
+    const same = signature(legacy.nested) === signature(target.nested);
+    return plan(same ? 'nested' : 'text', same);
+  }
   // A float on either side makes the comparison approximate: never a tolerated change.
   if ((legacy.family === 'float' || isExact(legacy)) && (target.family === 'float' || isExact(target))) {
     return plan('float', legacy.family === target.family);

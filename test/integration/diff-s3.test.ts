@@ -6,6 +6,7 @@ import { diffDatasets } from '../../src/diff/index.ts';
 import { ApiError } from '../../src/errors.ts';
 import { startFakeS3, type FakeS3 } from '../fakes/s3-server.ts';
 import { tempDir, writeFiles } from '../unit/diff/helpers.ts';
+import { writeUnload } from '../helpers/unload-writer.ts';
 
 /** Reading datasets from S3 through the real S3Client against a fake S3 on 127.0.0.1. */
 let s3: FakeS3;
@@ -46,10 +47,10 @@ describe('S3 datasets', () => {
     expect(s3.requests.some((r) => r.includes('continuation-token='))).toBe(true);
   });
 
-  it('downloads only data files, keeping partition folders, with bounded concurrency', async () => {
+  it('downloads only data files, keeping partition folders below the dataset root, with bounded concurrency', async () => {
     const files = await downloadS3Dataset(access.client, 's3://legacy/out/insights', 'parquet', join(dir, 'dl'), { concurrency: 3 });
     expect(files.map((f) => f.slice(join(dir, 'dl').length + 1))).toEqual(
-      [0, 1, 2, 3, 4].map((p) => `insights/period=2024-01/part-0000${p}.snappy.parquet`),
+      [0, 1, 2, 3, 4].map((p) => `period=2024-01/part-0000${p}.snappy.parquet`),
     );
     expect(s3.maxInFlight()).toBeLessThanOrEqual(3);
     expect(s3.maxInFlight()).toBeGreaterThan(1);
@@ -92,5 +93,28 @@ describe('S3 datasets', () => {
     expect([folder.bucket, folder.prefix, folder.matches('out/x/a.parquet'), folder.matches('out/x_v2/a.parquet')]).toEqual(['b', 'out/x', true, false]);
     const glob = parseS3Url('s3://b/out/*/part-*.parquet');
     expect([glob.prefix, glob.matches('out/p=1/part-0.parquet'), glob.matches('out/p=1/q/part-0.parquet')]).toEqual(['out/', true, false]);
+  });
+
+  it('reads an UNLOAD prefix through its manifest, downloading only the manifest and the parts it lists', async () => {
+    const columns = [{ name: 'id', type: { base: 'bigint' } }, { name: 'name', type: { base: 'character varying' } }];
+    // The lake holds 'changed' at 42; the unload plants a difference at 7.
+    const rows = Array.from({ length: 100 }, (_, i) => [String(i), i === 42 ? 'changed' : i === 7 ? 'planted' : `n${i}`]);
+    const local = join(dir, 'unload');
+    const names = await writeUnload(local, 'insights/2024-01_', { columns, rows, slices: 4, compression: 'gzip', manifest: 'verbose', urlBase: 's3://legacy-unload/' });
+    for (const name of names) s3.put('legacy-unload', name, await readFile(join(local, name)));
+    s3.put('legacy-unload', 'insights/2024-01_0009_part_00.gz', 'left over from an earlier unload, not in the manifest');
+    s3.put('legacy-unload', 'insights/2024-02_0000_part_00.gz', 'another period');
+    for (let p = 0; p < 5; p++) s3.put('spark', `insights/part-0000${p}.parquet`, await readFile(join(dir, `t${p}.parquet`)));
+    const before = s3.requests.length;
+    const report = await diffDatasets({
+      legacy: { path: 's3://legacy-unload/insights/2024-01_', format: 'unload' },
+      target: { path: 's3://spark/insights/', format: 'parquet' },
+      key: ['id'],
+      access: { s3: access },
+    });
+    expect(report.counts).toMatchObject({ legacy: 100, target: 100, changed: 1 });
+    expect(report.columns.name?.samples).toEqual([{ key: { id: '7' }, legacy: 'planted', target: 'n7' }]);
+    const gets = s3.requests.slice(before).map((r) => r.split('?')[0] as string).filter((r) => r.startsWith('GET /legacy-unload/') && !r.endsWith('/'));
+    expect(gets.sort()).toEqual([...names.map((n) => `GET /legacy-unload/${n}`)].sort());
   });
 });

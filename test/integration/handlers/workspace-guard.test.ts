@@ -12,6 +12,7 @@ import { blockActionPayload, postSigned, slashCommandBody, viewSubmissionPayload
  * middleware in front of every handler, through the real app and signed requests.
  */
 const slack = new FakeSlack({
+  usergroups: { S0DATAENG: ['U0DAN'] },
   users: {
     U0GUEST: { name: 'guest', is_restricted: true },
     U0SINGLE: { name: 'single', is_ultra_restricted: true },
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 const command = async (text: string, userId: string, teamId?: string) => {
-  const res = await postSigned(`${app.url}/slack/events`, slashCommandBody({ text, userId, teamId, channelId: 'C0PIPELINES', responseUrl: slack.responseUrl(`${userId}-${text}`) }), { secret: SIGNING_SECRET });
+  const res = await postSigned(`${app.url}/slack/events`, slashCommandBody({ text, userId, teamId, channelId: 'C0PIPELINES', responseUrl: slack.responseUrl(`${userId}-${text.replaceAll(' ', '_')}`) }), { secret: SIGNING_SECRET });
   expect(res.status).toBe(200);
   return res.text();
 };
@@ -87,5 +88,16 @@ describe('finding 22: /pipeline run renders its templates before it acks', () =>
     const ok = await command('run billing-rollup --on databricks --param region=us', 'U0ALICE');
     expect(ok).toContain('Starting run');
     await eventually(async () => (await redis.zcard(`${prefix}:runs:pipeline:billing-rollup`)) === 1, 10_000, 'the run recorded');
+  });
+});
+
+describe('finding 9: /pipeline audit is gated', () => {
+  it('finding 9: only owners, approvers and prod runners get the audit trail', async () => {
+    const answer = async (user: string) => {
+      await command('audit incites-monthly', user);
+      return JSON.stringify((await eventually(() => slack.responses.find((r) => r.id === `${user}-audit_incites-monthly`), 10_000, `answer to ${user}`)).body);
+    };
+    expect(await answer('U0MALLORY')).toContain('The audit trail of incites-monthly is for its owners, its approvers');
+    for (const user of ['U0ALICE', 'U0BOB']) expect(await answer(user)).not.toContain(':no_entry:');
   });
 });

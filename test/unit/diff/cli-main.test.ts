@@ -54,7 +54,9 @@ describe('cutover diff', () => {
 
   it.each([
     [['--target', 'x', '--key', 'id'], '--legacy is required'],
-    [['--legacy', 'a', '--target', 'b', '--key', 'id', '--format', 'orc'], '--format must be parquet, csv or delta'],
+    [['--legacy', 'a', '--target', 'b', '--key', 'id', '--format', 'orc'], '--format must be parquet, csv, delta, unload, not "orc"'],
+    [['--legacy', 'a', '--target', 'b', '--key', 'id', '--legacy-format', 'orc'], '--legacy-format must be parquet, csv, delta, unload, not "orc"'],
+    [['--legacy', 'a', '--target', 'b', '--key', 'id', '--csv-delimiter', ';;'], '--csv-delimiter must be one character, not ";;"'],
     [['--legacy', 'a', '--target', 'b', '--key', 'id', '--abs-tol', 'lots'], '--abs-tol must be a number >= 0'],
     [['--legacy', 'a', '--target', 'b', '--key', 'id', '--timestamps', 'ns'], '--timestamps must be s, ms or us'],
     [['--legacy', 'a', '--target', 'b', '--key', 'id', '--colour'], "Unknown option '--colour'"],
