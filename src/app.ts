@@ -26,7 +26,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { AuditLog } from './store/audit-log.ts';
-import { createRedis, keyspace } from './store/redis.ts';
+import { createRedis, keyspace, untilReady } from './store/redis.ts';
 import { ParallelStore } from './store/parallel-store.ts';
 import { BackfillStore } from './store/backfill-store.ts';
 import { registerBackfillActions } from './handlers/backfill-actions.ts';
@@ -46,6 +46,8 @@ import type { Permalink } from './cutover/parallel-links.ts';
 import { CutoverStore } from './store/cutover-store.ts';
 import { CutoverExecStore } from './store/cutover-exec-store.ts';
 import { createCatalogSampleProtector } from './pii/index.ts';
+import { findingLine, planPreflight, PreflightMonitor } from './doctor/index.ts';
+import { ConfigError } from './errors.ts';
 import { createRunCostMeter } from './cost/index.ts';
 import { createCrashPoint } from './crash-point.ts';
 
@@ -72,6 +74,11 @@ export interface CutoverApp {
 export function createApp(opts: CreateAppOptions): CutoverApp {
   const { config, catalog } = opts;
   const now = opts.now ?? Date.now;
+  // A pipeline whose engine has no settings would fail at its first run: a process that runs jobs
+  // refuses to start instead, naming each. The web role calls no engine, so it needs no engine
+  // credentials (a split deployment can keep them out of its pods).
+  const { missing } = planPreflight(catalog, config);
+  if (!config.playground && config.role !== 'web' && missing.length > 0) throw new ConfigError('the environment for this catalog', missing.map(findingLine));
   const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
   const keys = keyspace(config.redisPrefix);
@@ -189,12 +196,15 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
         crashPoint,
       })
     : undefined;
+  // `cutover doctor`'s checks, at start-up and every few minutes, for `/readyz` and the logs (not in the playground).
+  const preflight = config.playground ? undefined : new PreflightMonitor({ catalog, config, logger, metrics });
   const server: Server = createHttpServer({
     slack: receiver?.requestListener,
     sns,
     redis,
     metrics,
     logger,
+    preflight: () => preflight?.latest(),
   });
 
   return {
@@ -202,6 +212,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     logger,
     async start() {
       if (working) {
+        // The start-up recovery below reads through the producer connection, which refuses commands until connected.
+        await untilReady(redis);
         workers = startWorkers(jobDeps, { connection: workerConnection, prefix: keys.bullPrefix, lockDurationMs: config.jobLockMs, retryAfterCapMs: config.retryAfterCapMs });
         await intake.start();
         // Jobs a crash or a loss of Redis data took away: every unfinished run's submit or poll, every approved step's execution.
@@ -214,9 +226,11 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
       const port = (server.address() as AddressInfo).port;
       logger.info({ port, role: config.role, mode: config.slack.appToken ? 'socket' : 'http' }, 'cutover started');
+      preflight?.start();
       return { port };
     },
     async stop() {
+      await preflight?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       if (boltApp && config.slack.appToken) await boltApp.stop();

@@ -114,7 +114,22 @@ export class QueryError extends BaseError {
   }
 }
 
-export type ApiService = 'databricks' | 'databricks-sql' | 'emr' | 'airflow' | 'slack' | 's3' | 'sns' | 'cost-explorer';
+export type ApiService =
+  | 'databricks'
+  | 'databricks-sql'
+  | 'emr'
+  | 'airflow'
+  | 'slack'
+  | 's3'
+  | 'sns'
+  | 'redshift-data'
+  | 'sfn'
+  | 'emr-serverless'
+  | 'scheduler'
+  | 'eventbridge'
+  | 'glue'
+  | 'cost-explorer';
+
 
 /**
  * A failed call to an outside API. 429, 5xx and network failures are retryable; 4xx are

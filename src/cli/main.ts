@@ -4,6 +4,7 @@
  */
 import { asCodedError, UsageError } from '../errors.ts';
 import { runDiffCommand } from './diff-command.ts';
+import { runDoctorCommand } from './doctor-command.ts';
 import { runDqCommand } from './dq-command.ts';
 import type { CliCommand, CliIo } from './types.ts';
 import { runValidateCommand } from './validate-command.ts';
@@ -19,6 +20,7 @@ export const commands: Record<string, CliCommand> = {
   validate: runValidateCommand,
   diff: runDiffCommand,
   dq: runDqCommand,
+  doctor: runDoctorCommand,
   report: runReportCommand,
 };
 
@@ -33,6 +35,8 @@ commands:
        [--ignore col,…] [--abs-tol X] [--rel-tol X]
        [--timestamps s|ms|us] [--pii col,…] [--pii-mode mask|hash] [--show-pii] [--json]
   dq   --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]… [--show-pii] [--json]
+  doctor --catalog <file> [--json]             every engine, bucket, topic, warehouse and channel
+                                               the catalog uses is configured and reachable
   report --catalog <file> --pipeline <name> [--out report.html]
        the go-live report (HTML) from the bot's Redis (REDIS_URL, CUTOVER_REDIS_PREFIX)
 

@@ -32,7 +32,7 @@ export type CommandArgs =
   | { cmd: 'report'; pipeline: string };
 
 export type Subcommand = CommandArgs['cmd'];
-export type RunOn = 'databricks' | 'emr' | 'airflow';
+export type RunOn = z.infer<typeof onValue>;
 
 export const SUBCOMMANDS: readonly Subcommand[] = ['help', 'list', 'run', 'parallel', 'status', 'cancel', 'diff', 'dq', 'backfill', 'history', 'cutover', 'audit', 'report'];
 
@@ -40,7 +40,7 @@ const RUN_ID = /^r-[a-z0-9]+-[a-f0-9]{6}$/;
 const PARALLEL_ID = /^p-[a-z0-9]+-[a-f0-9]{6}$/;
 const BACKFILL_ID = /^b-[a-z0-9]+-[a-f0-9]{6}$/;
 const periodValue = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
-const onValue = z.enum(['databricks', 'emr', 'airflow'], 'must be databricks, emr or airflow');
+const onValue = z.enum(['databricks', 'emr', 'airflow', 'redshift', 'stepfunctions', 'emr-serverless'], 'must be databricks or a legacy engine: emr, airflow, redshift, stepfunctions or emr-serverless');
 const envValue = z.enum(['dev', 'prod'], 'must be dev or prod');
 const param = z.string().regex(/^[A-Za-z_][\w.-]*=.*$/, 'must look like key=value');
 
@@ -188,7 +188,7 @@ function requirePipeline(name: string | undefined, catalog: Catalog): string {
   return name;
 }
 
-/** `--on` must name an engine the pipeline has: databricks is its target, emr/airflow its legacy. */
+/** `--on` must name an engine the pipeline has: databricks is its target, the others its legacy. */
 function requireEngine(name: string, on: RunOn, catalog: Catalog): void {
   const p = catalog.pipelines[name]!;
   const ok = on === 'databricks' ? true : p.legacy?.engine === on || p.legacy?.engine === 'sandbox';

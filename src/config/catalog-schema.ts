@@ -10,7 +10,7 @@ const period = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM');
 const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
 export const stageSchema = z.enum(['legacy', 'parallel', 'cutover', 'live']);
-export const engineNameSchema = z.enum(['databricks', 'emr', 'airflow', 'sandbox']);
+export const engineNameSchema = z.enum(['databricks', 'emr', 'airflow', 'sandbox', 'redshift', 'stepfunctions', 'emr-serverless']);
 
 const clusterIdSchema = z.string().regex(/^j-[A-Z0-9]+$/, 'expected an EMR cluster id such as j-ABC123');
 
@@ -69,6 +69,55 @@ const databricksEngine = z.strictObject({
   jobParameters: stringMap.default({}),
 });
 
+/**
+ * A Redshift statement (typically `CALL schema.proc({{period}})`) through the Redshift Data API.
+ * `{{period}}` and `{{param.X}}` are bound as statement parameters, never pasted into the SQL,
+ * so they are written without quotes. A provisioned cluster authenticates with `secretArn` or
+ * `dbUser` (or, with neither, as the caller's IAM identity); a Serverless workgroup with
+ * `secretArn` or the IAM identity.
+ */
+const redshiftEngine = z
+  .strictObject({
+    engine: z.literal('redshift'),
+    clusterIdentifier: z.string().max(63).regex(/^[a-z]([a-z0-9]|-[a-z0-9])*$/, 'expected a Redshift cluster identifier such as analytics-prod').optional(),
+    workgroupName: z.string().min(3).max(128).regex(/^([a-z0-9-]+|arn:aws[\w-]*:redshift-serverless:.+:workgroup\/.+)$/, 'expected a Redshift Serverless workgroup name or ARN').optional(),
+    database: z.string().min(1),
+    secretArn: z.string().min(1).optional(),
+    dbUser: z.string().min(1).optional(),
+    sql: z.string().min(1).max(100_000),
+  })
+  .superRefine((v, ctx) => {
+    if (Boolean(v.clusterIdentifier) === Boolean(v.workgroupName)) {
+      ctx.addIssue({ code: 'custom', path: ['clusterIdentifier'], message: 'set exactly one of clusterIdentifier (provisioned) or workgroupName (Serverless)' });
+    }
+    if (v.secretArn && v.dbUser) ctx.addIssue({ code: 'custom', path: ['dbUser'], message: 'set secretArn or dbUser, not both' });
+    if (v.workgroupName && v.dbUser) ctx.addIssue({ code: 'custom', path: ['dbUser'], message: 'a Serverless workgroup takes no dbUser (the user comes from the IAM identity or the secret)' });
+  });
+
+/** A Standard Step Functions state machine; `input` is the execution's JSON input, its strings templated. */
+const stepFunctionsEngine = z.strictObject({
+  engine: z.literal('stepfunctions'),
+  stateMachineArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}(:[\w$-]+)?$/, 'expected a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)'),
+  input: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** A Spark job run on an EMR Serverless application; `sparkSubmit` has the API's own field names. */
+const emrServerlessEngine = z.strictObject({
+  engine: z.literal('emr-serverless'),
+  applicationId: z.string().regex(/^[0-9a-z]{1,64}$/, 'expected an EMR Serverless application id such as 00fabc123def4g09'),
+  executionRoleArn: z.string().startsWith('arn:'),
+  sparkSubmit: z.strictObject({
+    entryPoint: z.string().min(1).max(4096),
+    entryPointArguments: z.array(z.string()).default([]),
+    sparkSubmitParameters: z.string().max(102_400).optional(),
+  }),
+  /** Where the job's logs go (`s3MonitoringConfiguration.logUri`); the alert links the driver's log there. */
+  logUri: z.string().startsWith('s3://').optional(),
+  executionTimeoutMinutes: z.number().int().positive().max(10_080).optional(),
+});
+
 /** The playground's engine: runs in-process, writes real Parquet files (see issue 6). */
 const sandboxEngine = z.strictObject({
   engine: z.literal('sandbox'),
@@ -79,7 +128,7 @@ const sandboxEngine = z.strictObject({
   costPerSecond: z.number().nonnegative().optional(),
 });
 
-export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, sandboxEngine]);
+export const legacyEngineSchema = z.discriminatedUnion('engine', [emrEngine, airflowEngine, redshiftEngine, stepFunctionsEngine, emrServerlessEngine, sandboxEngine]);
 export const targetEngineSchema = z.discriminatedUnion('engine', [databricksEngine, sandboxEngine]);
 
 /** Delta snapshot: `run` (the version a parallel run's Databricks job committed), `latest` or a number. */
@@ -154,8 +203,17 @@ const outputSchema = z.strictObject({
   engine: z.enum(['duckdb', 'warehouse']).optional(),
 });
 
+const enabledState = z.enum(['ENABLED', 'DISABLED']);
+const awsName = z.string().regex(/^[\w.-]{1,64}$/, 'expected a name of letters, digits, . _ or -');
+
 /** One cutover action: an object with exactly one known key. */
 export const actionSchema = z.union([
+  /** An EventBridge Scheduler schedule (e.g. the one that starts a Step Functions state machine). */
+  z.strictObject({ 'scheduler.schedule': z.strictObject({ name: awsName, group: awsName.optional(), state: enabledState }) }),
+  /** An EventBridge rule on the default bus or `eventBus`. */
+  z.strictObject({ 'events.rule': z.strictObject({ name: awsName, eventBus: z.string().min(1).optional(), state: enabledState }) }),
+  /** A Redshift scheduled query: an EventBridge rule whose target runs SQL through the Redshift Data API. */
+  z.strictObject({ 'redshift.scheduledQuery': z.strictObject({ rule: awsName, eventBus: z.string().min(1).optional(), state: enabledState }) }),
   z.strictObject({ 'databricks.schedule': z.enum(['PAUSED', 'UNPAUSED']) }),
   z.strictObject({ 'emr.cancelPending': z.literal(true) }),
   z.strictObject({ 'airflow.pauseDag': z.string().min(1) }),
@@ -268,6 +326,9 @@ export type LegacyEngineConfig = z.infer<typeof legacyEngineSchema>;
 export type TargetEngineConfig = z.infer<typeof targetEngineSchema>;
 export type EngineConfig = LegacyEngineConfig | TargetEngineConfig;
 export type EngineName = z.infer<typeof engineNameSchema>;
+export type RedshiftEngineConfig = z.infer<typeof redshiftEngine>;
+export type StepFunctionsEngineConfig = z.infer<typeof stepFunctionsEngine>;
+export type EmrServerlessEngineConfig = z.infer<typeof emrServerlessEngine>;
 export type EmrCostConfig = z.infer<typeof emrCostSchema>;
 export type AirflowCostConfig = z.infer<typeof airflowCostSchema>;
 export type Stage = z.infer<typeof stageSchema>;

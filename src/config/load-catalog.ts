@@ -67,6 +67,11 @@ function crossFieldProblems(catalog: Catalog): string[] {
         }
       });
     });
+    if (p.legacy?.engine === 'redshift') {
+      for (const bad of quotedSqlPlaceholders(p.legacy.sql)) {
+        problems.push(`${at}.legacy.sql: {{${bad}}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a statement parameter`);
+      }
+    }
     const steps = new Set<string>();
     p.cutover?.steps.forEach((s, i) => {
       if (steps.has(s.id)) problems.push(`${at}.cutover.steps.${i}.id: duplicate step id "${s.id}"`);

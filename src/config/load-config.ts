@@ -30,6 +30,12 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optionalUrl,
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_EMR: optionalUrl,
+  AWS_ENDPOINT_URL_EMR_SERVERLESS: optionalUrl,
+  AWS_ENDPOINT_URL_REDSHIFT_DATA: optionalUrl,
+  AWS_ENDPOINT_URL_SFN: optionalUrl,
+  AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
+  AWS_ENDPOINT_URL_EVENTBRIDGE: optionalUrl,
+  AWS_ENDPOINT_URL_GLUE: optionalUrl,
   AWS_ENDPOINT_URL_COST_EXPLORER: optionalUrl,
   // Read only to keep them out of logs: the AWS SDK takes its credentials from its own chain.
   AWS_SECRET_ACCESS_KEY: optional,
@@ -44,6 +50,7 @@ const envSchema = z.object({
   CUTOVER_POLL_INTERVAL_MS: optional.pipe(positiveInt(15_000)),
   CUTOVER_PII_KEY: optional,
   CUTOVER_JOB_LOCK_MS: optional.pipe(positiveInt(30_000)),
+  CUTOVER_PREFLIGHT_INTERVAL_MS: optional.pipe(z.coerce.number<string | undefined>().int().min(0).default(300_000)),
   CUTOVER_COST_RETRY_MS: optional.pipe(positiveInt(30 * 60_000)),
   CUTOVER_COST_WAIT_MS: optional.pipe(positiveInt(48 * 3600_000)),
   CUTOVER_RETRY_AFTER_CAP_MS: optional.pipe(positiveInt(300_000)),
@@ -56,6 +63,23 @@ const envSchema = z.object({
 
 export type Role = 'all' | 'web' | 'worker';
 
+/**
+ * Endpoint overrides per AWS service, from the SDK's standard `AWS_ENDPOINT_URL_<SERVICE_ID>`
+ * (the service id upper-cased, spaces as `_`) or else `AWS_ENDPOINT_URL`; unset means the SDK's default.
+ */
+export interface AwsEndpoints {
+  s3?: string;
+  sns?: string;
+  emr?: string;
+  emrServerless?: string;
+  redshiftData?: string;
+  sfn?: string;
+  scheduler?: string;
+  eventbridge?: string;
+  glue?: string;
+  costExplorer?: string;
+}
+
 export interface Config {
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
   databricks: {
@@ -67,7 +91,7 @@ export interface Config {
   };
   aws: {
     region: string;
-    endpoints: { s3?: string; sns?: string; emr?: string; costExplorer?: string };
+    endpoints: AwsEndpoints;
     /** Only so logs can redact them (`secretsOf`); the SDK reads its credentials itself. */
     secretAccessKey?: string;
     sessionToken?: string;
@@ -82,6 +106,8 @@ export interface Config {
   pollIntervalMs: number;
   /** BullMQ lock duration: how soon a job of a crashed worker is taken over by another. */
   jobLockMs: number;
+  /** How often the preflight (`cutover doctor`'s checks) runs again after start-up for `/readyz`; 0: never, not even at start. */
+  preflightIntervalMs: number;
   /**
    * When a run's cost is looked up again while its billing data has not arrived (issue 16): first
    * after `retryMs`, then doubling (at most 6 h apart), giving up `waitMs` after the run ended.
@@ -146,6 +172,12 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
         s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
         sns: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
         emr: e.AWS_ENDPOINT_URL_EMR ?? e.AWS_ENDPOINT_URL,
+        emrServerless: e.AWS_ENDPOINT_URL_EMR_SERVERLESS ?? e.AWS_ENDPOINT_URL,
+        redshiftData: e.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? e.AWS_ENDPOINT_URL,
+        sfn: e.AWS_ENDPOINT_URL_SFN ?? e.AWS_ENDPOINT_URL,
+        scheduler: e.AWS_ENDPOINT_URL_SCHEDULER ?? e.AWS_ENDPOINT_URL,
+        eventbridge: e.AWS_ENDPOINT_URL_EVENTBRIDGE ?? e.AWS_ENDPOINT_URL,
+        glue: e.AWS_ENDPOINT_URL_GLUE ?? e.AWS_ENDPOINT_URL,
         costExplorer: e.AWS_ENDPOINT_URL_COST_EXPLORER ?? e.AWS_ENDPOINT_URL,
       },
       secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
@@ -159,6 +191,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     role: e.CUTOVER_ROLE,
     pollIntervalMs: e.CUTOVER_POLL_INTERVAL_MS,
     jobLockMs: e.CUTOVER_JOB_LOCK_MS,
+    preflightIntervalMs: e.CUTOVER_PREFLIGHT_INTERVAL_MS,
     cost: { retryMs: e.CUTOVER_COST_RETRY_MS, waitMs: e.CUTOVER_COST_WAIT_MS },
     piiKey: e.CUTOVER_PII_KEY,
     retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,

@@ -1,11 +1,15 @@
 import type { CutoverAction, EngineConfig, Pipeline } from '../config/catalog-schema.ts';
 import { engineConfigFor, type Side } from '../engines/resolve-engine.ts';
 
-export type ActionName = 'databricks.schedule' | 'emr.cancelPending' | 'airflow.pauseDag' | 'airflow.unpauseDag' | 'sns.publish' | 'stage';
+/** Every action's key, from the catalog schema (`databricks.schedule`, `events.rule`, …). */
+export type ActionName = CutoverAction extends infer A ? (A extends unknown ? keyof A : never) : never;
+
+/** An action's key with the value the schema gives that key: a switch on the key narrows the value. */
+export type ActionEntry = { [K in ActionName]: [K, Extract<CutoverAction, Record<K, unknown>>[K]] }[ActionName];
 
 /** The one key of an action object and its value (the catalog schema allows exactly one). */
-export function actionEntry(action: CutoverAction): [ActionName, string | boolean] {
-  const [entry] = Object.entries(action) as Array<[ActionName, string | boolean]>;
+export function actionEntry(action: CutoverAction): ActionEntry {
+  const [entry] = Object.entries(action) as ActionEntry[];
   if (!entry) throw new TypeError('a cutover action has exactly one key');
   return entry;
 }
@@ -51,5 +55,13 @@ export function describeAction(action: CutoverAction, config?: Pipeline): string
       return `publish \`${snsEventName(value)}\` to the alerts SNS topic`;
     case 'stage':
       return `set the pipeline's stage to ${String(value)}`;
+    case 'scheduler.schedule':
+      return `${verb(value.state)} the EventBridge Scheduler schedule ${value.group ?? 'default'}/${value.name} (everything else kept)`;
+    case 'events.rule':
+      return `${verb(value.state)} the EventBridge rule ${value.name}${value.eventBus ? ` on ${value.eventBus}` : ''}`;
+    case 'redshift.scheduledQuery':
+      return `${verb(value.state)} the Redshift scheduled query ${value.rule} (its EventBridge rule)`;
   }
 }
+
+const verb = (state: 'ENABLED' | 'DISABLED'): string => (state === 'DISABLED' ? 'disable' : 'enable');

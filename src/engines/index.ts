@@ -1,4 +1,9 @@
 import { EMRClient } from '@aws-sdk/client-emr';
+import { EMRServerlessClient } from '@aws-sdk/client-emr-serverless';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Catalog } from '../config/catalog-schema.ts';
 import type { Config } from '../config/load-config.ts';
 import { instrumentedFetch } from '../http/instrumented-fetch.ts';
@@ -8,6 +13,9 @@ import { AirflowClient, createAirflowEngine } from './airflow/index.ts';
 import { DatabricksClient, createDatabricksEngine } from './databricks/index.ts';
 import { OAuthM2MTokenSource, personalAccessToken, type TokenSource } from './databricks/token-source.ts';
 import { createEmrEngine } from './emr/index.ts';
+import { createEmrServerlessEngine } from './emr-serverless/index.ts';
+import { createRedshiftEngine } from './redshift/index.ts';
+import { createStepFunctionsEngine } from './stepfunctions/index.ts';
 import { createSandboxEngine } from './sandbox/index.ts';
 import type { EngineRegistry } from './types.ts';
 
@@ -27,6 +35,9 @@ export function createEngines(
   if (catalog && usesSandbox) engines.sandbox = createSandboxEngine({ catalog, logger });
   if (clients.databricks) engines.databricks = createDatabricksEngine(clients.databricks);
   engines.emr = createEmrEngine({ client: clients.emr });
+  engines.redshift = createRedshiftEngine({ client: clients.redshiftData });
+  engines.stepfunctions = createStepFunctionsEngine({ client: clients.sfn });
+  engines['emr-serverless'] = createEmrServerlessEngine({ client: clients.emrServerless });
   if (clients.airflow) engines.airflow = createAirflowEngine({ client: clients.airflow });
   return engines;
 }
@@ -36,6 +47,11 @@ export interface ApiClients {
   databricks?: DatabricksClient;
   airflow?: AirflowClient;
   emr: EMRClient;
+  redshiftData: RedshiftDataClient;
+  sfn: SFNClient;
+  emrServerless: EMRServerlessClient;
+  scheduler: SchedulerClient;
+  eventbridge: EventBridgeClient;
 }
 
 export function createApiClients(config: Config, { logger, metrics }: { logger: Logger; metrics?: Metrics }): ApiClients {
@@ -46,11 +62,21 @@ export function createApiClients(config: Config, { logger, metrics }: { logger: 
     databricks = new DatabricksClient({ host: db.host, auth, fetch: instrumentedFetch('databricks', metrics), logger });
   }
   // The AWS SDK finds credentials itself (env, profile, instance role); only the endpoint is ours.
-  const emr = new EMRClient({ region: config.aws.region, endpoint: config.aws.endpoints.emr });
+  const { region, endpoints } = config.aws;
+  const emr = new EMRClient({ region, endpoint: endpoints.emr });
   const airflow = config.airflow.url
     ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) })
     : undefined;
-  return { databricks, airflow, emr };
+  return {
+    databricks,
+    airflow,
+    emr,
+    redshiftData: new RedshiftDataClient({ region, endpoint: endpoints.redshiftData }),
+    sfn: new SFNClient({ region, endpoint: endpoints.sfn }),
+    emrServerless: new EMRServerlessClient({ region, endpoint: endpoints.emrServerless }),
+    scheduler: new SchedulerClient({ region, endpoint: endpoints.scheduler }),
+    eventbridge: new EventBridgeClient({ region, endpoint: endpoints.eventbridge }),
+  };
 }
 
 /** Bearer tokens for Databricks APIs outside the Jobs client (the SQL warehouse): PAT or OAuth M2M. */

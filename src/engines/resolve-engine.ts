@@ -1,5 +1,5 @@
-import { legacyEngineSchema, targetEngineSchema, type EngineConfig, type Pipeline, type Stage } from '../config/catalog-schema.ts';
-import { renderMap, renderTemplate, type TemplateValues } from '../config/template.ts';
+import { legacyEngineSchema, targetEngineSchema, type EngineConfig, type EngineName, type Pipeline, type Stage } from '../config/catalog-schema.ts';
+import { bindSqlTemplate, renderMap, renderTemplate, type TemplateValues } from '../config/template.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 
 export type Side = 'legacy' | 'target';
@@ -14,7 +14,7 @@ export function defaultSide(pipeline: Pipeline, stage: Stage): Side {
   return stage === 'live' || !pipeline.legacy ? 'target' : 'legacy';
 }
 
-export function sideFor(on: 'databricks' | 'emr' | 'airflow'): Side {
+export function sideFor(on: EngineName): Side {
   return on === 'databricks' ? 'target' : 'legacy';
 }
 
@@ -67,7 +67,37 @@ export function renderEngineConfig(config: EngineConfig, values: TemplateValues)
       const args = config.step.args.map((a) => renderTemplate(a, values));
       return { config: { ...config, step: { ...config.step, args } }, params: values.params };
     }
+    case 'redshift': {
+      // Values are bound as statement parameters (`:period`, `:param_region`), never pasted.
+      const bound = bindSqlTemplate(config.sql, values, (name) => `:${name}`);
+      const empty = Object.entries(bound.values).find(([, v]) => v === '');
+      // The Data API takes only non-empty parameter values (SqlParameter.value, min length 1).
+      if (empty) throw new UsageError(`Redshift cannot bind an empty value: give :${empty[0]} a value`);
+      return { config: { ...config, sql: bound.sql }, params: bound.values };
+    }
+    case 'stepfunctions': {
+      // The catalog's own input keys win: a --param can add a key, never replace one it sets.
+      const input = { ...values.params, ...renderJson(config.input, values) };
+      return { config: { ...config, input }, params: values.params };
+    }
+    case 'emr-serverless': {
+      const { entryPoint, entryPointArguments, sparkSubmitParameters } = config.sparkSubmit;
+      const sparkSubmit = {
+        entryPoint: renderTemplate(entryPoint, values),
+        entryPointArguments: entryPointArguments.map((a) => renderTemplate(a, values)),
+        sparkSubmitParameters: sparkSubmitParameters === undefined ? undefined : renderTemplate(sparkSubmitParameters, values),
+      };
+      return { config: { ...config, sparkSubmit }, params: values.params };
+    }
     case 'sandbox':
       return { config, params: values.params };
   }
+}
+
+/** Every string inside a JSON value rendered (a Step Functions input); other values as they are. */
+function renderJson<T>(value: T, values: TemplateValues): T {
+  if (typeof value === 'string') return renderTemplate(value, values) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => renderJson(v, values)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, values)])) as T;
+  return value;
 }

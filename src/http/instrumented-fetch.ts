@@ -39,6 +39,12 @@ export const ROUTES: Readonly<Record<ApiService, readonly string[]>> = {
   s3: [],
   sns: [],
   'cost-explorer': [],
+  'redshift-data': [],
+  sfn: [],
+  'emr-serverless': [],
+  scheduler: [],
+  eventbridge: [],
+  glue: [],
 };
 
 /**

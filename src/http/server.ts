@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
+import type { PreflightReport } from '../doctor/types.ts';
+import { findingLine } from '../doctor/run-preflight.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -10,6 +12,8 @@ export interface HttpServerOptions {
   sns?: RequestListener;
   redis: Redis;
   metrics: Metrics;
+  /** The latest preflight, shown in `/readyz` (undefined until the first one ends, or when it is off). */
+  preflight?: () => PreflightReport | undefined;
   /** Refreshes gauges (queue depths, runs by state) just before a scrape. */
   beforeScrape?: () => Promise<void>;
   logger: Logger;
@@ -24,7 +28,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     'POST /slack/events': opts.slack,
     'POST /sns': opts.sns,
     'GET /healthz': (_req, res) => send(res, 200, 'application/json', '{"ok":true}'),
-    'GET /readyz': (_req, res) => void readiness(opts.redis).then(([code, body]) => send(res, code, 'application/json', body)),
+    'GET /readyz': (_req, res) => void readiness(opts.redis, opts.preflight?.()).then(([code, body]) => send(res, code, 'application/json', body)),
     'GET /metrics': (_req, res) =>
       void (async () => {
         await opts.beforeScrape?.().catch((err) => opts.logger.warn({ err }, 'metrics refresh failed'));
@@ -44,13 +48,25 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   });
 }
 
-async function readiness(redis: Redis): Promise<[number, string]> {
+/**
+ * Ready means Redis answers: without it nothing can be taken or kept. The preflight's findings
+ * are reported beside it (`degraded`), not as 503: one unreachable bucket or DAG must not take
+ * the bot out of the load balancer, which would also stop it saying in Slack what is wrong.
+ */
+async function readiness(redis: Redis, preflight: PreflightReport | undefined): Promise<[number, string]> {
+  const checks = preflight
+    ? { preflight: { ok: preflight.ok, checkedAt: new Date(preflight.at).toISOString(), targets: preflight.checked, problems: preflight.findings.map(findingLine) } }
+    : {};
+  let redisState: 'up' | 'down' | 'unexpected reply';
   try {
     const pong = await Promise.race([redis.ping(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000))]);
-    return pong === 'PONG' ? [200, '{"ok":true,"redis":"up"}'] : [503, '{"ok":false,"redis":"unexpected reply"}'];
+    redisState = pong === 'PONG' ? 'up' : 'unexpected reply';
   } catch {
-    return [503, '{"ok":false,"redis":"down"}'];
+    redisState = 'down';
   }
+  const up = redisState === 'up';
+  const status = !up ? 'not ready' : preflight && !preflight.ok ? 'degraded' : 'ready';
+  return [up ? 200 : 503, JSON.stringify({ ok: up, status, redis: redisState, ...checks })];
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -106,6 +106,8 @@ function actionContext(deps: JobDeps, request: CutoverRequest, config: Pipeline,
     databricks: deps.clients?.databricks,
     airflow: deps.clients?.airflow,
     emr: deps.clients?.emr,
+    scheduler: deps.clients?.scheduler,
+    eventbridge: deps.clients?.eventbridge,
     stages: deps.stages,
     runs: deps.runs,
     publish: deps.publishAlert

@@ -13,7 +13,7 @@ export interface CommandHelp {
 export const COMMANDS: readonly CommandHelp[] = [
   { name: 'help', usage: '/pipeline help', description: 'this list' },
   { name: 'list', usage: '/pipeline list', description: 'pipelines, migration stage, last run' },
-  { name: 'run', usage: '/pipeline run <pipeline> [--on databricks|emr|airflow] [--period YYYY-MM] [--param k=v]... [--env dev|prod]', description: 'start one run; its status message updates in place' },
+  { name: 'run', usage: '/pipeline run <pipeline> [--on databricks|emr|airflow|redshift|stepfunctions|emr-serverless] [--period YYYY-MM] [--param k=v]... [--env dev|prod]', description: 'start one run; its status message updates in place' },
   { name: 'parallel', usage: '/pipeline parallel <pipeline> [--period YYYY-MM]', description: 'both engines, then diff + DQ' },
   { name: 'status', usage: '/pipeline status [<pipeline>|<run-id>]', description: 'runs in flight, or one run, parallel run or backfill' },
   { name: 'cancel', usage: '/pipeline cancel <run-id>', description: 'cancel a run on its engine' },

@@ -18,6 +18,9 @@ const ENGINE_LABEL: Record<RunRecord['engine'], string> = {
   databricks: 'Databricks',
   emr: 'EMR',
   airflow: 'Airflow',
+  redshift: 'Redshift',
+  stepfunctions: 'Step Functions',
+  'emr-serverless': 'EMR Serverless',
   sandbox: 'the sandbox',
 };
 

@@ -16,6 +16,15 @@ export function createRedis(url: string, kind: 'worker' | 'producer', extra: Red
   });
 }
 
+/**
+ * Resolves once the connection can take commands. A producer connection has no offline queue
+ * (a Slack request must fail fast), so work done right at start-up must wait for this first.
+ */
+export function untilReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => redis.once('ready', () => resolve()));
+}
+
 /** A JSON value stored at `key`, or undefined when there is none. */
 export async function readJson<T>(redis: Redis, key: string): Promise<T | undefined> {
   const json = await redis.get(key);

@@ -106,6 +106,8 @@ export class FakeAirflow {
   private runs = new Map<string, FakeRun>();
   private scripts = new Map<string, DagRunScript>();
   private faults: AirflowFault[] = [];
+  /** What the health endpoint says of the scheduler (`unhealthy` after `stopScheduler()`). */
+  private schedulerStatus = 'healthy';
   /** Log responses being sent right now, the most at once so far, and the bytes each one sent before it ended or its client left. */
   readonly logReads = { inFlight: 0, maxInFlight: 0, bytesSent: [] as number[] };
 
@@ -133,6 +135,11 @@ export class FakeAirflow {
 
   script(dagId: string, script: DagRunScript): void {
     this.scripts.set(dagId, script);
+  }
+
+  /** The scheduler stops heart-beating: health says so from now on. */
+  stopScheduler(): void {
+    this.schedulerStatus = 'unhealthy';
   }
 
   failNext(fault: AirflowFault): void {
@@ -191,6 +198,11 @@ export class FakeAirflow {
         return send(200, { ok: true });
       }
       if (!m) throw new HttpError(404, 'Not Found', 'Not Found');
+      // Health needs no authentication, in both API versions.
+      if (req.method === 'GET' && m[2] === (version === 'v1' ? '/health' : '/monitor/health')) {
+        const heartbeat = new Date().toISOString();
+        return send(200, { metadatabase: { status: 'healthy' }, scheduler: { status: this.schedulerStatus, latest_scheduler_heartbeat: heartbeat } });
+      }
       if (req.headers.authorization !== `Bearer ${this.token}`) throw new HttpError(401, 'Not authenticated', 'Unauthorized');
       const body = raw ? (JSON.parse(raw) as unknown) : undefined;
       const path = m[2]!;

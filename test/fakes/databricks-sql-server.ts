@@ -81,6 +81,8 @@ export async function startFakeSqlWarehouse(opts: {
   billing?: FakeBillingTables;
   /** Rows per result chunk; smaller than the result exercises chunk following. */
   chunkSize?: number;
+  /** Warehouses `GET /api/2.0/sql/warehouses/{id}` knows, with their state. Default: any id, RUNNING. */
+  warehouses?: Record<string, string>;
 }): Promise<FakeSqlWarehouse> {
   const statements = new Map<string, Stored>();
   const executed: ExecuteRequest[] = [];
@@ -133,6 +135,12 @@ export async function startFakeSqlWarehouse(opts: {
       const s: Stored = { id: `01ef-${next++}`, answer: billing ?? opts.answer(body), polls: 0, cancelled: false };
       statements.set(s.id, s);
       return send(res, 200, view(s));
+    }
+    if (req.method === 'GET' && (m = /^\/api\/2\.0\/sql\/warehouses\/([^/]+)$/.exec(path))) {
+      const id = decodeURIComponent(m[1] as string);
+      const state = opts.warehouses ? opts.warehouses[id] : 'RUNNING';
+      if (!state) return send(res, 404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Unable to find warehouse ${id}` });
+      return send(res, 200, { id, name: `warehouse ${id}`, state, cluster_size: 'Small' });
     }
     if ((m = /^\/api\/2\.0\/sql\/statements\/([^/]+)(\/cancel|\/result\/chunks\/(\d+))?$/.exec(path))) {
       const s = statements.get(m[1] as string);

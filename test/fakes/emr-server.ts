@@ -220,6 +220,11 @@ export class FakeEmr {
         return this.cancelSteps(this.cluster(body.ClusterId), body);
       case 'ListInstances':
         return this.listInstances(this.cluster(body.ClusterId), body);
+      case 'DescribeCluster': {
+        const id = this.cluster(body.ClusterId);
+        const state = this.terminated.has(id) ? 'TERMINATED' : 'WAITING';
+        return { Cluster: { Id: id, Name: `fake ${id}`, Status: { State: state, StateChangeReason: {}, Timeline: { CreationDateTime: 1_700_000_000 } } } };
+      }
       default:
         throw new AwsError('UnknownOperationException', `${operation} is not supported by the fake`);
     }
@@ -338,6 +343,14 @@ export class FakeEmr {
     const Id = `s-${(++this.seq).toString(36).toUpperCase().padStart(13, '0')}`;
     const Config = { Jar: jar.Jar, Args: jar.Args ?? [], MainClass: jar.MainClass, Properties: {} };
     return { Id, Name: name, Config, ActionOnFailure: action, ExecutionRoleArn: role, state: 'PENDING', polls: 0, created: Date.now() };
+  }
+
+  /** Clusters DescribeCluster shows as TERMINATED (`terminate`). */
+  private readonly terminated = new Set<string>();
+
+  /** The cluster is gone: DescribeCluster says TERMINATED from now on. */
+  terminate(clusterId: string): void {
+    this.terminated.add(clusterId);
   }
 
   private cluster(id: unknown): string {

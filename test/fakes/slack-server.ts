@@ -55,6 +55,8 @@ export interface FakeSlackOptions {
   usergroups?: Record<string, string[]>;
   /** User id -> names, for `users.info`; other ids get a name derived from the id. */
   users?: Record<string, SlackUser>;
+  /** Channel id -> state, for `conversations.info`; other ids get `channel_not_found`. Unset: every channel exists. */
+  channels?: Record<string, { archived?: boolean }>;
 }
 
 /** Body of `POST /__fake/control`; every key is optional. */
@@ -74,6 +76,8 @@ export class FakeSlack {
   views: FakeView[] = [];
   usergroups: Record<string, string[]> = {};
   users: Record<string, SlackUser> = {};
+  /** Channels conversations.info knows (from the options); undefined: all of them. */
+  channels?: Record<string, { archived?: boolean }>;
   readonly usedTriggers = new Set<string>();
   /** `http://127.0.0.1:<port>` once started. */
   origin = '';
@@ -116,6 +120,7 @@ export class FakeSlack {
     this.usedTriggers.clear();
     this.usergroups = { ...this.options.usergroups };
     this.users = { ...this.options.users };
+    this.channels = this.options.channels ? { ...this.options.channels } : undefined;
   }
 
   /** A response_url to put in payloads; POSTs to it are recorded in `responses` under `id`. */

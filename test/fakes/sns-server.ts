@@ -58,6 +58,11 @@ export class FakeSns {
       this.failures--;
       return error(500, 'Receiver', 'InternalError', 'injected outage');
     }
+    if (form.Action === 'GetTopicAttributes') {
+      if (!form.TopicArn || !this.topics.includes(form.TopicArn)) return error(404, 'Sender', 'NotFound', 'Topic does not exist');
+      const entries = [['TopicArn', form.TopicArn], ['DisplayName', ''], ['SubscriptionsConfirmed', '1']].map(([k, v]) => `<entry><key>${k}</key><value>${xmlEscape(v!)}</value></entry>`).join('');
+      return reply(200, `<GetTopicAttributesResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><GetTopicAttributesResult><Attributes>${entries}</Attributes></GetTopicAttributesResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetTopicAttributesResponse>`);
+    }
     if (form.Action !== 'Publish') return error(400, 'Sender', 'InvalidAction', `unsupported action ${form.Action}`);
     if (!form.TopicArn || !this.topics.includes(form.TopicArn)) return error(404, 'Sender', 'NotFound', 'Topic does not exist');
     if (!form.Message) return error(400, 'Sender', 'InvalidParameter', 'Invalid parameter: Message');

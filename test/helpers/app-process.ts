@@ -30,6 +30,13 @@ export interface StartAppOptions {
 }
 
 /**
+ * How long an app may take to log `cutover started`: about 3 s on a quiet machine (mostly
+ * loading TypeScript through tsx), far more when the two cores are shared with other test
+ * runs. A slow start is not what any test asserts, so the bound is generous.
+ */
+const START_TIMEOUT_MS = 60_000;
+
+/**
  * Starts the real app exactly as `npm start` does (src/main.ts through tsx) in a child
  * process, and resolves once it logs `cutover started` with its port.
  */
@@ -52,6 +59,9 @@ export async function startAppProcess(opts: StartAppOptions): Promise<AppProcess
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDFAKE',
     AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    // The preflight reaches every fake at start-up; tests that count calls at a fake must not see
+    // those. The preflight's own tests turn it on.
+    CUTOVER_PREFLIGHT_INTERVAL_MS: '0',
     ...opts.env,
   };
   const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
@@ -66,8 +76,8 @@ export async function startAppProcess(opts: StartAppOptions): Promise<AppProcess
     const timer = setTimeout(() => {
       // Never leave a half-started app running behind a failed test.
       proc.kill('SIGKILL');
-      reject(new Error(`app did not start in 20 s:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
-    }, 20_000);
+      reject(new Error(`app did not start in ${START_TIMEOUT_MS / 1000} s:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+    }, START_TIMEOUT_MS);
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`app exited with ${code} before starting:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));

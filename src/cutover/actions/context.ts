@@ -1,4 +1,6 @@
 import type { EMRClient } from '@aws-sdk/client-emr';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { EngineConfig, Pipeline } from '../../config/catalog-schema.ts';
 import { engineConfigFor, type Side } from '../../engines/resolve-engine.ts';
 import { ConfigError } from '../../errors.ts';
@@ -34,6 +36,8 @@ export interface ActionContext {
   databricks?: Pick<DatabricksClient, 'getJob' | 'updateJob'>;
   airflow?: Pick<AirflowClient, 'setDagPaused'>;
   emr?: EMRClient;
+  scheduler?: SchedulerClient;
+  eventbridge?: EventBridgeClient;
   stages?: Pick<StageStore, 'get' | 'set'>;
   /** Which pipeline a run belongs to (`emr.cancelPending` cancels only this pipeline's Cutover steps). */
   runs?: Pick<RunStore, 'get'>;

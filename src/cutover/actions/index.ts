@@ -4,10 +4,14 @@ import { actionEntry, snsEventName } from '../describe-action.ts';
 import type { ActionContext, ActionResult } from './context.ts';
 import { setDatabricksSchedule } from './databricks-schedule.ts';
 import { cancelPendingEmrSteps } from './emr-cancel-pending.ts';
+import { setRuleState } from './eventbridge-rule.ts';
+import { setScheduleState } from './scheduler-schedule.ts';
 
 export type { ActionContext, ActionResult, CutoverEvent, PublishCutoverEvent } from './context.ts';
 export { setDatabricksSchedule } from './databricks-schedule.ts';
 export { cancelPendingEmrSteps } from './emr-cancel-pending.ts';
+export { setRuleState } from './eventbridge-rule.ts';
+export { setScheduleState } from './scheduler-schedule.ts';
 
 /**
  * Runs one cutover action. Every action is idempotent (it checks or sets a state rather than
@@ -28,6 +32,12 @@ export async function executeAction(action: CutoverAction, ctx: ActionContext): 
       return publish(snsEventName(value), ctx);
     case 'stage':
       return setStage(value as Stage, ctx);
+    case 'scheduler.schedule':
+      return setScheduleState(value, ctx);
+    case 'events.rule':
+      return setRuleState(value, ctx);
+    case 'redshift.scheduledQuery':
+      return setRuleState({ name: value.rule, eventBus: value.eventBus, state: value.state }, ctx, { redshiftQuery: true });
   }
 }
 

@@ -120,6 +120,11 @@ export class SqlStatementClient {
     return { statementId: res.statement_id, columns, rows, truncated: res.manifest?.truncated ?? false };
   }
 
+  /** The warehouse itself (`GET /api/2.0/sql/warehouses/{id}`): the preflight's check that it exists and can be used. */
+  getWarehouse(signal?: AbortSignal): Promise<{ id: string; name?: string; state?: string }> {
+    return this.call('GET', `${this.options.host.replace(/\/+$/, '')}/api/2.0/sql/warehouses/${encodeURIComponent(this.options.warehouseId)}`, signal);
+  }
+
   /** Rows as objects keyed by column name (values still strings or null). */
   async query(statement: string, opts: { parameters?: StatementParameter[]; signal?: AbortSignal } = {}): Promise<Record<string, string | null>[]> {
     const result = await this.execute(statement, opts);

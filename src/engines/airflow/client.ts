@@ -40,6 +40,12 @@ export interface TaskInstance {
   try_number: number;
 }
 
+/** Airflow's health answer; components other than these are ignored. */
+export interface AirflowHealth {
+  metadatabase?: { status?: string };
+  scheduler?: { status?: string; latest_scheduler_heartbeat?: string | null };
+}
+
 export interface Dag {
   dag_id: string;
   is_paused: boolean;
@@ -191,6 +197,16 @@ export class AirflowClient {
     if (json) return { lines: parseLogBody(whole.join('') + rest, type).slice(-opts.lines), complete: true };
     if (rest !== '') keep(rest);
     return { lines: tail, complete: true };
+  }
+
+  /** `GET /dags/{dag_id}`: the preflight's check that a DAG exists and is visible with this token. */
+  getDag(dagId: string, signal?: AbortSignal): Promise<Dag> {
+    return this.json('GET', `/dags/${seg(dagId)}`, { signal });
+  }
+
+  /** The health endpoint (`/health` in API v1, `/monitor/health` in v2): metadatabase and scheduler status. */
+  health(signal?: AbortSignal): Promise<AirflowHealth> {
+    return this.json('GET', this.apiVersion === 'v1' ? '/health' : '/monitor/health', { signal });
   }
 
   /** `PATCH /dags/{dag_id}` with `is_paused`: used by the cutover actions `airflow.pauseDag` / `unpauseDag`. */

@@ -1,4 +1,4 @@
-import { ApiError, isRetryableStatus } from '../../errors.ts';
+import { ApiError, isRetryableStatus, type ApiService } from '../../errors.ts';
 
 /** The parts of an AWS SDK v3 service exception we rely on (see `ServiceException` in @smithy/smithy-client). */
 interface AwsErrorShape {
@@ -30,7 +30,7 @@ const THROTTLING = new Set([
  * decide on a retry by `retryable` alone (STYLE 6). An abort is passed through untouched:
  * the caller gave up on purpose, and BullMQ must not treat it as an EMR failure.
  */
-export function toAwsApiError(err: unknown, service: 'emr' | 'sns' | 'cost-explorer', operation: string, signal?: AbortSignal): unknown {
+export function toAwsApiError(err: unknown, service: ApiService, operation: string, signal?: AbortSignal): unknown {
   if (signal?.aborted || (err instanceof Error && err.name === 'AbortError')) return err;
   if (err instanceof ApiError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as AwsErrorShape;
@@ -50,4 +50,13 @@ export function toAwsApiError(err: unknown, service: 'emr' | 'sns' | 'cost-explo
     retryable,
     cause: err,
   });
+}
+
+/** Runs one AWS SDK call and turns what it throws into an ApiError of `service` (see toAwsApiError). */
+export async function callAws<T>(service: ApiService, operation: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toAwsApiError(err, service, operation, signal);
+  }
 }

@@ -93,6 +93,13 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       return { ok: true, channel: msg.channel, permalink: `${origin}/archives/${msg.channel}/p${msg.ts.replace('.', '')}${thread}` };
     },
 
+    'conversations.info': (b) => {
+      const id = str(b.channel) ?? '';
+      const known = state.channels ? state.channels[id] : /^[CGD][A-Z0-9]+$/.test(id) ? {} : undefined;
+      if (!known) return fail('channel_not_found');
+      return { ok: true, channel: { id, name: id.toLowerCase(), is_channel: true, is_member: false, is_archived: Boolean(known.archived) } };
+    },
+
     'usergroups.users.list': (b) => {
       const users = state.usergroups[str(b.usergroup) ?? ''];
       return users ? { ok: true, users } : fail('no_such_subteam');

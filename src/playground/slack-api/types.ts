@@ -74,6 +74,8 @@ export interface SlackState {
   readonly usedTriggers: Set<string>;
   /** `http://host:port` the emulator is reached at; upload URLs are built on it. */
   origin: string;
+  /** Channels that exist; undefined: every well-formed channel id does (conversations.info). */
+  channels?: Record<string, { archived?: boolean }>;
   /** Where permalinks point; default `https://fake-team.slack.com`. The playground points them at its own page. */
   permalinkOrigin?: string;
   message(channel: string, ts: string): StoredMessage | undefined;

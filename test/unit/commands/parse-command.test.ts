@@ -69,7 +69,7 @@ describe('/pipeline grammar', () => {
     ['run nope', /unknown pipeline "nope" \(known: incites-monthly, billing-rollup\)/, '/pipeline run <pipeline>'],
     ['run incites-monthly --period 2026-13', /--period 2026-13: must be a month as YYYY-MM/, '/pipeline run'],
     ['run incites-monthly --fast', /unknown flag --fast/, '/pipeline run'],
-    ['run incites-monthly --on spark', /--on spark: must be databricks, emr or airflow/, '/pipeline run'],
+    ['run incites-monthly --on spark', /--on spark: must be databricks or a legacy engine: emr, airflow, redshift, stepfunctions or emr-serverless/, '/pipeline run'],
     ['run incites-monthly --on airflow', /has no airflow engine \(its legacy engine is emr\)/, '/pipeline run'],
     ['run incites-monthly --param novalue', /--param novalue: must look like key=value/, '/pipeline run'],
     ['run incites-monthly --period', /--period needs a value/, '/pipeline run'],

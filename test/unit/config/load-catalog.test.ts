@@ -148,3 +148,40 @@ ${check ? `        checks:\n          - sql: "${check}"\n` : ''}`;
     expect(() => parseCatalog(withOutput(params, '', 's3://lake/{{param.region}}/out/'))).not.toThrow();
   });
 });
+
+describe('issue 18: the legacy estate in the catalog', () => {
+  const target = `    target: { engine: databricks, jobId: 1 }\n`;
+  const legacy = (engine: string) => minimal(`    channel: C0X\n    legacy: ${engine}\n${target}`);
+
+  it('a Redshift legacy needs exactly one of a cluster and a workgroup, and one way to sign in', () => {
+    expect(problemsOf(legacy('{ engine: redshift, database: dev, sql: "CALL etl.p()" }'))).toEqual([
+      'pipelines.p1.legacy.clusterIdentifier: set exactly one of clusterIdentifier (provisioned) or workgroupName (Serverless)',
+    ]);
+    expect(problemsOf(legacy('{ engine: redshift, workgroupName: wg1, database: dev, dbUser: etl, secretArn: arn:x, sql: "CALL etl.p()" }'))).toEqual([
+      'pipelines.p1.legacy.dbUser: set secretArn or dbUser, not both',
+      'pipelines.p1.legacy.dbUser: a Serverless workgroup takes no dbUser (the user comes from the IAM identity or the secret)',
+    ]);
+    expect(() => parseCatalog(legacy('{ engine: redshift, clusterIdentifier: analytics-prod, database: dev, dbUser: etl, sql: "CALL etl.p({{period}})" }'))).not.toThrow();
+  });
+
+  it('a Redshift statement binds its values, so a placeholder inside quotes is a catalog error', () => {
+    expect(problemsOf(legacy(`{ engine: redshift, clusterIdentifier: c1, database: dev, sql: "CALL etl.p('{{period}}')" }`))).toEqual([
+      'pipelines.p1.legacy.sql: {{period}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a statement parameter',
+    ]);
+  });
+
+  it('Step Functions takes a state machine ARN; EMR Serverless an application, a role and a Spark entry point', () => {
+    expect(problemsOf(legacy('{ engine: stepfunctions, stateMachineArn: "arn:aws:lambda:us-east-1:111122223333:function:x" }'))[0]).toMatch(/^pipelines\.p1\.legacy\.stateMachineArn: expected a state machine ARN/);
+    expect(problemsOf(legacy('{ engine: emr-serverless, applicationId: 00f1, sparkSubmit: { entryPoint: "s3://j/a.py" } }'))).toEqual(['pipelines.p1.legacy.executionRoleArn: Invalid input: expected string, received undefined']);
+    const ok = legacy('{ engine: stepfunctions, stateMachineArn: "arn:aws:states:us-east-1:111122223333:stateMachine:billing", input: { period: "{{period}}", n: 3 } }');
+    expect(parseCatalog(ok).pipelines.p1!.legacy).toMatchObject({ input: { period: '{{period}}', n: 3 } });
+  });
+
+  it('cutover actions for schedules, rules and Redshift scheduled queries name what they change', () => {
+    const step = (action: string) => minimal(`    channel: C0X\n${target}    cutover:\n      approvers: { users: [U0BOB] }\n      steps:\n        - id: switch\n          actions: [${action}]\n`);
+    expect(() => parseCatalog(step('{ scheduler.schedule: { name: billing-monthly, group: etl, state: DISABLED } }'))).not.toThrow();
+    expect(() => parseCatalog(step('{ events.rule: { name: billing-nightly, state: DISABLED } }'))).not.toThrow();
+    expect(() => parseCatalog(step('{ redshift.scheduledQuery: { rule: QS2-nightly-rollup, state: DISABLED } }'))).not.toThrow();
+    expect(problemsOf(step('{ scheduler.schedule: { name: billing-monthly, state: PAUSED } }'))[0]).toMatch(/scheduler\.schedule\.state/);
+  });
+});

@@ -26,16 +26,31 @@ describe('environment', () => {
         DATABRICKS_TOKEN: 'dapi1',
         AWS_ENDPOINT_URL: 'http://127.0.0.1:7',
         AWS_ENDPOINT_URL_EMR: 'http://127.0.0.1:6',
+        AWS_ENDPOINT_URL_REDSHIFT_DATA: 'http://127.0.0.1:5',
+        AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:4',
+        AWS_ENDPOINT_URL_EMR_SERVERLESS: 'http://127.0.0.1:3',
         PORT: '0',
         CUTOVER_ROLE: 'worker',
         CUTOVER_POLL_INTERVAL_MS: '250',
-        AWS_ENDPOINT_URL_COST_EXPLORER: 'http://127.0.0.1:5',
+        AWS_ENDPOINT_URL_COST_EXPLORER: 'http://127.0.0.1:2',
         CUTOVER_COST_RETRY_MS: '300',
       },
     });
     expect(c.slack.apiUrl).toBe('http://127.0.0.1:9/api/');
     expect(c.databricks.host).toBe('http://127.0.0.1:8');
-    expect(c.aws.endpoints).toEqual({ s3: 'http://127.0.0.1:7', sns: 'http://127.0.0.1:7', emr: 'http://127.0.0.1:6', costExplorer: 'http://127.0.0.1:5' });
+    const fallback = 'http://127.0.0.1:7';
+    expect(c.aws.endpoints).toEqual({
+      s3: fallback,
+      sns: fallback,
+      emr: 'http://127.0.0.1:6',
+      redshiftData: 'http://127.0.0.1:5',
+      sfn: 'http://127.0.0.1:4',
+      emrServerless: 'http://127.0.0.1:3',
+      scheduler: fallback,
+      eventbridge: fallback,
+      glue: fallback,
+      costExplorer: 'http://127.0.0.1:2',
+    });
     expect(c.cost).toEqual({ retryMs: 300, waitMs: 48 * 3600_000 });
     expect(c).toMatchObject({ port: 0, role: 'worker', pollIntervalMs: 250, playground: false });
   });

@@ -23,7 +23,7 @@ describe('help and usage', () => {
 
   it('gives the usage line of one subcommand, without its description', () => {
     expect(usageFor('run')).toBe(
-      '/pipeline run <pipeline> [--on databricks|emr|airflow] [--period YYYY-MM] [--param k=v]... [--env dev|prod]',
+      '/pipeline run <pipeline> [--on databricks|emr|airflow|redshift|stepfunctions|emr-serverless] [--period YYYY-MM] [--param k=v]... [--env dev|prod]',
     );
     expect(usageFor('list')).toBe('/pipeline list');
     expect(usageFor('diff')).toBe('/pipeline diff <pipeline> [--period YYYY-MM]');

@@ -1,0 +1,112 @@
+import { DescribeClusterCommand, type EMRClient } from '@aws-sdk/client-emr';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { WebClient } from '@slack/web-api';
+import { parseS3Url } from '../datasets/s3-source.ts';
+import type { SqlStatementClient } from '../diff/databricks/sql-statement-client.ts';
+import type { AirflowClient } from '../engines/airflow/client.ts';
+import type { DatabricksClient } from '../engines/databricks/client.ts';
+import type { Target } from './types.ts';
+
+/** The clients a preflight talks through: the same ones the app uses, built from the same config. */
+export interface PreflightClients {
+  slack?: WebClient;
+  databricks?: DatabricksClient;
+  warehouse?: SqlStatementClient;
+  emr: EMRClient;
+  airflow?: AirflowClient;
+  s3: S3Client;
+  sns: SNSClient;
+}
+
+const DEAD_CLUSTER = new Set(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']);
+
+/**
+ * Reaches one target with the configured credentials. Resolves with the problem in words, or
+ * undefined when the target is there and usable. Never throws: an error is the problem.
+ */
+export async function runProbe(target: Target, c: PreflightClients, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    return await probe(target, c, signal);
+  } catch (err) {
+    return `${describeTarget(target)}: ${errorText(err)}`;
+  }
+}
+
+async function probe(t: Target, c: PreflightClients, signal: AbortSignal): Promise<string | undefined> {
+  switch (t.kind) {
+    case 'slack.auth':
+      if (!c.slack) return 'Slack: SLACK_BOT_TOKEN is not set';
+      await c.slack.auth.test();
+      return undefined;
+    case 'slack.channel': {
+      if (!c.slack) return undefined; // said once by slack.auth
+      const info = await c.slack.conversations.info({ channel: t.channel });
+      return info.channel?.is_archived ? `Slack channel ${t.channel} is archived` : undefined;
+    }
+    case 'databricks.job':
+      await c.databricks!.getJob(t.jobId, signal);
+      return undefined;
+    case 'databricks.warehouse': {
+      const w = await c.warehouse!.getWarehouse(signal);
+      return w.state === 'DELETED' || w.state === 'DELETING' ? `SQL warehouse ${t.warehouseId} is ${w.state}` : undefined;
+    }
+    case 'emr.cluster': {
+      const res = await c.emr.send(new DescribeClusterCommand({ ClusterId: t.clusterId }), { abortSignal: signal });
+      const state = res.Cluster?.Status?.State;
+      return state && DEAD_CLUSTER.has(state) ? `EMR cluster ${t.clusterId} is ${state}: steps cannot be added to it` : undefined;
+    }
+    case 'airflow.health': {
+      const h = await c.airflow!.health(signal);
+      const bad = Object.entries(h)
+        .filter(([, v]) => typeof v === 'object' && v !== null && 'status' in v && (v as { status?: string }).status !== 'healthy')
+        .map(([k, v]) => `${k} ${(v as { status?: string }).status ?? 'unknown'}`);
+      return bad.length > 0 ? `Airflow is not healthy: ${bad.join(', ')}` : undefined;
+    }
+    case 'airflow.dag':
+      await c.airflow!.getDag(t.dagId, signal);
+      return undefined;
+    case 's3.prefix': {
+      const loc = parseS3Url(t.url);
+      await c.s3.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.prefix, MaxKeys: 1 }), { abortSignal: signal });
+      return undefined;
+    }
+    case 'sns.topic':
+      await c.sns.send(new GetTopicAttributesCommand({ TopicArn: t.arn }), { abortSignal: signal });
+      return undefined;
+  }
+}
+
+/** What was being reached, in the words of the service and call. */
+export function describeTarget(t: Target): string {
+  switch (t.kind) {
+    case 'slack.auth':
+      return 'Slack auth.test';
+    case 'slack.channel':
+      return `Slack conversations.info ${t.channel}`;
+    case 'databricks.job':
+      return `Databricks jobs/get ${t.jobId}`;
+    case 'databricks.warehouse':
+      return `Databricks SQL warehouse ${t.warehouseId}`;
+    case 'emr.cluster':
+      return `EMR DescribeCluster ${t.clusterId}`;
+    case 'airflow.health':
+      return 'Airflow health';
+    case 'airflow.dag':
+      return `Airflow DAG ${t.dagId}`;
+    case 's3.prefix':
+      return `S3 list ${t.url}`;
+    case 'sns.topic':
+      return `SNS GetTopicAttributes ${t.arn}`;
+  }
+}
+
+/** An SDK or API error as one line: its code (Slack `error`, AWS `name`, Databricks `apiCode`) and message. */
+function errorText(err: unknown): string {
+  const e = err as { data?: { error?: string }; name?: string; apiCode?: string; message?: string };
+  // Slack's message is only "An API error occurred: <code>": the code says it all.
+  if (e.data?.error) return e.data.error;
+  const code = e.apiCode ?? (e.name && e.name !== 'Error' ? e.name : undefined);
+  const message = (e.message ?? String(err)).split('\n')[0]!.slice(0, 300);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

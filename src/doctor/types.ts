@@ -1,0 +1,42 @@
+/**
+ * The preflight (`cutover doctor`, start-up, `/readyz`, issue 15): everything the catalog uses
+ * is configured and reachable with the credentials given. Each problem names the pipeline and
+ * the catalog field (or the environment variable) that needs it.
+ */
+
+/** Something outside Cutover the catalog relies on, checked once however many pipelines use it. */
+export type Target =
+  | { kind: 'slack.auth' }
+  | { kind: 'slack.channel'; channel: string }
+  | { kind: 'databricks.job'; jobId: number }
+  | { kind: 'databricks.warehouse'; warehouseId: string }
+  | { kind: 'emr.cluster'; clusterId: string }
+  | { kind: 'airflow.health' }
+  | { kind: 'airflow.dag'; dagId: string }
+  | { kind: 's3.prefix'; url: string }
+  | { kind: 'sns.topic'; arn: string };
+
+/** Who needs a target: a pipeline's catalog field, or a deployment-wide setting. */
+export interface Use {
+  pipeline?: string;
+  /** A catalog path (`target.jobId`, `outputs.0.legacy.path`) or an environment variable. */
+  field: string;
+}
+
+export interface Probe {
+  target: Target;
+  uses: Use[];
+}
+
+export interface Finding extends Use {
+  problem: string;
+}
+
+export interface PreflightReport {
+  /** True when nothing was found wrong. */
+  ok: boolean;
+  findings: Finding[];
+  /** Targets checked (reachability), besides the configuration itself. */
+  checked: number;
+  at: number;
+}

@@ -1,0 +1,2 @@
+export { createEmrServerlessEngine, type EmrServerlessEngineOptions } from './engine.ts';
+export { emrServerlessClientToken, mapJobRunState } from './job-run-status.ts';

@@ -1,0 +1,2 @@
+export { createRedshiftEngine, type RedshiftEngineOptions } from './engine.ts';
+export { mapStatementStatus, redshiftClientToken } from './statement-status.ts';

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { AwsError, AwsFakeServer, canonicalJson, checkString, required } from './aws-fake-server.ts';
+
+/**
+ * A fake Amazon Redshift Data API (botocore `redshift-data/2019-12-20`: AWS JSON 1.1, target
+ * prefix `RedshiftData`) whose statements really run, on the machine's PostgreSQL
+ * (127.0.0.1:5432, database `test`): a `CALL schema.proc(:period)` executes the procedure. Named
+ * parameters (`:name`, outside quotes, comments and `::` casts) are bound as PostgreSQL `$n`
+ * parameters, never pasted, as Redshift binds them.
+ *
+ * It refuses what the service refuses (`ValidationException`, the only client error the model
+ * gives ExecuteStatement): no `Sql`; neither or both of `ClusterIdentifier` and `WorkgroupName`;
+ * no `Database`; `SecretArn` with `DbUser`, or `DbUser` with a workgroup; identifiers outside their
+ * patterns; an empty `Parameters` list, a parameter without a name or with an empty value, a
+ * `:name` in the SQL without a parameter; a `ClientToken` outside 1–64 characters, or one used
+ * before with other parameters. The same token with the same request answers the first
+ * statement's id and runs nothing. Unknown ids are `ResourceNotFoundException`.
+ */
+
+export interface StatementRecord {
+  Id: string;
+  token?: string;
+  request: string;
+  sql: string;
+  parameters: Array<{ name: string; value: string }>;
+  database: string;
+  clusterIdentifier?: string;
+  workgroupName?: string;
+  status: 'SUBMITTED' | 'STARTED' | 'FINISHED' | 'FAILED' | 'ABORTED';
+  error?: string;
+  created: Date;
+  updated: Date;
+  pid?: number;
+  queryId: number;
+  result?: pg.QueryResult;
+  cancelRequested?: boolean;
+  done: Promise<void>;
+}
+
+export interface FakeRedshiftDataOptions {
+  /** PostgreSQL connection; default 127.0.0.1:5432, database `test`, user `postgres` (trust auth). */
+  connection?: pg.PoolConfig;
+}
+
+const CLUSTER = /^[a-z]([a-z0-9]|-[a-z0-9])*$/;
+const WORKGROUP = /^(([a-z0-9-]+)|(arn:(aws(-[a-z]+)*):redshift-serverless:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:workgroup\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))$/;
+const UUID = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$/;
+
+export class FakeRedshiftData extends AwsFakeServer {
+  readonly pool: pg.Pool;
+  private statements = new Map<string, StatementRecord>();
+  private queryIds = 1000;
+
+  constructor({ connection }: FakeRedshiftDataOptions = {}) {
+    super({ kind: 'json', targetPrefix: 'RedshiftData', jsonVersion: '1.1' });
+    this.pool = new pg.Pool({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', max: 8, ...connection });
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await Promise.allSettled([...this.statements.values()].map((s) => s.done));
+    await this.pool.end();
+  }
+
+  /** Every statement the fake accepted (one per distinct client token), oldest first. */
+  list(): StatementRecord[] {
+    return [...this.statements.values()];
+  }
+
+  protected dispatch(operation: string, input: Record<string, unknown>): unknown {
+    switch (operation) {
+      case 'ExecuteStatement':
+        return this.execute(input);
+      case 'DescribeStatement':
+        return this.describe(this.statement(input.Id));
+      case 'CancelStatement':
+        return this.cancel(this.statement(input.Id));
+      default:
+        throw new AwsError('UnknownOperationException', `${operation} is not supported by the fake`);
+    }
+  }
+
+  private execute(input: Record<string, unknown>): unknown {
+    const sql = required<string>(input, 'Sql');
+    const cluster = input.ClusterIdentifier as string | undefined;
+    const workgroup = input.WorkgroupName as string | undefined;
+    if (Boolean(cluster) === Boolean(workgroup)) throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified, but not both');
+    checkString('ClusterIdentifier', cluster, { min: 1, max: 63, pattern: CLUSTER });
+    checkString('WorkgroupName', workgroup, { min: 3, max: 128, pattern: WORKGROUP });
+    const database = required<string>(input, 'Database');
+    if (input.SecretArn && input.DbUser) throw new AwsError('ValidationException', 'SecretArn and DbUser cannot both be specified');
+    if (workgroup && input.DbUser) throw new AwsError('ValidationException', 'DbUser is not supported for serverless workgroups');
+    checkString('ClientToken', input.ClientToken, { min: 1, max: 64 });
+    checkString('StatementName', input.StatementName, { max: 500 });
+    const parameters = this.parameters(input.Parameters);
+    const bound = toPositional(sql, parameters);
+
+    const token = input.ClientToken as string | undefined;
+    const { ClientToken: _t, ...rest } = input;
+    const request = canonicalJson(rest);
+    const earlier = token ? [...this.statements.values()].find((s) => s.token === token) : undefined;
+    if (earlier) {
+      if (earlier.request !== request) throw new AwsError('ValidationException', `ClientToken ${token} was already used with different parameters`);
+      return this.executed(earlier);
+    }
+    const now = new Date();
+    const st: StatementRecord = {
+      Id: randomUUID(),
+      token,
+      request,
+      sql,
+      parameters,
+      database,
+      clusterIdentifier: cluster,
+      workgroupName: workgroup,
+      status: 'SUBMITTED',
+      created: now,
+      updated: now,
+      queryId: ++this.queryIds,
+      done: Promise.resolve(),
+    };
+    st.done = this.run(st, bound);
+    this.statements.set(st.Id, st);
+    return this.executed(st);
+  }
+
+  /** Runs the statement on its own connection, as the Data API runs each one in its own session. */
+  private async run(st: StatementRecord, bound: { text: string; values: string[] }): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      st.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      Object.assign(st, { status: 'STARTED', updated: new Date() });
+      st.result = await client.query({ text: bound.text, values: bound.values });
+      Object.assign(st, { status: 'FINISHED', updated: new Date() });
+    } catch (err) {
+      const e = err as pg.DatabaseError;
+      const lines = [`ERROR: ${e.message}`, e.detail && `DETAIL: ${e.detail}`, e.where && `CONTEXT: ${e.where}`, e.hint && `HINT: ${e.hint}`].filter(Boolean);
+      Object.assign(st, { status: st.cancelRequested ? 'ABORTED' : 'FAILED', error: lines.join('\n'), updated: new Date() });
+    } finally {
+      client.release();
+    }
+  }
+
+  private executed(st: StatementRecord): unknown {
+    return { Id: st.Id, CreatedAt: st.created, Database: st.database, ClusterIdentifier: st.clusterIdentifier, WorkgroupName: st.workgroupName };
+  }
+
+  private describe(st: StatementRecord): unknown {
+    return {
+      Id: st.Id,
+      Status: st.status,
+      Error: st.error,
+      QueryString: st.sql,
+      QueryParameters: st.parameters.length > 0 ? st.parameters : undefined,
+      Database: st.database,
+      ClusterIdentifier: st.clusterIdentifier,
+      WorkgroupName: st.workgroupName,
+      CreatedAt: st.created,
+      UpdatedAt: st.updated,
+      RedshiftPid: st.pid,
+      RedshiftQueryId: st.status === 'SUBMITTED' ? undefined : st.queryId,
+      HasResultSet: Boolean(st.result?.fields.length),
+      ResultRows: st.result ? (st.result.rowCount ?? -1) : -1,
+      Duration: (st.updated.getTime() - st.created.getTime()) * 1e6,
+    };
+  }
+
+  private async cancel(st: StatementRecord): Promise<unknown> {
+    if (st.status === 'FINISHED' || st.status === 'FAILED' || st.status === 'ABORTED') {
+      throw new AwsError('ValidationException', `Could not cancel a query that is already in ${st.status} state with ID: ${st.Id}`);
+    }
+    st.cancelRequested = true;
+    if (st.pid) await this.pool.query('SELECT pg_cancel_backend($1)', [st.pid]);
+    return { Status: true };
+  }
+
+  private parameters(raw: unknown): Array<{ name: string; value: string }> {
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw) || raw.length === 0) throw new AwsError('ValidationException', "Value '[]' at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    return raw.map((p: { name?: unknown; value?: unknown }, i) => {
+      const name = required<string>(p as Record<string, unknown>, 'name');
+      const value = required<string>(p as Record<string, unknown>, 'value');
+      checkString(`parameters.${i + 1}.member.name`, name, { pattern: /^[0-9a-zA-Z_]+$/ });
+      checkString(`parameters.${i + 1}.member.value`, value, { min: 1 });
+      return { name, value };
+    });
+  }
+
+  private statement(id: unknown): StatementRecord {
+    checkString('Id', id ?? '', { pattern: UUID });
+    const st = this.statements.get(String(id).replace(/:\d+$/, ''));
+    if (!st) throw new AwsError('ResourceNotFoundException', `Query does not exist: ${String(id)}`);
+    return st;
+  }
+}
+
+/**
+ * `:name` markers → PostgreSQL `$n`, skipping '…' strings, "…" identifiers, $tag$…$tag$ bodies,
+ * comments and `::` casts. A marker without a parameter is refused, as Redshift does.
+ */
+export function toPositional(sql: string, parameters: Array<{ name: string; value: string }>): { text: string; values: string[] } {
+  const given = new Map(parameters.map((p) => [p.name, p.value]));
+  const order: string[] = [];
+  let text = '';
+  let i = 0;
+  const copyUntil = (end: number) => {
+    text += sql.slice(i, end);
+    i = end;
+  };
+  while (i < sql.length) {
+    const c = sql[i]!;
+    const rest = sql.slice(i);
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1;
+      copyUntil(Math.min(j + 1, sql.length));
+    } else if (rest.startsWith('--')) {
+      const nl = sql.indexOf('\n', i);
+      copyUntil(nl < 0 ? sql.length : nl);
+    } else if (rest.startsWith('/*')) {
+      const end = sql.indexOf('*/', i + 2);
+      copyUntil(end < 0 ? sql.length : end + 2);
+    } else if (/^\$[A-Za-z_]*\$/.test(rest)) {
+      const tag = /^\$[A-Za-z_]*\$/.exec(rest)![0];
+      const end = sql.indexOf(tag, i + tag.length);
+      copyUntil(end < 0 ? sql.length : end + tag.length);
+    } else if (rest.startsWith('::')) {
+      copyUntil(i + 2);
+    } else if (/^:[A-Za-z0-9_]/.test(rest)) {
+      const name = /^:([A-Za-z0-9_]+)/.exec(rest)![1]!;
+      if (!given.has(name)) throw new AwsError('ValidationException', `The parameter :${name} in the SQL has no value in Parameters`);
+      if (!order.includes(name)) order.push(name);
+      text += `$${order.indexOf(name) + 1}`;
+      i += name.length + 1;
+    } else {
+      copyUntil(i + 1);
+    }
+  }
+  return { text, values: order.map((n) => given.get(n)!) };
+}
