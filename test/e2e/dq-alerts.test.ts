@@ -45,6 +45,7 @@ beforeAll(async () => {
 pipelines:
   dq-monthly:
     channel: ${CHANNEL}
+    owners: [U0CAROL]
     stage: live
     target: { engine: databricks, jobId: 7 }
     outputs:
@@ -121,6 +122,8 @@ describe('DQ alert threads', () => {
       pipeline: { dataType: 'String', value: 'dq-monthly' },
       severity: { dataType: 'String', value: 'warning' },
       event: { dataType: 'String', value: 'dq.failed' },
+      // Marks Cutover's own publishes, so POST /sns can ignore them when the topic is also inbound.
+      cutover_origin: { dataType: 'String', value: 'cutover' },
     });
     expect(published.subject!.length).toBeLessThan(100);
     const body = JSON.parse(published.message) as Record<string, unknown>;
@@ -186,7 +189,10 @@ describe('DQ alert threads', () => {
     expect(dqSummaries()).toHaveLength(1);
   });
 
-  it('/pipeline audit shows the latest events and attaches the whole trail as JSON Lines', async () => {
+  it('/pipeline audit shows an owner the latest events and sends the whole trail as JSON Lines to their DM', async () => {
+    expect((await command('audit dq-monthly', 'U0ALICE', 'audit-0')).status).toBe(200);
+    const refused = await eventually(() => slack.responses.find((r) => r.id === 'audit-0')?.body as { text: string } | undefined, 15_000, 'audit refusal');
+    expect(refused.text).toMatch(/is for its owners/);
     expect((await command('audit dq-monthly', 'U0CAROL', 'audit-1')).status).toBe(200);
     const reply = await eventually(() => slack.responses.find((r) => r.id === 'audit-1')?.body as { blocks: unknown[]; response_type: string } | undefined, 15_000, 'audit reply');
     expect(reply.response_type).toBe('ephemeral');
@@ -194,7 +200,7 @@ describe('DQ alert threads', () => {
     expect(shown).toContain('dq.acknowledge');
     expect(shown).toContain('<@U0BOB>');
     const file = await eventually(() => slack.files.find((f) => f.completed && f.filename.startsWith('audit-dq-monthly')), 15_000, 'audit file');
-    expect(file.channel_id).toBe(CHANNEL);
+    expect(file.channel_id).toBe('D0CAROL'); // the asker's DM, never the channel
     const lines = file.bytes!.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; action: string });
     const stored = await redis.xrange(`${prefix}:audit:dq-monthly`, '-', '+');
     // Every event, oldest first, nothing rewritten (the audit command itself adds none).

@@ -59,7 +59,9 @@ beforeAll(async () => {
     CREATE TABLE ${schema}.loads (period varchar);
     CREATE PROCEDURE ${schema}.load(p_period varchar) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${schema}.loads VALUES (p_period); END $$;`);
   // A short job lock, so the killed worker's submit job is taken over within seconds.
-  env = { SLACK_API_URL: slackUrl!, AWS_ENDPOINT_URL_SFN: sfn.url, AWS_ENDPOINT_URL_EMR_SERVERLESS: emrServerless.url, AWS_ENDPOINT_URL_REDSHIFT_DATA: redshift.url, CUTOVER_JOB_LOCK_MS: '2000' };
+  env = { SLACK_API_URL: slackUrl!, AWS_ENDPOINT_URL_SFN: sfn.url, AWS_ENDPOINT_URL_EMR_SERVERLESS: emrServerless.url, AWS_ENDPOINT_URL_REDSHIFT_DATA: redshift.url, CUTOVER_JOB_LOCK_MS: '2000',
+    // Only the legacy side runs here; the Databricks target just has to be configured for start-up.
+    DATABRICKS_HOST: 'http://127.0.0.1:9', DATABRICKS_TOKEN: 'dapi-unused' };
   web = await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'web', env });
 });
 
