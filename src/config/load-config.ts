@@ -59,6 +59,8 @@ const envSchema = z.object({
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
+  // Read only to tell a deployment from a laptop (see `deployment` below); Node's own convention.
+  NODE_ENV: optional,
 });
 
 export type Role = 'all' | 'web' | 'worker';
@@ -124,8 +126,17 @@ export interface Config {
    */
   userGroupMaxAgeMs: number;
   logLevel: string;
-  /** True when no bot token is set: `npm start` runs the local playground. */
+  /**
+   * True when no bot token is set and nothing says this is a deployment: `npm start` runs the
+   * local playground (bound to 127.0.0.1, which a container's port mapping cannot reach).
+   */
   playground: boolean;
+  /**
+   * What says this process is a deployment rather than a laptop (`NODE_ENV=production`, as the
+   * image sets it, or an explicit `CUTOVER_ROLE`); such a process without a bot token refuses to
+   * start instead of falling back to the playground (issue 15).
+   */
+  deployment?: string;
   /**
    * Test-only (`CUTOVER_TEST_CRASH_AT`, never set in production): the name of a crash point
    * (src/crash-point.ts) at which the process SIGKILLs itself, so crash tests hit it exactly.
@@ -143,6 +154,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError('environment', formatIssues(parsed.error.issues));
   const e = parsed.data;
+  const deployment = e.NODE_ENV === 'production' ? 'NODE_ENV=production' : env.CUTOVER_ROLE?.trim() ? `CUTOVER_ROLE=${e.CUTOVER_ROLE}` : undefined;
   const problems: string[] = [];
   if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
     problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
@@ -198,7 +210,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
     userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
     logLevel: e.LOG_LEVEL,
-    playground: !e.SLACK_BOT_TOKEN,
+    playground: !e.SLACK_BOT_TOKEN && !deployment,
+    deployment,
     testCrashAt: e.CUTOVER_TEST_CRASH_AT,
   };
   return { ...config, ...overrides };
