@@ -83,6 +83,8 @@ export class FakeSlack {
   origin = '';
   private readonly faults = new Map<string, Fault[]>();
   private readonly methods: Record<string, MethodHandler> = createMethods(this);
+  /** Methods another fake answers through this Web API (socket-mode-server.ts: `apps.connections.open`); they check the token. */
+  private readonly served = new Map<string, (body: Json, token: string) => Json>();
   private seq = 0;
   private server?: Server;
 
@@ -126,6 +128,11 @@ export class FakeSlack {
   /** A response_url to put in payloads; POSTs to it are recorded in `responses` under `id`. */
   responseUrl(id: string): string {
     return `${this.origin}/response/${id}`;
+  }
+
+  /** Answers `method` with `handler`, which is given the bearer token to check (other methods take bot tokens only). */
+  serve(method: string, handler: (body: Json, token: string) => Json): void {
+    this.served.set(method, handler);
   }
 
   /** The next calls to `method` fail as described, one fault per call, in order. */
@@ -217,6 +224,9 @@ export class FakeSlack {
       result = fail(fault.error ?? (fault.status === 429 ? 'ratelimited' : 'internal_error'));
     } else if (fault) result = fail(fault.error ?? 'fatal_error');
     else if (!token) result = fail('not_authed');
+    else if (this.served.has(method)) result = this.served.get(method)!(body, token);
+    // Slack refuses an app-level token on the bot's methods.
+    else if (token.startsWith('xapp-')) result = fail('not_allowed_token_type');
     else if (this.options.token && token !== this.options.token) result = fail('invalid_auth');
     else result = (this.methods[method] ?? (() => fail('unknown_method')))(body);
     if (result.ok === false) call.error = String(result.error);
