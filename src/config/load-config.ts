@@ -64,6 +64,8 @@ const envSchema = z.object({
   CUTOVER_SLACK_RATE_LIMITS: optional,
   CUTOVER_ENGINE_RATE_LIMITS: optional,
   CUTOVER_POLL_BATCHING: optional.pipe(z.enum(['on', 'off']).default('on')),
+  // Read only to tell a deployment from a laptop (see `deployment` below); Node's own convention.
+  NODE_ENV: optional,
 });
 
 const bucketSpec = z.strictObject({ rate: z.number().positive(), burst: z.number().int().positive() });
@@ -162,8 +164,17 @@ export interface Config {
    */
   userGroupMaxAgeMs: number;
   logLevel: string;
-  /** True when no bot token is set: `npm start` runs the local playground. */
+  /**
+   * True when no bot token is set and nothing says this is a deployment: `npm start` runs the
+   * local playground (bound to 127.0.0.1, which a container's port mapping cannot reach).
+   */
   playground: boolean;
+  /**
+   * What says this process is a deployment rather than a laptop (`NODE_ENV=production`, as the
+   * image sets it, or an explicit `CUTOVER_ROLE`); such a process without a bot token refuses to
+   * start instead of falling back to the playground (issue 15).
+   */
+  deployment?: string;
   /**
    * Test-only (`CUTOVER_TEST_CRASH_AT`, never set in production): the name of a crash point
    * (src/crash-point.ts) at which the process SIGKILLs itself, so crash tests hit it exactly.
@@ -189,6 +200,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError('environment', formatIssues(parsed.error.issues));
   const e = parsed.data;
+  const deployment = e.NODE_ENV === 'production' ? 'NODE_ENV=production' : env.CUTOVER_ROLE?.trim() ? `CUTOVER_ROLE=${e.CUTOVER_ROLE}` : undefined;
   const problems: string[] = [];
   if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
     problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
@@ -246,7 +258,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
     userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
     logLevel: e.LOG_LEVEL,
-    playground: !e.SLACK_BOT_TOKEN,
+    playground: !e.SLACK_BOT_TOKEN && !deployment,
+    deployment,
     testCrashAt: e.CUTOVER_TEST_CRASH_AT,
     rateLimits: { slack: { ...SLACK_TIERS, ...slackLimits }, engines: { ...ENGINE_RATE_LIMITS, ...engineLimits } },
     pollBatching: e.CUTOVER_POLL_BATCHING === 'on',
