@@ -63,6 +63,9 @@ const envSchema = z.object({
   NODE_ENV: optional,
 });
 
+/** Every variable Cutover reads (docs/deploy.md lists them; the deploy test checks docker-compose.yml against it). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export type Role = 'all' | 'web' | 'worker';
 
 /**
