@@ -101,6 +101,9 @@ function parseLimits<T>(name: string, raw: string | undefined, schema: z.ZodType
   return parsed.data;
 }
 
+/** Every variable Cutover reads (docs/deploy.md lists them; the deploy test checks docker-compose.yml against it). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export type Role = 'all' | 'web' | 'worker';
 
 /**
