@@ -65,7 +65,7 @@ describe('crash safety and API outages', () => {
     expect(runNowsFor(runId)).toHaveLength(1);
     expect(databricks.timeline.filter((t) => t.jobId === 7)).toHaveLength(1);
     expect(slack.messages.filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))).toHaveLength(1);
-  });
+  }, 90_000); // two worker starts, each 10-30 s on a busy machine
 
   it('429 with Retry-After and then 503s on run-now and runs/get neither lose nor duplicate the run', async () => {
     databricks.failNext('/api/2.1/jobs/run-now', [{ status: 429, retryAfter: '1' }, { status: 503 }, { status: 503 }]);
