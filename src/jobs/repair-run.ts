@@ -29,11 +29,12 @@ export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: str
       throw err;
     }
   }
+  // The failure's own words (`Task transform failed`) are cleared: beside `repairing` they read as current.
   const repaired = await runs.update(
     run.id,
     (r) =>
       r.state === 'failed'
-        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined }
+        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined, stateMessage: undefined, repairedTasks: r.failures.map((f) => f.task) }
         : undefined,
     { actor: job.data.by, action: 'run.repair' },
   );

@@ -50,6 +50,8 @@ export interface RunRecord {
    */
   idleMs?: number;
   latestRepairId?: string;
+  /** The tasks the latest repair re-runs (the failures it cleared), so the alert can still name them. */
+  repairedTasks?: string[];
   /** A permanent error from the engine API (e.g. 404 job), shown to people as is. */
   error?: { code: string; message: string; apiCode?: string };
   /** Set when the run belongs to a parallel run. */

@@ -94,7 +94,7 @@ describe('/pipeline run on Databricks, end to end', () => {
     for (let i = 1; i < updates.length; i++) expect(updates[i]! - updates[i - 1]!).toBeGreaterThanOrEqual(1900);
   });
 
-  it('opens a failure thread with the task error and Repair/Cancel/Acknowledge; a signed Repair click repairs and reports back', async () => {
+  it('opens a failure thread with the task error and Repair/Cancel/Acknowledge; a signed Repair click repairs, reports back, and closes the alert', async () => {
     databricks.setOutcome(123, { fail: { task: 'transform', error: 'java.lang.RuntimeException: boom in transform', trace: 'at com.example.Transform.run(Transform.scala:42)\nat scala.Option.map' } }, 'next-run');
     const runId = runIdOf(await confirmation(await command('run incites-monthly --on databricks --period 2026-08')))!;
     const status = await eventually(() => statusOf(runId), 10_000, 'status message');
@@ -118,6 +118,20 @@ describe('/pipeline run on Databricks, end to end', () => {
     const finished = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && /repair/i.test(m.text ?? '') && /succeeded/.test(m.text ?? '')), 20_000, 'repair result in thread');
     expect(finished).toBeDefined();
     await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 10_000, 'status succeeded after repair');
+
+    // Issue 15 item 4: the alert itself is edited to say how it ended, and its buttons are gone
+    // (a Repair click on it could only be refused now).
+    const closed = await eventually(() => {
+      const m = slack.message(alert.channel, alert.ts);
+      return m && /repaired and succeeded/.test(m.text ?? '') ? m : undefined;
+    }, 15_000, 'alert edited to its ending');
+    expect(buttonsIn(closed)).toEqual([]);
+    expect(JSON.stringify(closed.blocks)).toContain('*Resolved*: repaired and succeeded (repair #1)');
+    expect(JSON.stringify(closed.blocks)).toContain('Re-ran: `transform`');
+    // While the repair ran, the status said so, never "pending" beside the failure that started it.
+    const statusSeen = [...statusOf(runId)!.history.map((h) => JSON.stringify(h.blocks)), JSON.stringify(statusOf(runId)!.blocks)];
+    expect(statusSeen.some((b) => b.includes('*repairing* (repair #1)'))).toBe(true);
+    expect(statusSeen.filter((b) => b.includes('*pending*') && b.includes('Task transform failed'))).toEqual([]);
   });
 
   it('refuses a prod run from someone outside permissions.run.prod, and accepts a member of an allowed user group', async () => {
