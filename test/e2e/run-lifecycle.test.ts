@@ -157,15 +157,15 @@ describe('/pipeline run on Databricks, end to end', () => {
   });
 
   it('rejects a forged signature and a stale timestamp with 401, and starts nothing', async () => {
-    const body = slashCommandBody({ text: 'run incites-monthly --period 2031-01', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
+    const body = slashCommandBody({ text: 'run incites-monthly --period 2025-03', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
     const forged = await postSigned(`${app.url}/slack/events`, body, { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
     const stale = await postSigned(`${app.url}/slack/events`, body, { secret: SIGNING_SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
     await new Promise((r) => setTimeout(r, 1000));
-    const forgedRuns = databricks.calls('/api/2.1/jobs/run-now').filter((c) => JSON.stringify(c.body).includes('2031-01'));
+    const forgedRuns = databricks.calls('/api/2.1/jobs/run-now').filter((c) => JSON.stringify(c.body).includes('2025-03'));
     expect(forgedRuns).toEqual([]);
-    expect(statusMessages().filter((m) => (m.text ?? '').includes('2031-01'))).toEqual([]);
+    expect(statusMessages().filter((m) => (m.text ?? '').includes('2025-03'))).toEqual([]);
     expect(slack.responses.find((r) => r.id === 'forged')).toBeUndefined();
   });
 
