@@ -14,7 +14,7 @@ export interface SocketModeConnectionsOptions {
 }
 
 /** Slack's answers meaning the token itself is wrong; anything else (`internal_error`, …) may pass with a retry. */
-const REFUSED_TOKEN = new Set(['not_authed', 'invalid_auth', 'account_inactive', 'token_revoked', 'token_expired', 'missing_scope', 'not_allowed_token_type', 'team_disabled', 'user_removed_from_team']);
+const REFUSED_TOKEN = new Set(['not_authed', 'invalid_auth', 'account_inactive', 'token_revoked', 'token_expired', 'missing_scope', 'not_allowed_token_type', 'team_disabled', 'user_removed_from_team', 'forbidden_team']);
 
 /**
  * Socket Mode over several WebSocket connections at once, each one Bolt's own
