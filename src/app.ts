@@ -24,6 +24,7 @@ import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { SocketModeConnections } from './slack/socket-mode-receiver.ts';
 import { createSlackClient, slackClientOptions } from './slack/client.ts';
 import { RedisRateLimiter } from './rate-limit/token-bucket.ts';
 import { AuditLog } from './store/audit-log.ts';
@@ -112,8 +113,11 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
 
   let boltApp: InstanceType<typeof App> | undefined;
   let receiver: InstanceType<typeof HTTPReceiver> | undefined;
+  let socketMode: SocketModeConnections | undefined;
   if (web) {
-    const socketMode = Boolean(config.slack.appToken);
+    const appToken = config.slack.appToken;
+    // Socket Mode: several connections, so one being renewed by Slack never leaves commands nowhere to go.
+    socketMode = appToken ? new SocketModeConnections({ appToken, slackApiUrl: config.slack.apiUrl, logger: boltLogger(logger), connections: config.slack.socketConnections }) : undefined;
     if (!socketMode) {
       receiver = new HTTPReceiver({
         signingSecret: config.slack.signingSecret ?? '',
@@ -123,7 +127,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     }
     boltApp = new App({
       token: config.slack.botToken,
-      ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { receiver }),
+      receiver: socketMode ?? receiver,
       // Bolt's own client (views.open, respond) shares the Slack buckets with ours.
       clientOptions: slackClientOptions(slackOptions),
       logger: boltLogger(logger),
@@ -209,6 +213,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     metrics,
     logger,
     async start() {
+      // A Socket Mode app token Slack refuses stops start-up before any work is taken.
+      await socketMode?.verify();
       if (working) {
         // The start-up recovery below reads through the producer connection, which refuses commands until connected.
         await untilReady(redis);

@@ -23,6 +23,7 @@ const envSchema = z.object({
   SLACK_SIGNING_SECRET: optional,
   SLACK_APP_TOKEN: optional.pipe(z.string().startsWith('xapp-', 'expected an app-level token (xapp-…)').optional()),
   SLACK_API_URL: optional.pipe(url.default('https://slack.com/api/')),
+  CUTOVER_SOCKET_CONNECTIONS: optional.pipe(z.coerce.number<string | undefined>().int().min(1).max(10, 'Slack allows at most 10 Socket Mode connections per app').default(2)),
   DATABRICKS_HOST: optionalUrl,
   DATABRICKS_TOKEN: optional,
   DATABRICKS_CLIENT_ID: optional,
@@ -129,7 +130,14 @@ export interface AwsEndpoints {
 }
 
 export interface Config {
-  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
+  slack: {
+    botToken?: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl: string;
+    /** Socket Mode connections this process holds open (with `appToken`); Slack allows 10 per app in all. */
+    socketConnections: number;
+  };
   databricks: {
     host?: string;
     token?: string;
@@ -234,6 +242,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+      socketConnections: e.CUTOVER_SOCKET_CONNECTIONS,
     },
     databricks: {
       host: e.DATABRICKS_HOST?.replace(/\/+$/, ''),

@@ -73,6 +73,8 @@ export function keyspace(prefix: string, retention: Retention = DEFAULT_RETENTIO
     audit: (pipeline: string) => `${prefix}:audit:${pipeline}`,
     notifyLast: (id: string) => `${prefix}:notify:last:${id}`,
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,
+    /** Fingerprint of what a message last showed (edits that change nothing are skipped). */
+    notifyShown: (id: string) => `${prefix}:notify:shown:${id}`,
     stage: (pipeline: string) => `${prefix}:stage:${pipeline}`,
     parallel: (id: string) => `${prefix}:parallel:${id}`,
     parallelReports: (id: string) => `${prefix}:parallel:${id}:reports`,
