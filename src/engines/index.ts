@@ -86,7 +86,7 @@ export function createApiClients(config: Config, { logger, metrics, limiter }: {
     emr.middlewareStack.add((next) => async (args) => (await limiter.acquire('engine:emr', limits.emr), next(args)), { step: 'initialize', name: 'cutoverRateLimit' });
   }
   const airflow = config.airflow.url
-    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: limit('airflow', instrumentedFetch('airflow', metrics)) })
+    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, credentials: airflowCredentials(config), apiVersion: config.airflow.apiVersion, fetch: limit('airflow', instrumentedFetch('airflow', metrics)) })
     : undefined;
   return {
     databricks,
@@ -107,4 +107,10 @@ export function databricksTokenSource(config: Config, fetchImpl: typeof fetch = 
   if (db.token) return personalAccessToken(db.token);
   if (db.clientId && db.clientSecret) return new OAuthM2MTokenSource({ host: db.host, clientId: db.clientId, clientSecret: db.clientSecret, fetch: fetchImpl, now: Date.now });
   return undefined;
+}
+
+/** The Airflow user's name and password, when they are the credential (AIRFLOW_USERNAME + AIRFLOW_PASSWORD). */
+function airflowCredentials(config: Config): { username: string; password: string } | undefined {
+  const { username, password } = config.airflow;
+  return username && password ? { username, password } : undefined;
 }
