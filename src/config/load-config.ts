@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { formatIssues } from './load-catalog.ts';
 import { CRASH_POINTS, type CrashPointName } from '../crash-point.ts';
+import { daysToMs, DEFAULT_RETENTION, type Retention } from '../store/retention.ts';
 import { SLACK_TIERS, type SlackRateLimits } from '../slack/rate-limits.ts';
 import type { BucketSpec } from '../rate-limit/token-bucket.ts';
 
@@ -60,6 +61,10 @@ const envSchema = z.object({
   CUTOVER_SQL_STATEMENT_TIMEOUT_MS: optional.pipe(positiveInt(3_600_000)),
   CUTOVER_USERGROUP_MAX_AGE_MS: optional.pipe(positiveInt(1_800_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
+  CUTOVER_RETENTION_DAYS: optional.pipe(z.coerce.number<string | undefined>().positive().default(DEFAULT_RETENTION.recordsMs / 86_400_000)),
+  CUTOVER_REPORT_RETENTION_DAYS: optional.pipe(z.coerce.number<string | undefined>().positive().default(DEFAULT_RETENTION.reportsMs / 86_400_000)),
+  CUTOVER_AUDIT_MAXLEN: optional.pipe(z.coerce.number<string | undefined>().int().min(0).default(DEFAULT_RETENTION.auditMaxLen)),
+  CUTOVER_MAX_DIFFS_PER_USER: optional.pipe(positiveInt(2)),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
   CUTOVER_SLACK_RATE_LIMITS: optional,
@@ -174,6 +179,14 @@ export interface Config {
    * `usergroups.users.list` fails; past it the request is refused with the reason.
    */
   userGroupMaxAgeMs: number;
+  /**
+   * How long stored artifacts live (src/store/retention.ts): `CUTOVER_RETENTION_DAYS` (records of
+   * finished work, default 90), `CUTOVER_REPORT_RETENTION_DAYS` (diff reports and CSVs, default 30),
+   * `CUTOVER_AUDIT_MAXLEN` (events kept per pipeline's audit stream, about; default 0 = all).
+   */
+  retention: Retention;
+  /** `/pipeline diff`s one person may have running at once (`CUTOVER_MAX_DIFFS_PER_USER`, default 2). */
+  maxDiffsPerUser: number;
   logLevel: string;
   /**
    * True when no bot token is set and nothing says this is a deployment: `npm start` runs the
@@ -269,6 +282,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,
     sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
     userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
+    retention: { recordsMs: daysToMs(e.CUTOVER_RETENTION_DAYS), reportsMs: daysToMs(e.CUTOVER_REPORT_RETENTION_DAYS), auditMaxLen: e.CUTOVER_AUDIT_MAXLEN },
+    maxDiffsPerUser: e.CUTOVER_MAX_DIFFS_PER_USER,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN && !deployment,
     deployment,
