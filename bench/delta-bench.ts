@@ -99,8 +99,11 @@ const SCHEMA: SparkField[] = [
   { name: 'c_cat', type: 'string' },
 ];
 const DV_PROTOCOL = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] };
-/** The rows the v3 DELETE removes: 5 % of the keys, spread over every file. */
-const DELETED = 'hash(id, 99) % 20 = 0';
+/**
+ * The rows the v3 DELETE removes: 5 % of the keys, spread over every file. (Not `hash(id, seed)`:
+ * DuckDB combines the seed's hash with the key's, which correlates with the file split.)
+ */
+const DELETED = 'hash(id * 31 + 17) % 20 = 0';
 /** Spark writes `timestamp` as UTC-adjusted micros, which DuckDB reads as TIMESTAMPTZ; so do both sides here. */
 const sparkRows = (sql: string) => `SELECT * REPLACE (c_ts::TIMESTAMPTZ AS c_ts) FROM (${sql})`;
 
@@ -120,7 +123,7 @@ async function generateDiffData(dir: string, rows: number, rates: number[], file
       try {
         await w.append([await w.dataFile(`SELECT * REPLACE ('stale' AS c_str) FROM read_parquet(${sqlString(stage)}) WHERE id < ${Math.ceil(rows / 10)}`)]);
         const adds: AddAction[] = [];
-        for (let f = 0; f < files; f++) adds.push(await w.dataFile(`SELECT * FROM read_parquet(${sqlString(stage)}) WHERE hash(id, 5) % ${files} = ${f}`));
+        for (let f = 0; f < files; f++) adds.push(await w.dataFile(`SELECT * FROM read_parquet(${sqlString(stage)}) WHERE id % ${files} = ${f}`));
         await w.overwrite(adds);
         const parquetDir = join(dir, `parquet-${rate}`);
         await mkdir(parquetDir);
