@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { App, HTTPReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { registerCommands } from './commands/index.ts';
@@ -25,6 +24,9 @@ import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { SocketModeConnections } from './slack/socket-mode-receiver.ts';
+import { createSlackClient, slackClientOptions } from './slack/client.ts';
+import { RedisRateLimiter } from './rate-limit/token-bucket.ts';
 import { AuditLog } from './store/audit-log.ts';
 import { createRedis, keyspace, untilReady } from './store/redis.ts';
 import { ParallelStore } from './store/parallel-store.ts';
@@ -81,7 +83,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   if (!config.playground && config.role !== 'web' && missing.length > 0) throw new ConfigError('the environment for this catalog', missing.map(findingLine));
   const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
-  const keys = keyspace(config.redisPrefix);
+  const keys = keyspace(config.redisPrefix, config.retention);
   const web = config.role !== 'worker';
   const working = config.role !== 'web';
 
@@ -96,27 +98,26 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const dqAlerts = new DqAlertStore(redis, keys, now);
   const cutover = new CutoverStore(redis, keys, now);
   const queues = new Queues(queueConnection, keys.bullPrefix);
-  const slack = new WebClient(config.slack.botToken, {
-    slackApiUrl: config.slack.apiUrl,
-    logger: boltLogger(logger),
-    // Retries with Retry-After on 429 happen inside the client; keep them short so a job can
-    // fail and be retried by BullMQ instead of holding a worker for half an hour.
-    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
-    fetch: instrumentedFetch('slack', metrics),
-  } as ConstructorParameters<typeof WebClient>[1]);
+  // One limiter for every outside API, its buckets in Redis so all worker processes share them (issue 17).
+  const limiter = new RedisRateLimiter(redis, config.redisPrefix, logger);
+  const slackOptions = { apiUrl: config.slack.apiUrl, logger, fetch: instrumentedFetch('slack', metrics), limiter, limits: config.rateLimits.slack };
+  const slack = createSlackClient({ botToken: config.slack.botToken, ...slackOptions });
   const permissions = new Permissions({ catalog, slack, now, maxAgeMs: config.userGroupMaxAgeMs });
   // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
   const crashPoint = createCrashPoint(config.testCrashAt);
-  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint };
+  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint, maxDiffsPerUser: config.maxDiffsPerUser };
 
   registerGauges(metrics, runs, queues);
 
   let boltApp: InstanceType<typeof App> | undefined;
   let receiver: InstanceType<typeof HTTPReceiver> | undefined;
+  let socketMode: SocketModeConnections | undefined;
   if (web) {
-    const socketMode = Boolean(config.slack.appToken);
+    const appToken = config.slack.appToken;
+    // Socket Mode: several connections, so one being renewed by Slack never leaves commands nowhere to go.
+    socketMode = appToken ? new SocketModeConnections({ appToken, slackApiUrl: config.slack.apiUrl, logger: boltLogger(logger), connections: config.slack.socketConnections }) : undefined;
     if (!socketMode) {
       receiver = new HTTPReceiver({
         signingSecret: config.slack.signingSecret ?? '',
@@ -126,8 +127,9 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     }
     boltApp = new App({
       token: config.slack.botToken,
-      ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { receiver }),
-      clientOptions: { slackApiUrl: config.slack.apiUrl },
+      receiver: socketMode ?? receiver,
+      // Bolt's own client (views.open, respond) shares the Slack buckets with ours.
+      clientOptions: slackClientOptions(slackOptions),
       logger: boltLogger(logger),
       // Cutover never reads Bolt's conversation store; skipping it takes a middleware off every request.
       convoStore: false,
@@ -163,7 +165,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     stages,
     clients,
     audit,
-    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix }),
+    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix, retentionMs: config.retention.recordsMs }),
     // PII columns masked or hashed in every sample before it is stored or shown; the bot never
     // shows raw values. A `hash` catalog without CUTOVER_PII_KEY stops start-up here.
     protect: createCatalogSampleProtector(catalog, config.piiKey),
@@ -211,6 +213,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     metrics,
     logger,
     async start() {
+      // A Socket Mode app token Slack refuses stops start-up before any work is taken.
+      await socketMode?.verify();
       if (working) {
         // The start-up recovery below reads through the producer connection, which refuses commands until connected.
         await untilReady(redis);
@@ -221,6 +225,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });
+        if (config.retention.auditMaxLen > 0) await queues.scheduleAuditTrim();
       }
       if (boltApp && config.slack.appToken) await boltApp.start();
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));

@@ -2,7 +2,7 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import { isTerminal } from '../engines/types.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import type { RunRecord } from '../store/run-record.ts';
-import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, runStateLabel, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
 import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
@@ -123,7 +123,7 @@ function runColumn(title: string, run: RunRecord | undefined, now: number): { ti
   if (!run) return { title: `*${title}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
   const engine = engineLabel(run.engine);
   const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatRunTime(run, now)}`;
-  const state = [stateLabel(run.state), took, shortLink(run.url, `Open in ${engine}`)];
+  const state = [runStateLabel(run), took, shortLink(run.url, `Open in ${engine}`)];
   if (run.error) state.push(`:warning: ${escapeMrkdwn(truncateText(`${run.error.code}: ${run.error.message}`, 300))}`);
   const tasks = run.tasks.map((task) => {
     const duration = taskDuration(task, now);

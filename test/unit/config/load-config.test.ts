@@ -55,6 +55,15 @@ describe('environment', () => {
     expect(c).toMatchObject({ port: 0, role: 'worker', pollIntervalMs: 250, playground: false });
   });
 
+  it('issue 15: without a bot token, only a laptop gets the playground', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ playground: true, deployment: undefined });
+    expect(loadConfig({ env: { NODE_ENV: 'development', CUTOVER_ROLE: '' } })).toMatchObject({ playground: true, deployment: undefined });
+    expect(loadConfig({ env: { NODE_ENV: 'production' } })).toMatchObject({ playground: false, deployment: 'NODE_ENV=production' });
+    expect(loadConfig({ env: { CUTOVER_ROLE: 'web' } })).toMatchObject({ playground: false, deployment: 'CUTOVER_ROLE=web' });
+    // The CLI loads the same config in the container: no Slack token is needed there, so no error.
+    expect(() => loadConfig({ env: { NODE_ENV: 'production', CUTOVER_ROLE: 'all' } })).not.toThrow();
+  });
+
   it('names every bad variable at once', () => {
     try {
       loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxp-user', PORT: 'eighty', CUTOVER_ROLE: 'both', REDIS_URL: 'localhost' } });
@@ -69,5 +78,14 @@ describe('environment', () => {
   it('requires a signing secret in HTTP mode, not in Socket Mode', () => {
     expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1' } })).toThrow(/SLACK_SIGNING_SECRET/);
     expect(loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' } }).slack.appToken).toBe('xapp-1');
+  });
+
+  it('holds two Socket Mode connections unless told otherwise, and no more than the 10 Slack allows', () => {
+    const socket = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' };
+    expect(loadConfig({ env: socket }).slack.socketConnections).toBe(2);
+    expect(loadConfig({ env: { ...socket, CUTOVER_SOCKET_CONNECTIONS: '1' } }).slack.socketConnections).toBe(1);
+    expect(() => loadConfig({ env: { ...socket, CUTOVER_SOCKET_CONNECTIONS: '11' } })).toThrow(/CUTOVER_SOCKET_CONNECTIONS.*at most 10/);
+    expect(() => loadConfig({ env: { ...socket, CUTOVER_SOCKET_CONNECTIONS: '0' } })).toThrow(/CUTOVER_SOCKET_CONNECTIONS/);
+    expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-2' } })).toThrow(/SLACK_APP_TOKEN.*xapp-/);
   });
 });
