@@ -1,18 +1,25 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDatabricks } from '../fakes/databricks-server.ts';
 import { FakeEmr } from '../fakes/emr-server.ts';
 import { FakeSlack, type FakeMessage } from '../fakes/slack-server.ts';
 import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '../helpers/app-process.ts';
-import { deletePrefix, testRedis, uniquePrefix } from '../helpers/redis.ts';
+import { deletePrefix, REDIS_URL, testRedis, uniquePrefix } from '../helpers/redis.ts';
+import { notificationFields, signSnsMessage, snsHeaders, TEST_TOPIC, testSigningIdentity } from '../helpers/sns-signing.ts';
 import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-requests.ts';
 import { deleteKeysUnder } from '../../src/store/redis.ts';
 
 /**
- * Issue 14, findings 4, 6 and 13 end to end: the app is started with `CUTOVER_TEST_CRASH_AT` and
+ * Issue 14, findings 4, 6, 12 and 13 end to end: the app is started with `CUTOVER_TEST_CRASH_AT` and
  * SIGKILLs itself at the named point (src/crash-point.ts), between a write and what must follow
  * it; a restart without the crash point must leave nothing stranded, lost or doubled. Finding 6:
  * Redis loses the intake stream, its consumer group and every queued job while the app is down.
- * (Finding 12's point, `sns.enqueued`, is in test/e2e/sns-crash.test.ts.)
+ * Finding 12: `POST /sns` runs in a process of its own (test/helpers/sns-listener-main.ts, wired
+ * as src/app.ts wires it) because the app fetches SNS's signing certificate from AWS.
  */
 const CHANNEL = 'C0CRASHPTS';
 const CATALOG = `
@@ -30,6 +37,9 @@ pipelines:
           actions: [{ stage: cutover }]
 permissions:
   run: { prod: [U0ALICE] }
+alerts:
+  inboundTopics: [${TEST_TOPIC}]
+  routes: [{ match: { AlarmName: crash-go-lag }, pipeline: crash-go }]
 `;
 
 const slack = new FakeSlack();
@@ -39,6 +49,7 @@ const prefix = uniquePrefix('e2e-crashpts');
 let emr: FakeEmr;
 let env: Record<string, string>;
 const apps: AppProcess[] = [];
+const listeners: ChildProcess[] = [];
 
 beforeAll(async () => {
   emr = await FakeEmr.start({ clusters: ['j-CRASHPT'] });
@@ -50,6 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.kill()));
+  for (const l of listeners) if (l.exitCode === null && l.signalCode === null) l.kill('SIGKILL');
   await Promise.all([slack.stop(), databricks.stop(), emr?.close()]);
   await deletePrefix(redis, prefix);
   redis.disconnect();
@@ -149,4 +161,54 @@ describe('SIGKILL at each crash point, then a restart', () => {
     for (const id of [runId, next]) expect(runNows().filter((c) => (c.body as { idempotency_token?: string }).idempotency_token === `cutover-${id}`)).toHaveLength(1);
     await restarted.stop();
   }, 180_000);
+
+  it('finding 12 (sns.enqueued): an alert enqueued just before the crash is posted once, after SNS redelivers it', async () => {
+    const app = await start();
+    const certFile = join(mkdtempSync(join(tmpdir(), 'cutover-sns-')), 'cert.pem');
+    writeFileSync(certFile, testSigningIdentity().certPem);
+    const fields = signSnsMessage(notificationFields({ AlarmName: 'crash-go-lag', NewStateValue: 'ALARM', NewStateReason: 'ingest is 3 h late' }), { version: '2' });
+    const deliver = (url: string) => fetch(url, { method: 'POST', headers: snsHeaders(fields), body: JSON.stringify(fields) }).then((r) => r.status).catch(() => 0);
+    const alarms = () => slack.messages.filter((m) => m.channel === CHANNEL && /crash-go-lag/.test(m.text ?? ''));
+
+    const crashing = await startListener(certFile, 'sns.enqueued');
+    expect(await deliver(crashing.url)).toBe(0); // no answer: SNS will deliver it again
+    await eventually(() => crashing.proc.signalCode !== null, 15_000, 'the listener to die at sns.enqueued');
+    expect(await redis.exists(`${prefix}:sns:msg:${fields.MessageId}`)).toBe(0);
+
+    const restarted = await startListener(certFile);
+    expect(await deliver(restarted.url)).toBe(200); // SNS's redelivery
+    expect(await deliver(restarted.url)).toBe(200); // and a duplicate
+    await eventually(() => alarms().length > 0, 30_000, 'the alarm in Slack');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(alarms()).toHaveLength(1);
+    restarted.proc.kill('SIGTERM');
+    await app.stop();
+  }, 120_000);
 });
+
+/** `POST /sns` in a process of its own; resolves once it listens. */
+async function startListener(certFile: string, crashAt?: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/sns-listener-main.ts'], {
+    cwd: process.cwd(),
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL,
+      CUTOVER_REDIS_PREFIX: prefix,
+      SNS_CERT_FILE: certFile,
+      SNS_TOPIC: TEST_TOPIC,
+      SNS_ROUTES: JSON.stringify([{ match: { AlarmName: 'crash-go-lag' }, pipeline: 'crash-go' }]),
+      SNS_PIPELINES: 'crash-go',
+      ...(crashAt ? { CUTOVER_TEST_CRASH_AT: crashAt } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  listeners.push(proc);
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`the SNS listener exited with ${code} before listening`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{"port":')) return; // its log lines
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return { url: `http://127.0.0.1:${port}/sns`, proc };
+}
