@@ -46,6 +46,8 @@ const envSchema = z.object({
   AWS_SESSION_TOKEN: optional,
   AIRFLOW_URL: optionalUrl,
   AIRFLOW_TOKEN: optional,
+  AIRFLOW_USERNAME: optional,
+  AIRFLOW_PASSWORD: optional,
   AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
   REDIS_URL: optional.pipe(z.string().regex(/^rediss?:\/\//, 'expected redis://…').default('redis://127.0.0.1:6379')),
   PIPELINES_FILE: optional.pipe(z.string().default('./pipelines.yaml')),
@@ -152,7 +154,8 @@ export interface Config {
     secretAccessKey?: string;
     sessionToken?: string;
   };
-  airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
+  /** `token`, or `username` + `password` (basic auth on v1, a JWT bought from `/auth/token` on v2). */
+  airflow: { url?: string; token?: string; username?: string; password?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
   /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
   redisPrefix: string;
@@ -232,6 +235,12 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
   if (Boolean(e.DATABRICKS_CLIENT_ID) !== Boolean(e.DATABRICKS_CLIENT_SECRET)) {
     problems.push('DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET: set both for OAuth M2M, or neither');
   }
+  if (Boolean(e.AIRFLOW_USERNAME) !== Boolean(e.AIRFLOW_PASSWORD)) {
+    problems.push('AIRFLOW_USERNAME/AIRFLOW_PASSWORD: set both (or AIRFLOW_TOKEN instead), or neither');
+  }
+  if (e.AIRFLOW_TOKEN && e.AIRFLOW_USERNAME) {
+    problems.push('AIRFLOW_TOKEN/AIRFLOW_USERNAME: set a token or a user name and password, not both');
+  }
   const slackLimits = parseLimits('CUTOVER_SLACK_RATE_LIMITS', e.CUTOVER_SLACK_RATE_LIMITS, slackLimitsSchema, problems);
   const engineLimits = parseLimits('CUTOVER_ENGINE_RATE_LIMITS', e.CUTOVER_ENGINE_RATE_LIMITS, engineLimitsSchema, problems);
   if (problems.length > 0) throw new ConfigError('environment', problems);
@@ -268,7 +277,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
       secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
       sessionToken: e.AWS_SESSION_TOKEN,
     },
-    airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
+    airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, username: e.AIRFLOW_USERNAME, password: e.AIRFLOW_PASSWORD, apiVersion: e.AIRFLOW_API_VERSION },
     redisUrl: e.REDIS_URL,
     redisPrefix: e.CUTOVER_REDIS_PREFIX,
     pipelinesFile: e.PIPELINES_FILE,
@@ -297,7 +306,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
 /** Every secret value of the config, for the logger to redact wherever it appears (they have no recognisable shape). */
 export function secretsOf(config: Config): string[] {
   const { slack, databricks, airflow, aws } = config;
-  return [slack.signingSecret, slack.botToken, slack.appToken, databricks.token, databricks.clientSecret, airflow.token, config.piiKey, aws.secretAccessKey, aws.sessionToken].filter(
+  return [slack.signingSecret, slack.botToken, slack.appToken, databricks.token, databricks.clientSecret, airflow.token, airflow.password, config.piiKey, aws.secretAccessKey, aws.sessionToken].filter(
     (s): s is string => Boolean(s),
   );
 }
