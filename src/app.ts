@@ -144,6 +144,17 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     registerCutoverActions(interactions, commandDeps);
     interactions.attach(boltApp);
     registerAppHome(boltApp, commandDeps);
+    if (socketMode) {
+      const connections = socketMode;
+      new Gauge({
+        name: 'cutover_slack_socket_connections',
+        help: 'Socket Mode connections open to Slack (0: commands and clicks cannot reach this process)',
+        registers: [metrics.registry],
+        collect() {
+          this.set(connections.openConnections());
+        },
+      });
+    }
     boltApp.error(async (err) => {
       logger.error({ err }, 'unhandled error in a Slack listener');
     });
