@@ -83,7 +83,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   if (!config.playground && config.role !== 'web' && missing.length > 0) throw new ConfigError('the environment for this catalog', missing.map(findingLine));
   const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
-  const keys = keyspace(config.redisPrefix);
+  const keys = keyspace(config.redisPrefix, config.retention);
   const web = config.role !== 'worker';
   const working = config.role !== 'web';
 
@@ -107,7 +107,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
   const crashPoint = createCrashPoint(config.testCrashAt);
-  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint };
+  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint, maxDiffsPerUser: config.maxDiffsPerUser };
 
   registerGauges(metrics, runs, queues);
 
@@ -144,6 +144,17 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     registerCutoverActions(interactions, commandDeps);
     interactions.attach(boltApp);
     registerAppHome(boltApp, commandDeps);
+    if (socketMode) {
+      const connections = socketMode;
+      new Gauge({
+        name: 'cutover_slack_socket_connections',
+        help: 'Socket Mode connections open to Slack (0: commands and clicks cannot reach this process)',
+        registers: [metrics.registry],
+        collect() {
+          this.set(connections.openConnections());
+        },
+      });
+    }
     boltApp.error(async (err) => {
       logger.error({ err }, 'unhandled error in a Slack listener');
     });
@@ -165,7 +176,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     stages,
     clients,
     audit,
-    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix }),
+    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix, retentionMs: config.retention.recordsMs }),
     // PII columns masked or hashed in every sample before it is stored or shown; the bot never
     // shows raw values. A `hash` catalog without CUTOVER_PII_KEY stops start-up here.
     protect: createCatalogSampleProtector(catalog, config.piiKey),
@@ -225,6 +236,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });
+        if (config.retention.auditMaxLen > 0) await queues.scheduleAuditTrim();
       }
       if (boltApp && config.slack.appToken) await boltApp.start();
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));

@@ -65,7 +65,7 @@ export function createApiClients(config: Config, { logger, metrics }: { logger: 
   const { region, endpoints } = config.aws;
   const emr = new EMRClient({ region, endpoint: endpoints.emr });
   const airflow = config.airflow.url
-    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) })
+    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, credentials: airflowCredentials(config), apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) })
     : undefined;
   return {
     databricks,
@@ -86,4 +86,10 @@ export function databricksTokenSource(config: Config, fetchImpl: typeof fetch = 
   if (db.token) return personalAccessToken(db.token);
   if (db.clientId && db.clientSecret) return new OAuthM2MTokenSource({ host: db.host, clientId: db.clientId, clientSecret: db.clientSecret, fetch: fetchImpl, now: Date.now });
   return undefined;
+}
+
+/** The Airflow user's name and password, when they are the credential (AIRFLOW_USERNAME + AIRFLOW_PASSWORD). */
+function airflowCredentials(config: Config): { username: string; password: string } | undefined {
+  const { username, password } = config.airflow;
+  return username && password ? { username, password } : undefined;
 }

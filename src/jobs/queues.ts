@@ -100,6 +100,11 @@ export class Queues {
     return this.notify.add('parallel-details', { v: 1, parallelId }, { jobId: `pdetails-${parallelId}` });
   }
 
+  /** Trims every pipeline's audit stream to `CUTOVER_AUDIT_MAXLEN`, hourly (one scheduler per deployment). */
+  scheduleAuditTrim(everyMs = 3600_000) {
+    return this.notify.upsertJobScheduler('audit-trim', { every: everyMs, immediately: true }, { name: 'audit-trim', data: { v: 1 } });
+  }
+
   /** Idempotent by job id: submitting the same run twice enqueues one job. */
   submit(runId: string) {
     return this.engine.add('submit', { v: 1, runId }, { jobId: `submit-${runId}` });
