@@ -164,8 +164,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
-  const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
-  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
+  const clients = working ? createApiClients(config, { logger, metrics, limiter }) : undefined;
+  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog, redis })) : {};
   const jobDeps: JobDeps = {
     runs,
     parallels,
