@@ -144,6 +144,17 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     registerCutoverActions(interactions, commandDeps);
     interactions.attach(boltApp);
     registerAppHome(boltApp, commandDeps);
+    if (socketMode) {
+      const connections = socketMode;
+      new Gauge({
+        name: 'cutover_slack_socket_connections',
+        help: 'Socket Mode connections open to Slack (0: commands and clicks cannot reach this process)',
+        registers: [metrics.registry],
+        collect() {
+          this.set(connections.openConnections());
+        },
+      });
+    }
     boltApp.error(async (err) => {
       logger.error({ err }, 'unhandled error in a Slack listener');
     });
@@ -153,8 +164,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
-  const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
-  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
+  const clients = working ? createApiClients(config, { logger, metrics, limiter }) : undefined;
+  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog, redis })) : {};
   const jobDeps: JobDeps = {
     runs,
     parallels,

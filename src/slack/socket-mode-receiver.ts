@@ -28,14 +28,23 @@ const REFUSED_TOKEN = new Set(['not_authed', 'invalid_auth', 'account_inactive',
  */
 export class SocketModeConnections implements Receiver {
   private readonly receivers: SocketModeReceiver[];
+  /** Which connections have had their `hello` and not closed since. */
+  private readonly open: boolean[];
 
   constructor(private readonly opts: SocketModeConnectionsOptions) {
     if (!Number.isInteger(opts.connections) || opts.connections < 1) throw new RangeError(`connections must be a positive integer, not ${opts.connections}`);
+    this.open = Array.from({ length: opts.connections }, () => false);
     this.receivers = Array.from({ length: opts.connections }, (_, i) => {
       // Each client gets its own options object: the SDK writes its retry policy into it.
       const receiver = new SocketModeReceiver({ appToken: opts.appToken, logger: opts.logger, installerOptions: { clientOptions: { slackApiUrl: opts.slackApiUrl } } });
       const which = `Socket Mode connection ${i + 1} of ${opts.connections}`;
-      receiver.client.on('connected', () => opts.logger.info(`${which} open`));
+      receiver.client.on('connected', () => {
+        this.open[i] = true;
+        opts.logger.info(`${which} open`);
+      });
+      receiver.client.on('close', () => {
+        this.open[i] = false;
+      });
       receiver.client.on('reconnecting', () => opts.logger.info(`${which} reconnecting`));
       return receiver;
     });
@@ -56,6 +65,11 @@ export class SocketModeConnections implements Receiver {
       if (!reason || !REFUSED_TOKEN.has(reason)) return;
       throw new ConfigError('SLACK_APP_TOKEN', [`Slack refused it for apps.connections.open: ${reason} (an app-level token of this app with the connections:write scope is needed)`]);
     }
+  }
+
+  /** How many connections can take envelopes now (for `cutover_slack_socket_connections`). */
+  openConnections(): number {
+    return this.open.filter(Boolean).length;
   }
 
   init(app: App): void {

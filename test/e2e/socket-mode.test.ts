@@ -87,6 +87,7 @@ describe('Cutover over Socket Mode, end to end', () => {
     const post = await fetch(`${app.url}/slack/events`, { method: 'POST', body: 'payload=%7B%7D', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(post.status).toBe(404);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/^cutover_slack_socket_connections 2$/m);
   });
 
   it('acks a /pipeline run envelope in under 3 s, calls run-now once, and updates one status message through to succeeded', async () => {
@@ -194,6 +195,13 @@ describe('Cutover over Socket Mode, end to end', () => {
     for (const e of socket.envelopes) expect(socket.acks.find((a) => a.envelope_id === e.envelope_id)!.connection).toBe(e.connection);
     // Bolt's own WebClient never used the app token on a bot method.
     expect(slack.calls.filter((c) => c.error === 'not_allowed_token_type')).toEqual([]);
+  });
+
+  it('on SIGTERM closes its connections normally, so Slack stops sending to it at once', async () => {
+    const open = socket.usable;
+    expect(open).toHaveLength(2);
+    await app.stop();
+    expect(open.map((c) => c.closeCode)).toEqual([1000, 1000]);
   });
 });
 

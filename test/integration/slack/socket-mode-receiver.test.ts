@@ -31,17 +31,21 @@ afterAll(async () => {
 describe('SocketModeConnections', () => {
   it('opens as many connections as asked, each with its own apps.connections.open ticket', () => {
     expect(socket.usable).toHaveLength(2);
+    expect(receiver.openConnections()).toBe(2);
     expect(slack.callsTo('apps.connections.open').map((c) => c.headers.authorization)).toEqual([`Bearer ${APP_TOKEN}`, `Bearer ${APP_TOKEN}`]);
   });
 
   it('serves a command sent right after Slack asks a connection to go away, then renews that connection', async () => {
     const leaving = socket.requestReconnect('refresh_requested');
+    await eventually(() => receiver.openConnections() === 1, 5000, 'the leaving connection to close');
     // Before the SDK has reconnected (it waits about 5 s): the other connection takes it.
     const ack = await socket.command(slashCommandPayload({ text: 'during the refresh' }));
     expect(ack.payload).toEqual({ response_type: 'ephemeral', text: 'echo during the refresh' });
     expect(ack.connection).not.toBe(leaving.id);
     await eventually(() => socket.connections.length === 3 && socket.usable.length === 2, 30_000, 'a third connection');
     expect(leaving.closeCode).toBe(1000);
+    // The fake counts a connection from its hello on; the client, once it has read it.
+    await eventually(() => receiver.openConnections() === 2, 5000, 'the client to count the new connection');
     const after = await socket.command(slashCommandPayload({ text: 'after' }));
     expect(after.payload?.text).toBe('echo after');
     expect(socket.violations).toEqual([]);
@@ -69,5 +73,7 @@ describe('SocketModeConnections', () => {
   it('closes every connection on stop', async () => {
     await app.stop();
     await eventually(() => socket.connections.every((c) => c.closedAt !== undefined), 10_000, 'every connection closed');
+    expect(socket.connections.map((c) => c.closeCode)).toEqual([1000, 1000, 1000]);
+    expect(receiver.openConnections()).toBe(0);
   });
 });
