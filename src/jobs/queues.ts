@@ -162,9 +162,10 @@ export class Queues {
     return this.notify.add('dq-thread', { v: 1, pipeline, period }, { jobId: `dqthread-${pipeline}-${period}-${version}` });
   }
 
-  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string) {
+  /** `missing`: outputs that had no data (their checks did not run); `checked`: whether any check ran. */
+  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string, outcome: { missing?: string[]; checked?: boolean } = {}) {
     // A little after the thread job, so the answer can usually link to the thread.
-    return this.notify.add('dq-reply', { v: 1, pipeline, period, to }, { jobId, delay: 1000 });
+    return this.notify.add('dq-reply', { v: 1, pipeline, period, to, ...outcome }, { jobId, delay: 1000 });
   }
 
   dqRemind(pipeline: string, period: string, openedSeq: number, count: number, delayMs: number) {
