@@ -164,7 +164,7 @@ describe('/pipeline run on Databricks, end to end', () => {
     expect(replies.filter((r) => /Repair of `r-.*` requested/.test(r.text))).toHaveLength(1);
     expect(replies.filter((r) => /already under way|only a failed run can be repaired/.test(r.text))).toHaveLength(1);
     expect(repairCalls()).toBe(before + 2);
-  });
+  }, 90_000);
 
   it('refuses a prod run from someone outside permissions.run.prod, and accepts a member of an allowed user group', async () => {
     // The group is not cached yet: the answer comes after a usergroups.users.list lookup.
