@@ -24,6 +24,7 @@ export function parseCatalog(text: string, source = 'pipelines.yaml'): Catalog {
   }
   const result = catalogSchema.safeParse(doc.toJS());
   if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  inheritRedshiftConnections(result.data);
   const problems = crossFieldProblems(result.data);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return result.data;
@@ -41,6 +42,25 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
     const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
     return [`${where}: ${issue.message}`];
   });
+}
+
+/**
+ * A `redshift:` dataset without a connection of its own reads through the pipeline's
+ * `engine: redshift` legacy side: the same cluster or workgroup, database and credentials.
+ */
+function inheritRedshiftConnections(catalog: Catalog): void {
+  for (const p of Object.values(catalog.pipelines)) {
+    const engine = p.legacy?.engine === 'redshift' ? p.legacy : undefined;
+    if (!engine) continue;
+    for (const o of p.outputs) {
+      for (const side of ['legacy', 'target'] as const) {
+        const d = o[side];
+        if (!('redshift' in d) || d.clusterIdentifier || d.workgroupName) continue;
+        o[side] = { ...d, clusterIdentifier: engine.clusterIdentifier, workgroupName: engine.workgroupName, database: d.database ?? engine.database, secretArn: d.secretArn ?? engine.secretArn, dbUser: d.dbUser ?? engine.dbUser };
+        if (d.secretArn && engine.dbUser) o[side] = { ...o[side], dbUser: undefined };
+      }
+    }
+  }
 }
 
 /** Rules a schema cannot express: references between fields and template placeholders. */
@@ -84,7 +104,9 @@ function crossFieldProblems(catalog: Catalog): string[] {
       problems.push(`${at}.cutover.approvers: no approvers here and permissions.approve is empty`);
     }
     for (const [path, text] of stringsOf(p, at)) {
-      for (const bad of unknownPlaceholders(text)) problems.push(`${path}: unknown placeholder {{${bad}}}`);
+      // `{{run}}` names one UNLOAD's own folder, so it belongs in a Redshift dataset's unload.to only.
+      const unknown = unknownPlaceholders(text).filter((name) => !(name === 'run' && /\.(legacy|target)\.unload\.to$/.test(path)));
+      for (const bad of unknown) problems.push(`${path}: unknown placeholder {{${bad}}}`);
       for (const name of paramsUsed(text)) {
         if (!Object.hasOwn(p.params, name)) problems.push(`${path}: {{param.${name}}} is not declared under ${at}.params`);
       }
@@ -160,6 +182,14 @@ function templateProblems(p: Catalog['pipelines'][string], at: string): string[]
       const d = o[side];
       const problem = 'path' in d ? pathTemplateProblem(d.path) : undefined;
       if (problem) problems.push(`${at}.outputs.${i}.${side}.path: ${problem}`);
+      if ('redshift' in d) {
+        for (const name of quotedSqlPlaceholders(d.where ?? '')) {
+          problems.push(`${at}.outputs.${i}.${side}.where: {{${name}}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a statement parameter`);
+        }
+        if (/\{\{\s*output\s*\}\}/.test(d.where ?? '')) problems.push(`${at}.outputs.${i}.${side}.where: {{output}} has no meaning here: the condition is on ${d.redshift}`);
+        if (!d.clusterIdentifier && !d.workgroupName) problems.push(`${at}.outputs.${i}.${side}.clusterIdentifier: set clusterIdentifier or workgroupName (or give the pipeline an engine: redshift legacy side to take them from)`);
+        else if (!d.database) problems.push(`${at}.outputs.${i}.${side}.database: set the database Cutover reads ${d.redshift} from`);
+      }
     }
     o.checks.forEach((c, j) => {
       if (!('sql' in c)) return;
