@@ -84,11 +84,14 @@ function textOptions(serde: string, p: Record<string, string>, table: Record<str
   return { header, delimiter, null: p['serialization.null.format'] ?? '\\N', quote: '', ...(escape ? { escape: oneChar(escape, '\\') } : {}) };
 }
 
-/** A SerDe character parameter: a character, or Hive's decimal code (`field.delim` '1' is \u0001). */
+/**
+ * A SerDe character parameter as Hive reads it (LazySerDeParameters.getByte): a number that fits
+ * a byte is that byte (`field.delim` '1' is \u0001, '9' a tab), anything else its first character.
+ */
 function oneChar(value: string | undefined, fallback: string): string {
   if (value === undefined || value === '') return fallback;
+  if (/^-?\d+$/.test(value) && Number(value) >= -128 && Number(value) <= 127) return String.fromCharCode((Number(value) + 256) % 256);
   if (value.length === 1) return value;
-  if (/^\d+$/.test(value)) return String.fromCharCode(Number(value));
   if (value === '\\t') return '\t';
   return value[0]!;
 }

@@ -19,8 +19,8 @@ const SESSION_SECONDS = 300;
  * Reads a Redshift table through the Data API (issue 18):
  *
  * 1. The rows are staged in a temp table of a Data API session (`CREATE TEMP TABLE … AS SELECT
- *    … WHERE <where:>`): the `where:` values are bound statement parameters there, which they
- *    could not be inside UNLOAD's quoted query.
+ *    … WHERE false`, then `INSERT … SELECT … WHERE <where:>`): the `where:` values are bound
+ *    statement parameters there, which they could not be inside UNLOAD's quoted query.
  * 2. With `directRowsUnder`, a table with fewer rows is read straight from GetStatementResult pages.
  * 3. Otherwise `UNLOAD ('SELECT * FROM <temp>') … MANIFEST VERBOSE` to `unload.to` with `{{run}}`
  *    a fresh id: Parquet, or when the cluster refuses Parquet, `|`-delimited text with ESCAPE.
@@ -36,19 +36,17 @@ export async function registerRedshiftTable(session: DuckDbSession, viewName: st
   const columns = dataset.columns?.join(', ') ?? '*';
   const parameters = Object.entries(dataset.parameters ?? {}).map(([name, value]) => ({ name, value }));
   const wait = { signal: access.signal };
-  const staged = await runStatement(
+  // The temp table takes the columns' types from the table; the rows come in a DML statement,
+  // where statement parameters are certain to be accepted.
+  const opened = await runStatement(
     client,
-    {
-      ...connectionOf(dataset, label),
-      Sql: `CREATE TEMP TABLE ${temp} AS SELECT ${columns} FROM ${dataset.redshift}${dataset.where ? ` WHERE ${dataset.where}` : ''}`,
-      Parameters: parameters.length > 0 ? parameters : undefined,
-      SessionKeepAliveSeconds: SESSION_SECONDS,
-    },
+    { ...connectionOf(dataset, label), Sql: `CREATE TEMP TABLE ${temp} AS SELECT ${columns} FROM ${dataset.redshift} WHERE false`, SessionKeepAliveSeconds: SESSION_SECONDS },
     `staging ${label}`,
     wait,
   );
-  if (!staged.sessionId) throw new UsageError(`${label}: the Data API returned no session id, which reading a table needs (SessionKeepAliveSeconds)`);
-  const inSession = (Sql: string): ExecuteStatementInput => ({ Sql, SessionId: staged.sessionId });
+  if (!opened.sessionId) throw new UsageError(`${label}: the Data API returned no session id, which reading a table needs (SessionKeepAliveSeconds)`);
+  const inSession = (Sql: string, values = false): ExecuteStatementInput => ({ Sql, SessionId: opened.sessionId, ...(values && parameters.length > 0 ? { Parameters: parameters } : {}) });
+  await runStatement(client, inSession(`INSERT INTO ${temp} SELECT ${columns} FROM ${dataset.redshift}${dataset.where ? ` WHERE ${dataset.where}` : ''}`, true), `staging ${label}`, wait);
   const from = `${label}${dataset.where ? ' (where:)' : ''}`;
 
   if (dataset.directRowsUnder !== undefined) {
