@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { App, HTTPReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { registerCommands } from './commands/index.ts';
@@ -25,6 +24,8 @@ import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { createSlackClient, slackClientOptions } from './slack/client.ts';
+import { RedisRateLimiter } from './rate-limit/token-bucket.ts';
 import { AuditLog } from './store/audit-log.ts';
 import { createRedis, keyspace, untilReady } from './store/redis.ts';
 import { ParallelStore } from './store/parallel-store.ts';
@@ -97,14 +98,10 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const dqAlerts = new DqAlertStore(redis, keys, now);
   const cutover = new CutoverStore(redis, keys, now);
   const queues = new Queues(queueConnection, keys.bullPrefix);
-  const slack = new WebClient(config.slack.botToken, {
-    slackApiUrl: config.slack.apiUrl,
-    logger: boltLogger(logger),
-    // Retries with Retry-After on 429 happen inside the client; keep them short so a job can
-    // fail and be retried by BullMQ instead of holding a worker for half an hour.
-    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
-    fetch: instrumentedFetch('slack', metrics),
-  } as ConstructorParameters<typeof WebClient>[1]);
+  // One limiter for every outside API, its buckets in Redis so all worker processes share them (issue 17).
+  const limiter = new RedisRateLimiter(redis, config.redisPrefix, logger);
+  const slackOptions = { apiUrl: config.slack.apiUrl, logger, fetch: instrumentedFetch('slack', metrics), limiter, limits: config.rateLimits.slack };
+  const slack = createSlackClient({ botToken: config.slack.botToken, ...slackOptions });
   const permissions = new Permissions({ catalog, slack, now, maxAgeMs: config.userGroupMaxAgeMs });
   // Links in replies are a nicety: a slow or failing Slack leaves them out after 2 s.
   const permalink: Permalink = (channel, ts) =>
@@ -128,7 +125,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     boltApp = new App({
       token: config.slack.botToken,
       ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { receiver }),
-      clientOptions: { slackApiUrl: config.slack.apiUrl },
+      // Bolt's own client (views.open, respond) shares the Slack buckets with ours.
+      clientOptions: slackClientOptions(slackOptions),
       logger: boltLogger(logger),
       // Cutover never reads Bolt's conversation store; skipping it takes a middleware off every request.
       convoStore: false,

@@ -12,6 +12,13 @@ async function main(): Promise<void> {
   let app;
   try {
     const config = loadConfig();
+    if (!config.slack.botToken && !config.playground) {
+      // A container must not fall back to the playground: it binds 127.0.0.1, which the port
+      // mapping cannot reach, so the deployment would look up and answer nothing (issue 15).
+      throw new ConfigError('environment', [
+        `SLACK_BOT_TOKEN: not set, and ${config.deployment} says this is a deployment, so the local playground is not started: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode); see docs/deploy.md`,
+      ]);
+    }
     if (config.playground) {
       const { startPlayground } = await import('./playground/start-playground.ts');
       await startPlayground(config);

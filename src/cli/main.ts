@@ -2,7 +2,7 @@
  * The `cutover` command line (DESIGN.md "Command line"). Exit codes: 0 clean / passing,
  * 1 differences or failed checks, 2 usage or runtime error with a one-line reason on stderr.
  */
-import { asCodedError, UsageError } from '../errors.ts';
+import { asCodedError, ConfigError, UsageError } from '../errors.ts';
 import { runDiffCommand } from './diff-command.ts';
 import { runDoctorCommand } from './doctor-command.ts';
 import { runDqCommand } from './dq-command.ts';
@@ -62,9 +62,22 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   try {
     return await command(rest, full);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      full.stderr.write(describeConfigError(name, err));
+      return 2;
+    }
     full.stderr.write(`cutover ${name}: ${oneLine(describe(err))}\n`);
     return 2;
   }
+}
+
+/**
+ * A bad catalog or environment, as `cutover validate` prints it: one problem per line, each
+ * prefixed with the file (or "environment"), then one closing line with the count.
+ */
+export function describeConfigError(command: string, err: ConfigError): string {
+  const count = `${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`;
+  return `${err.problems.map((p) => `${err.source}: ${p}\n`).join('')}cutover ${command}: ${err.source} is invalid (${count})\n`;
 }
 
 function describe(err: unknown): string {

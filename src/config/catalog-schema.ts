@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The pipeline catalog (`pipelines.yaml`), as fixed by DESIGN.md. Objects are strict so a
- * misspelt key is reported instead of silently ignored.
+ * The pipeline catalog (`pipelines.yaml`), documented field by field in docs/catalog.md (a test
+ * fails while a field is missing there) and published as docs/pipelines.schema.json (run `npm run
+ * catalog-schema` after a change). Objects are strict so a misspelt key is reported instead of
+ * silently ignored.
  */
 
 const slackId = z.string().regex(/^[A-Z][A-Z0-9]{2,}$/, 'expected a Slack id such as C0PIPELINES or U0ALICE');
@@ -242,6 +244,29 @@ const compareSchema = z.strictObject({
 });
 
 const columns = z.array(z.string().min(1)).min(1);
+
+/**
+ * A list item that is an object with exactly one key naming its kind (a check, a cutover action).
+ * When that key is not a known kind, the error names it and lists the valid ones, instead of the
+ * union's branch-by-branch complaints; anything else falls through to the branch that fits best.
+ */
+function oneKindOf(what: string, kinds: readonly string[]) {
+  return (issue: { input?: unknown }): string | undefined => {
+    const input = issue.input;
+    const valid = `valid ${what}s: ${kinds.join(', ')}`;
+    if (typeof input === 'string') return `expected an object such as { ${kinds[0]}: … }, not the text "${input}" (${valid})`;
+    if (!input || typeof input !== 'object' || Array.isArray(input)) return undefined;
+    const keys = Object.keys(input);
+    const unknown = keys.filter((k) => !kinds.includes(k));
+    if (unknown.length > 0) return `unknown ${what} "${unknown[0]}" (${valid})`;
+    if (keys.length !== 1) return `one ${what} per list item, found ${keys.length === 0 ? 'none' : keys.join(' and ')}`;
+    return undefined;
+  };
+}
+
+/** Every check kind, in the order docs/catalog.md lists them. */
+export const CHECK_KINDS = ['not_null', 'unique', 'row_count', 'accepted_values', 'range', 'regex', 'freshness', 'relationships', 'row_count_change', 'sql'] as const;
+
 export const checkSchema = z.union([
   z.strictObject({ not_null: columns }),
   z.strictObject({ unique: columns }),
@@ -263,7 +288,7 @@ export const checkSchema = z.union([
   }),
   z.strictObject({ row_count_change: z.strictObject({ maxRelative: z.number().nonnegative() }) }),
   z.strictObject({ sql: z.string().min(1) }),
-]);
+], { error: oneKindOf('check kind', CHECK_KINDS) });
 
 const outputSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower-case identifier'),
@@ -280,6 +305,19 @@ const outputSchema = z.strictObject({
 const enabledState = z.enum(['ENABLED', 'DISABLED']);
 const awsName = z.string().regex(/^[\w.-]{1,64}$/, 'expected a name of letters, digits, . _ or -');
 
+/** Every cutover action, in the order docs/catalog.md lists them. */
+export const ACTION_KINDS = [
+  'databricks.schedule',
+  'emr.cancelPending',
+  'airflow.pauseDag',
+  'airflow.unpauseDag',
+  'scheduler.schedule',
+  'events.rule',
+  'redshift.scheduledQuery',
+  'sns.publish',
+  'stage',
+] as const;
+
 /** One cutover action: an object with exactly one known key. */
 export const actionSchema = z.union([
   /** An EventBridge Scheduler schedule (e.g. the one that starts a Step Functions state machine). */
@@ -294,7 +332,7 @@ export const actionSchema = z.union([
   z.strictObject({ 'airflow.unpauseDag': z.string().min(1) }),
   z.strictObject({ 'sns.publish': z.union([z.string(), z.literal(true)]) }),
   z.strictObject({ stage: stageSchema }),
-]);
+], { error: oneKindOf('action', ACTION_KINDS) });
 
 const gateSchema = z.strictObject({
   cleanParallelRuns: z.number().int().positive().optional(),

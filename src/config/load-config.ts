@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { formatIssues } from './load-catalog.ts';
 import { CRASH_POINTS, type CrashPointName } from '../crash-point.ts';
+import { SLACK_TIERS, type SlackRateLimits } from '../slack/rate-limits.ts';
+import type { BucketSpec } from '../rate-limit/token-bucket.ts';
 
 /**
  * The process environment of DESIGN.md, validated once at start-up. This is the only
@@ -59,7 +61,48 @@ const envSchema = z.object({
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
+  CUTOVER_SLACK_RATE_LIMITS: optional,
+  CUTOVER_ENGINE_RATE_LIMITS: optional,
+  CUTOVER_POLL_BATCHING: optional.pipe(z.enum(['on', 'off']).default('on')),
+  // Read only to tell a deployment from a laptop (see `deployment` below); Node's own convention.
+  NODE_ENV: optional,
 });
+
+const bucketSpec = z.strictObject({ rate: z.number().positive(), burst: z.number().int().positive() });
+const slackLimitsSchema = z.record(z.string().regex(/^(\*|[a-z]+(\.[a-zA-Z]+)+)$/, 'a Web API method name such as chat.update, or *'), bucketSpec.extend({ perChannel: z.boolean().optional() }));
+const engineLimitsSchema = z.partialRecord(z.enum(['databricks', 'airflow', 'emr']), bucketSpec);
+
+/**
+ * Calls per minute and burst per engine API, shared by every worker (issue 17). Databricks does
+ * not publish numbers we could confirm (runs/get is said to allow 100/s per workspace); 8 a
+ * second leaves room for the other tools of a workspace. EMR and Airflow: 5 a second.
+ */
+export const ENGINE_RATE_LIMITS: Readonly<Record<'databricks' | 'airflow' | 'emr', BucketSpec>> = {
+  databricks: { rate: 480, burst: 8 },
+  airflow: { rate: 300, burst: 5 },
+  emr: { rate: 300, burst: 5 },
+};
+
+/** A JSON object of limits from the environment, merged over the defaults key by key. */
+function parseLimits<T>(name: string, raw: string | undefined, schema: z.ZodType<T>, problems: string[]): T | undefined {
+  if (raw === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    problems.push(`${name}: not JSON (expected e.g. {"chat.update": {"rate": 50, "burst": 10}}, rate per minute)`);
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    problems.push(...formatIssues(parsed.error.issues).map((p) => `${name}: ${p}`));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** Every variable Cutover reads (docs/deploy.md lists them; the deploy test checks docker-compose.yml against it). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export type Role = 'all' | 'web' | 'worker';
 
@@ -124,13 +167,30 @@ export interface Config {
    */
   userGroupMaxAgeMs: number;
   logLevel: string;
-  /** True when no bot token is set: `npm start` runs the local playground. */
+  /**
+   * True when no bot token is set and nothing says this is a deployment: `npm start` runs the
+   * local playground (bound to 127.0.0.1, which a container's port mapping cannot reach).
+   */
   playground: boolean;
+  /**
+   * What says this process is a deployment rather than a laptop (`NODE_ENV=production`, as the
+   * image sets it, or an explicit `CUTOVER_ROLE`); such a process without a bot token refuses to
+   * start instead of falling back to the playground (issue 15).
+   */
+  deployment?: string;
   /**
    * Test-only (`CUTOVER_TEST_CRASH_AT`, never set in production): the name of a crash point
    * (src/crash-point.ts) at which the process SIGKILLs itself, so crash tests hit it exactly.
    */
   testCrashAt?: CrashPointName;
+  /**
+   * Token buckets shared by all workers through Redis (issue 17): Slack's per-method tiers
+   * (`CUTOVER_SLACK_RATE_LIMITS`, merged over Slack's published tiers) and one per engine API
+   * (`CUTOVER_ENGINE_RATE_LIMITS`). Rates are calls per minute.
+   */
+  rateLimits: { slack: SlackRateLimits; engines: Record<'databricks' | 'airflow' | 'emr', BucketSpec> };
+  /** Runs of one Databricks job polled with one `runs/list` (`CUTOVER_POLL_BATCHING`, default on). */
+  pollBatching: boolean;
 }
 
 export interface LoadConfigOptions {
@@ -143,6 +203,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError('environment', formatIssues(parsed.error.issues));
   const e = parsed.data;
+  const deployment = e.NODE_ENV === 'production' ? 'NODE_ENV=production' : env.CUTOVER_ROLE?.trim() ? `CUTOVER_ROLE=${e.CUTOVER_ROLE}` : undefined;
   const problems: string[] = [];
   if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
     problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
@@ -150,6 +211,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
   if (Boolean(e.DATABRICKS_CLIENT_ID) !== Boolean(e.DATABRICKS_CLIENT_SECRET)) {
     problems.push('DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET: set both for OAuth M2M, or neither');
   }
+  const slackLimits = parseLimits('CUTOVER_SLACK_RATE_LIMITS', e.CUTOVER_SLACK_RATE_LIMITS, slackLimitsSchema, problems);
+  const engineLimits = parseLimits('CUTOVER_ENGINE_RATE_LIMITS', e.CUTOVER_ENGINE_RATE_LIMITS, engineLimitsSchema, problems);
   if (problems.length > 0) throw new ConfigError('environment', problems);
 
   const config: Config = {
@@ -198,8 +261,11 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
     userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
     logLevel: e.LOG_LEVEL,
-    playground: !e.SLACK_BOT_TOKEN,
+    playground: !e.SLACK_BOT_TOKEN && !deployment,
+    deployment,
     testCrashAt: e.CUTOVER_TEST_CRASH_AT,
+    rateLimits: { slack: { ...SLACK_TIERS, ...slackLimits }, engines: { ...ENGINE_RATE_LIMITS, ...engineLimits } },
+    pollBatching: e.CUTOVER_POLL_BATCHING === 'on',
   };
   return { ...config, ...overrides };
 }

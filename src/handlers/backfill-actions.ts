@@ -1,4 +1,5 @@
 import type { CommandDeps } from '../commands/command-deps.ts';
+import { requestCancel } from '../commands/cancel.ts';
 import type { InteractionRouter, Reply } from './interaction-router.ts';
 import { ACTION_IDS } from '../slack/index.ts';
 import { cancelWaiting, retryFailed, RETRYABLE, type BackfillRecord } from '../store/backfill-record.ts';
@@ -36,7 +37,7 @@ export function registerBackfillActions(app: InteractionRouter, deps: CommandDep
     if (!changed) return void (await reply(`Backfill \`${b.id}\` has nothing left to cancel: it is *${updated.state}*.`));
     const running = updated.periods.filter((p) => p.status === 'started' && p.runId);
     // Runs already on an engine are cancelled there; the poll job reports each one's end.
-    for (const p of running) await deps.queues.cancel(p.runId!, user);
+    for (const p of running) await requestCancel(deps, p.runId!, user);
     await deps.queues.advanceBackfill(b.id, `cancel-${updated.version}`);
     await deps.queues.backfillStatus(b.id, { immediate: true });
     const stopped = updated.periods.filter((p) => p.status === 'cancelled' && !p.runId).length;

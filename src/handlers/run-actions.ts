@@ -1,3 +1,4 @@
+import { requestCancel } from '../commands/cancel.ts';
 import type { CommandDeps } from '../commands/command-deps.ts';
 import type { InteractionRouter, Reply } from './interaction-router.ts';
 import { isTerminal } from '../engines/types.ts';
@@ -22,14 +23,31 @@ export function registerRunActions(app: InteractionRouter, deps: CommandDeps): v
 
   on(ACTION_IDS.repair, async (run, user, reply) => {
     if (run.state !== 'failed') return void (await reply(`Run \`${run.id}\` is *${run.state}*; only a failed run can be repaired.`));
-    // The job id includes the repair number, so a double click repairs once.
-    await deps.queues.repair(run.id, user, run.repairs + 1);
+    // The click is recorded on the run in one compare-and-set: of two clicks at once only one
+    // becomes a request (a double click repairs once), and each request has its own number, so
+    // a Repair after a refused one is a new job rather than the old job's id again.
+    let mine = false; // whether this click's write is the one stored (the last call of `mutate` decides)
+    const updated = await deps.runs.update(
+      run.id,
+      (r) => {
+        mine = r.state === 'failed' && !r.repairRequest;
+        const n = (r.repairRequests ?? 0) + 1;
+        return mine ? { ...r, repairRequest: { n, by: user, at: deps.now() }, repairRequests: n } : undefined;
+      },
+      { actor: user, action: 'run.repair-requested' },
+    );
+    const request = updated.repairRequest;
+    if (!mine || !request) {
+      if (request) return void (await reply(`:hourglass_flowing_sand: A repair of \`${run.id}\` is already under way (asked for by <@${request.by}>).`));
+      return void (await reply(`Run \`${run.id}\` is *${updated.state}*; only a failed run can be repaired.`));
+    }
+    await deps.queues.repair(run.id, user, request.n);
     await reply(`:wrench: Repair of \`${run.id}\` requested: its failed tasks will re-run; progress appears in this thread.`);
   });
 
   on(ACTION_IDS.cancel, async (run, user, reply) => {
     if (isTerminal(run.state)) return void (await reply(`Run \`${run.id}\` has already ended: *${run.state}*.`));
-    await deps.queues.cancel(run.id, user);
+    await requestCancel(deps, run.id, user);
     await deps.queues.threadNote(run.id, { kind: 'cancel-requested', by: user }, `note-${run.id}-cancel-${deps.now()}`);
     await reply(`:octagonal_sign: Cancelling \`${run.id}\`.`);
   });

@@ -1,6 +1,15 @@
 import { DelayedError, type Job } from 'bullmq';
+import { budgetShortOf, withSlackCall } from '../slack/client.ts';
 import type { JobDeps } from './job-deps.ts';
 import { STATUS_UPDATE_INTERVAL_MS } from './queues.ts';
+
+/**
+ * How long a render waits in the worker for Slack budget before it gives its slot back and
+ * comes back later as a delayed job (so a short budget never fills every worker slot with
+ * sleeping jobs and blocks messages to other channels), and the longest it stays away.
+ */
+const BUDGET_WAIT_MS = 1500;
+const BUDGET_RETRY_CAP_MS = 10_000;
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -36,6 +45,11 @@ export async function renderInSlot(
     render: () => Promise<number | undefined>;
     latestVersion: () => Promise<number | undefined>;
     again: () => Promise<unknown>;
+    /**
+     * True when this render matters more than a progress edit (a first post, a final state, an
+     * alert): it gets Slack's last tokens when the budget is short. Default true.
+     */
+    urgent?: () => Promise<boolean>;
   },
 ): Promise<void> {
   const { redis, keys } = deps;
@@ -52,7 +66,15 @@ export async function renderInSlot(
     if ((await step.posted()) && deps.now() - last < STATUS_UPDATE_INTERVAL_MS) {
       wait = last + STATUS_UPDATE_INTERVAL_MS;
     } else {
-      rendered = await step.render();
+      const urgent = step.urgent ? await step.urgent() : true;
+      try {
+        rendered = await withSlackCall({ priority: urgent ? 'high' : 'low', maxWaitMs: BUDGET_WAIT_MS }, step.render);
+      } catch (err) {
+        const short = budgetShortOf(err);
+        if (!short) throw err;
+        wait = deps.now() + Math.min(short.waitMs, BUDGET_RETRY_CAP_MS);
+        return;
+      }
       await redis.set(keys.notifyLast(slot), String(deps.now()), 'PX', 10 * 60_000);
     }
   });

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { buildFailureAlert, buildStatusView } from '../slack/index.ts';
+import { isTerminal } from '../engines/types.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
@@ -32,6 +33,11 @@ export async function notifyStatus(deps: JobDeps, job: Job<{ runId: string }>, t
     },
     latestVersion: async () => (await runs.get(runId))?.version,
     again: () => queues.status(runId),
+    // Progress edits yield to first posts, final states and alerts when Slack's budget is short.
+    urgent: async () => {
+      const run = await runs.get(runId);
+      return !run?.statusMessage || isTerminal(run.state);
+    },
   });
 }
 

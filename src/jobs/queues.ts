@@ -110,13 +110,18 @@ export class Queues {
     return this.engine.add('poll', { v: 1, runId, epoch }, { jobId: `poll-${runId}-${epoch}`, delay: delayMs });
   }
 
-  cancel(runId: string, by: string) {
-    return this.engine.add('cancel', { v: 1, runId, by }, { jobId: `cancel-${runId}-${Date.now()}` });
+  /** One job per cancel click (`at` is the click's time), so re-enqueuing one at start-up is a no-op. */
+  cancel(runId: string, by: string, at: number) {
+    return this.engine.add('cancel', { v: 1, runId, by }, { jobId: `cancel-${runId}-${at}` });
   }
 
-  /** One repair per run and repair number, so a double click repairs once. */
-  repair(runId: string, by: string, repairNumber: number) {
-    return this.engine.add('repair', { v: 1, runId, by }, { jobId: `repair-${runId}-${repairNumber}` });
+  /**
+   * One job per repair request (`RunRecord.repairRequest`): a click recorded once is enqueued
+   * once however often start-up re-enqueues it, and a new request after a refused one gets a
+   * new job (`req`, so no id of the earlier per-repair-count scheme can be met again).
+   */
+  repair(runId: string, by: string, requestNumber: number) {
+    return this.engine.add('repair', { v: 1, runId, by, request: requestNumber }, { jobId: `repair-${runId}-req${requestNumber}` });
   }
 
   /**

@@ -5,7 +5,7 @@ export type RecoverDeps = Pick<JobDeps, 'runs' | 'cutover' | 'catalog' | 'queues
 
 /**
  * Enqueues again the job every unfinished piece of work needs: the submit or poll of each run
- * not in a final state, and the execution of each approved (or executing) cutover step. Every
+ * not in a final state (and of a repair or cancel it was asked for), and the execution of each approved (or executing) cutover step. Every
  * job id is derived from the work (`submit-<run>`, `poll-<run>-<epoch>`, `cexec-<request>`), so
  * a job that still exists makes this a no-op; one that a crash or a loss of Redis data took away
  * comes back. Run at start-up and whenever the intake finds its consumer group gone.
@@ -36,6 +36,13 @@ export async function recoverWork(deps: RecoverDeps): Promise<{ runs: number; st
 }
 
 async function enqueueRunJob(deps: RecoverDeps, run: RunRecord): Promise<boolean> {
+  // A Repair click recorded but never enqueued (or whose job was lost): its job, by its number.
+  if (run.repairRequest) {
+    await deps.queues.repair(run.id, run.repairRequest.by, run.repairRequest.n);
+    return true;
+  }
+  // A cancel recorded but never enqueued: the submit job would see it, a poll job would not.
+  if (run.cancelRequest && run.externalId) await deps.queues.cancel(run.id, run.cancelRequest.by, run.cancelRequest.at);
   switch (run.state) {
     case 'queued':
     case 'submitting':

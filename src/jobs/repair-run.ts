@@ -2,17 +2,40 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import type { JobDeps } from './job-deps.ts';
 import { runEngine } from './run-engine.ts';
+import type { RunRecord } from '../store/run-record.ts';
 
 /**
  * Re-runs the failed tasks of a failed run inside the same engine run (Databricks
  * `runs/repair`), then starts a new tracking epoch. Retry-safe: before repairing, the run is
  * read again, and a repair that already happened (a crash after the call) is adopted
- * instead of sending a second one.
+ * instead of sending a second one. Each Repair click is a request of its own
+ * (`RunRecord.repairRequest`), closed here whatever the outcome, so the next click repairs again.
  */
-export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: string }>, signal?: AbortSignal): Promise<void> {
+export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: string; request?: number }>, signal?: AbortSignal): Promise<void> {
+  const { runs } = deps;
+  try {
+    await repair(deps, job, signal);
+  } catch (err) {
+    // A request that will never be retried (refused, or out of attempts) is over: the next
+    // Repair click must be a new request, not "already under way" forever.
+    const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (final) await runs.update(job.data.runId, (r) => (isThisRequest(r, job.data.request) ? { ...r, repairRequest: undefined } : undefined), { actor: job.data.by, action: 'run.repair-refused' });
+    throw err;
+  }
+}
+
+/** Whether the run's open repair request is this job's (jobs enqueued before requests had numbers: any). */
+const isThisRequest = (run: RunRecord, request: number | undefined) => run.repairRequest !== undefined && (request === undefined || run.repairRequest.n === request);
+
+async function repair(deps: JobDeps, job: Job<{ runId: string; by: string; request?: number }>, signal?: AbortSignal): Promise<void> {
   const { runs, queues } = deps;
   const run = await runs.require(job.data.runId);
-  if (run.state !== 'failed' || !run.externalId) return; // already repaired, or nothing to repair
+  const done = (r: RunRecord) => (isThisRequest(r, job.data.request) ? { ...r, repairRequest: undefined } : undefined);
+  if (run.state !== 'failed' || !run.externalId) {
+    // Already repaired, or nothing to repair: the request is over either way.
+    await runs.update(run.id, done, { actor: job.data.by, action: 'run.repair-skipped' });
+    return;
+  }
   const engine = runEngine(deps, run.pipeline, run.engine);
   if (!engine?.repair) throw new UnrecoverableError(`the ${run.engine} engine cannot repair runs; start a new run instead`);
 
@@ -33,8 +56,8 @@ export async function repairRun(deps: JobDeps, job: Job<{ runId: string; by: str
     run.id,
     (r) =>
       r.state === 'failed'
-        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined }
-        : undefined,
+        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined, repairRequest: undefined }
+        : done(r),
     { actor: job.data.by, action: 'run.repair' },
   );
   if (repaired.state !== 'pending') return;

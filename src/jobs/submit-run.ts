@@ -5,6 +5,8 @@ import { handleEngineError } from './engine-errors.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { runEngine } from './run-engine.ts';
 import { onRunEnded } from './run-ended.ts';
+import { cancelBeforeStart, sendCancel } from './cancel-run.ts';
+import { isTerminal } from '../engines/types.ts';
 
 /**
  * Starts a run on its engine. Safe to retry at any point: the engine call carries an
@@ -18,8 +20,12 @@ export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, sign
     // Already submitted. A replay after a crash between recording that and enqueuing the poll job
     // enqueues it now (one job per run and epoch); a run cancelled before it started needs nothing.
     if (run.state === 'pending' && run.externalId) await queues.poll(run.id, run.repairs, deps.pollIntervalMs);
+    // ... and a crash (or an engine error) between that record and the cancel it owed sends the cancel now.
+    if (run.cancelRequest && run.externalId && !isTerminal(run.state)) await sendCancel(deps, run, run.cancelRequest.by, signal);
     return;
   }
+  // A cancel asked for before the engine had the run: nothing is started.
+  if (run.state === 'queued' && run.cancelRequest) return void (await cancelBeforeStart(deps, run.id, run.cancelRequest.by));
   const pipeline = catalog.pipelines[run.pipeline];
   if (!pipeline) throw new UnrecoverableError(`pipeline ${run.pipeline} is no longer in the catalog`);
 
@@ -60,5 +66,8 @@ export async function submitRun(deps: JobDeps, job: Job<{ runId: string }>, sign
   if (submitted.state === 'pending') {
     await queues.poll(run.id, 0, deps.pollIntervalMs);
     await queues.status(run.id);
+    // A cancel that came while the engine call was in flight (issue 14 finding 7): the cancel job
+    // found no engine id to cancel and left it to us; the poll job reports the final `cancelled`.
+    if (submitted.cancelRequest) await sendCancel(deps, submitted, submitted.cancelRequest.by, signal);
   }
 }

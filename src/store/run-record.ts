@@ -50,6 +50,20 @@ export interface RunRecord {
    */
   idleMs?: number;
   latestRepairId?: string;
+  /**
+   * The Repair click being acted on (issue 14 finding 14): set atomically by the click, cleared
+   * by its job when the repair starts or is refused. While set, more clicks are told a repair is
+   * under way (a double click repairs once); once cleared, the next click is a new request with
+   * its own number and job id, so a Repair after a refused one repairs again.
+   */
+  repairRequest?: { n: number; by: string; at: number };
+  /** Repair requests so far: the number of the next one. */
+  repairRequests?: number;
+  /**
+   * A cancel asked for (issue 14 finding 7), recorded before the job is enqueued: a submit in
+   * flight sees it when it records the engine's id and cancels the run it just started.
+   */
+  cancelRequest?: { by: string; at: number };
   /** A permanent error from the engine API (e.g. 404 job), shown to people as is. */
   error?: { code: string; message: string; apiCode?: string };
   /** Set when the run belongs to a parallel run. */
@@ -64,6 +78,6 @@ export interface RunRecord {
  * Whether a run still needs a job (submit, poll, cancel or repair): kept in the active-runs
  * index, so start-up can re-enqueue the jobs a crash or a loss of Redis data left out.
  */
-export function isActiveRun(run: Pick<RunRecord, 'state'>): boolean {
-  return !isTerminal(run.state);
+export function isActiveRun(run: Pick<RunRecord, 'state' | 'repairRequest'>): boolean {
+  return !isTerminal(run.state) || run.repairRequest !== undefined;
 }

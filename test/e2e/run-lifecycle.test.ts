@@ -120,6 +120,38 @@ describe('/pipeline run on Databricks, end to end', () => {
     await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 10_000, 'status succeeded after repair');
   });
 
+  it('issue 14 finding 14: a Repair after a refused repair repairs again, and a double click repairs once', async () => {
+    databricks.setOutcome(123, { fail: { task: 'load', error: 'java.io.IOException: disk full' } }, 'next-run');
+    const runId = runIdOf(await confirmation(await command('run incites-monthly --on databricks --period 2026-11')))!;
+    const status = await eventually(() => statusOf(runId), 10_000, 'status message');
+    const alert = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && m.reply_broadcast), 20_000, 'alert thread');
+    await eventually(() => /failed/.test(statusOf(runId)?.text ?? ''), 5000, 'failed status');
+    const repairCalls = () => databricks.calls('/api/2.1/jobs/runs/repair').length;
+    const before = repairCalls();
+    const click = (responseId: string) =>
+      postSigned(
+        `${app.url}/slack/events`,
+        blockActionBody({ actionId: 'run_repair', userId: 'U0ALICE', channelId: CHANNEL, messageTs: alert.ts, threadTs: status.ts, messageBlocks: alert.blocks, responseUrl: slack.responseUrl(responseId) }),
+        { secret: SIGNING_SECRET },
+      );
+
+    // Databricks refuses the first repair: the thread says so.
+    databricks.failNext('/api/2.1/jobs/runs/repair', [{ status: 400, errorCode: 'INVALID_STATE', message: 'The run is being cleaned up; try again' }]);
+    expect((await click('f14-first')).status).toBe(200);
+    await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && /Repair failed: INVALID_STATE/.test(m.text ?? '')), 20_000, 'repair refusal in thread');
+    expect(repairCalls()).toBe(before + 1);
+
+    // Clicked again, twice at once: one new request, one repair.
+    const [a, b] = await Promise.all([click('f14-second'), click('f14-third')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && /repair/i.test(m.text ?? '') && /succeeded/.test(m.text ?? '')), 30_000, 'repair result in thread');
+    await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 10_000, 'status succeeded after repair');
+    const replies = await Promise.all(['f14-second', 'f14-third'].map((id) => replyTo(id)));
+    expect(replies.filter((r) => /Repair of `r-.*` requested/.test(r.text))).toHaveLength(1);
+    expect(replies.filter((r) => /already under way|only a failed run can be repaired/.test(r.text))).toHaveLength(1);
+    expect(repairCalls()).toBe(before + 2);
+  });
+
   it('refuses a prod run from someone outside permissions.run.prod, and accepts a member of an allowed user group', async () => {
     // The group is not cached yet: the answer comes after a usergroups.users.list lookup.
     const accepted = await command('run incites-monthly --env prod --period 2026-09', 'U0DAN');

@@ -29,7 +29,39 @@ export interface FakeCall {
   status: number;
   /** The `error` of an `ok: false` answer. */
   error?: string;
+  /** The rate-limit bucket the call counted against, when `rateLimits` are on. */
+  bucket?: string;
 }
+
+/** A method's limit in the fake: a token bucket of `burst` refilled at `rate` a minute, per channel if set. */
+export interface FakeRateLimit {
+  rate: number;
+  burst: number;
+  perChannel?: boolean;
+}
+
+/**
+ * Slack's published limits (per method, per workspace, per app): Tier 2 20/min, Tier 3 50/min,
+ * Tier 4 100/min; chat.postMessage 1/s per channel with short bursts. Slack tolerates bursts
+ * "somewhat": here a quarter minute's worth for the tiers, three messages for a channel.
+ */
+export const PUBLISHED_RATE_LIMITS: Record<string, FakeRateLimit> = {
+  'chat.postMessage': { rate: 60, burst: 3, perChannel: true },
+  'chat.update': { rate: 50, burst: 12 },
+  'chat.postEphemeral': { rate: 100, burst: 25 },
+  'chat.getPermalink': { rate: 100, burst: 25 },
+  'conversations.info': { rate: 50, burst: 12 },
+  'conversations.open': { rate: 50, burst: 12 },
+  'users.info': { rate: 100, burst: 25 },
+  'usergroups.users.list': { rate: 20, burst: 5 },
+  'views.open': { rate: 100, burst: 25 },
+  'views.update': { rate: 100, burst: 25 },
+  'views.publish': { rate: 100, burst: 25 },
+  'files.getUploadURLExternal': { rate: 100, burst: 25 },
+  'files.completeUploadExternal': { rate: 100, burst: 25 },
+  'auth.test': { rate: 100, burst: 25 },
+  '*': { rate: 50, burst: 12 },
+};
 
 
 
@@ -57,6 +89,12 @@ export interface FakeSlackOptions {
   users?: Record<string, SlackUser>;
   /** Channel id -> state, for `conversations.info`; other ids get `channel_not_found`. Unset: every channel exists. */
   channels?: Record<string, { archived?: boolean }>;
+  /**
+   * Enforce per-method rate limits: 429 + Retry-After (whole seconds until a token is back)
+   * once a bucket is empty, like Slack. `published` = PUBLISHED_RATE_LIMITS; a map gives
+   * method -> limit (`*` for the rest). Off by default so other tests need not pace themselves.
+   */
+  rateLimits?: 'published' | Record<string, FakeRateLimit>;
 }
 
 /** Body of `POST /__fake/control`; every key is optional. */
@@ -82,7 +120,10 @@ export class FakeSlack {
   /** `http://127.0.0.1:<port>` once started. */
   origin = '';
   private readonly faults = new Map<string, Fault[]>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly methods: Record<string, MethodHandler> = createMethods(this);
+  /** Methods another fake answers through this Web API (socket-mode-server.ts: `apps.connections.open`); they check the token. */
+  private readonly served = new Map<string, (body: Json, token: string) => Json>();
   private seq = 0;
   private server?: Server;
 
@@ -117,6 +158,7 @@ export class FakeSlack {
     this.responses = [];
     this.views = [];
     this.faults.clear();
+    this.buckets.clear();
     this.usedTriggers.clear();
     this.usergroups = { ...this.options.usergroups };
     this.users = { ...this.options.users };
@@ -128,9 +170,21 @@ export class FakeSlack {
     return `${this.origin}/response/${id}`;
   }
 
+  /** Answers `method` with `handler`, which is given the bearer token to check (other methods take bot tokens only). */
+  serve(method: string, handler: (body: Json, token: string) => Json): void {
+    this.served.set(method, handler);
+  }
+
   /** The next calls to `method` fail as described, one fault per call, in order. */
   failNext(method: string, faults: Fault[]): void {
     this.faults.set(method, [...(this.faults.get(method) ?? []), ...faults]);
+  }
+
+  /** Calls answered 429 because a rate-limit bucket was empty, by bucket. */
+  rateLimited(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.calls) if (c.status === 429 && c.bucket) out[c.bucket] = (out[c.bucket] ?? 0) + 1;
+    return out;
   }
 
   callsTo(method: string): FakeCall[] {
@@ -212,16 +266,46 @@ export class FakeSlack {
     // WebClient always sends the token as a Bearer header, so only the header counts here.
     const token = /^Bearer (\S+)$/.exec(headers.authorization ?? '')?.[1];
     let result: Json;
-    if (fault?.status) {
+    const limited = !fault && token ? this.overLimit(method, body, call) : undefined;
+    if (limited !== undefined) {
+      call.status = 429;
+      result = fail('ratelimited');
+    } else if (fault?.status) {
       call.status = fault.status;
       result = fail(fault.error ?? (fault.status === 429 ? 'ratelimited' : 'internal_error'));
     } else if (fault) result = fail(fault.error ?? 'fatal_error');
     else if (!token) result = fail('not_authed');
+    else if (this.served.has(method)) result = this.served.get(method)!(body, token);
+    // Slack refuses an app-level token on the bot's methods.
+    else if (token.startsWith('xapp-')) result = fail('not_allowed_token_type');
     else if (this.options.token && token !== this.options.token) result = fail('invalid_auth');
     else result = (this.methods[method] ?? (() => fail('unknown_method')))(body);
     if (result.ok === false) call.error = String(result.error);
-    const retryAfter: Record<string, string> = fault?.status === 429 ? { 'retry-after': String(fault.retryAfter ?? 1) } : {};
+    const retryAfter: Record<string, string> =
+      limited !== undefined ? { 'retry-after': String(limited) } : fault?.status === 429 ? { 'retry-after': String(fault.retryAfter ?? 1) } : {};
     send(res, call.status, result, retryAfter);
+  }
+
+  /** Takes a token from the call's bucket; when it is empty, the Retry-After in whole seconds. */
+  private overLimit(method: string, body: Json, call: FakeCall): number | undefined {
+    const limits = this.options.rateLimits === 'published' ? PUBLISHED_RATE_LIMITS : this.options.rateLimits;
+    if (!limits) return undefined;
+    const limit = limits[method] ?? limits['*'];
+    if (!limit) return undefined;
+    const channel = typeof body.channel === 'string' ? body.channel : undefined;
+    const key = limit.perChannel && channel ? `${method}:${channel}` : method;
+    call.bucket = key;
+    const now = Date.now();
+    const perMs = limit.rate / 60_000;
+    const b = this.buckets.get(key) ?? { tokens: limit.burst, at: now };
+    b.tokens = Math.min(limit.burst, b.tokens + (now - b.at) * perMs);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
   }
 
   private async upload(id: string, raw: Buffer, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -118,8 +118,42 @@ describe('cutover dq', () => {
     expect([unknown.code, unknown.stderr]).toEqual([2, `cutover dq: no pipeline "nope" in ${catalog} (known: sales, broken)\n`]);
     const missing = await run({}, 'dq', '--catalog', join(dir, 'none.yaml'), '--pipeline', 'sales');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^cutover dq: .*none\.yaml is invalid.*cannot read the catalog/);
-    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    const none = join(dir, 'none.yaml');
+    expect(missing.stderr).toEqual(`${none}: cannot read the catalog: ENOENT: no such file or directory, open '${none}'\ncutover dq: ${none} is invalid (1 problem)\n`);
+  });
+
+  it('issue 15: prints an invalid catalog one problem per line, as cutover validate does', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      `pipelines:
+  sales:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1 }
+    outputs:
+      - name: customers
+        key: [id]
+        legacy: { path: s3://legacy/customers/ }
+        target: { path: s3://lake/customers/ }
+        checks: [{ not_nul: [id] }]
+    cutover:
+      approvers: { users: [U0BOB], min: 2 }
+      steps: [{ id: go }, { id: go }]
+`,
+    );
+    const dq = await run({}, 'dq', '--catalog', bad, '--pipeline', 'sales');
+    const validate = await run({}, 'validate', '--catalog', bad);
+    expect(dq.code).toBe(2);
+    expect(dq.stdout).toBe('');
+    const lines = dq.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^${bad}: pipelines\\.sales\\.outputs\\.0\\.checks\\.0: unknown check kind "not_nul" \\(valid check kinds: not_null, unique, `)),
+      `${bad}: pipelines.sales.cutover.steps.1.id: duplicate step id "go"`,
+      `${bad}: pipelines.sales.cutover.approvers.min: needs 2 approvers but only 1 is listed in users`,
+      `cutover dq: ${bad} is invalid (3 problems)`,
+    ]);
+    // The same problem lines as `cutover validate` (which prints them on stdout, its report).
+    expect(validate.stdout.trimEnd().split('\n')).toEqual(lines.slice(0, 3));
   });
 
   it('defaults --period to the last complete month (UTC) and prints usage for --help', async () => {

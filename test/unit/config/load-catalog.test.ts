@@ -185,3 +185,81 @@ describe('issue 18: the legacy estate in the catalog', () => {
     expect(problemsOf(step('{ scheduler.schedule: { name: billing-monthly, state: PAUSED } }'))[0]).toMatch(/scheduler\.schedule\.state/);
   });
 });
+
+describe('issue 15: every problem in one pass', () => {
+  // Before, the schema's errors hid the cross-field ones: a user fixed the check kind, ran
+  // `cutover validate` again and only then learnt of the duplicate step id and the approvers.
+  const broken = `pipelines:
+  orders:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1 }
+    outputs:
+      - name: orders
+        key: [id]
+        legacy: { path: s3://legacy/orders/ }
+        target: { path: s3://lake/orders/ }
+        checks:
+          - not_nul: [id]
+          - { unique: [id], not_null: [id] }
+      - name: orders
+        key: [id]
+        legacy: { path: s3://legacy/orders/ }
+        target: { path: s3://lake/orders/ }
+    cutover:
+      approvers: { users: [U0BOB], min: 2 }
+      steps:
+        - id: pause-legacy
+          actions: [{ emr.cancelPendng: true }, { databricks.schedule: PAUSE }]
+        - id: pause-legacy
+  fine:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1, jobParameters: { p: "{{perod}}" } }
+alerts:
+  routes: [{ match: { AlarmName: x }, pipeline: nope }]
+`;
+
+  it('reports schema errors, list rules and cross-field rules of the valid parts together', () => {
+    const checkKinds = 'not_null, unique, row_count, accepted_values, range, regex, freshness, relationships, row_count_change, sql';
+    const actions = 'databricks.schedule, emr.cancelPending, airflow.pauseDag, airflow.unpauseDag, scheduler.schedule, events.rule, redshift.scheduledQuery, sns.publish, stage';
+    expect(problemsOf(broken)).toEqual([
+      `pipelines.orders.outputs.0.checks.0: unknown check kind "not_nul" (valid check kinds: ${checkKinds})`,
+      'pipelines.orders.outputs.0.checks.1: one check kind per list item, found unique and not_null',
+      `pipelines.orders.cutover.steps.0.actions.0: unknown action "emr.cancelPendng" (valid actions: ${actions})`,
+      'pipelines.orders.cutover.steps.0.actions.1.databricks.schedule: Invalid option: expected one of "PAUSED"|"UNPAUSED"',
+      'pipelines.orders.outputs.1.name: duplicate output name "orders"',
+      'pipelines.orders.cutover.steps.1.id: duplicate step id "pause-legacy"',
+      'pipelines.orders.cutover.approvers.min: needs 2 approvers but only 1 is listed in users',
+      'pipelines.fine.target.jobParameters.p: unknown placeholder {{perod}}',
+      'alerts.routes.0.pipeline: no pipeline named "nope"',
+    ]);
+  });
+
+  it('reports the list rules once when the catalog is otherwise valid', () => {
+    const problems = problemsOf(`pipelines:
+  p1:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1 }
+    cutover:
+      approvers: { users: [U0BOB, U0CAROL], min: 3 }
+      steps: [{ id: go }, { id: go }]
+`);
+    expect(problems).toEqual(['pipelines.p1.cutover.steps.1.id: duplicate step id "go"', 'pipelines.p1.cutover.approvers.min: needs 3 approvers but only 2 are listed in users']);
+  });
+
+  it('lists exactly the kinds the schema accepts', async () => {
+    const { checkSchema, actionSchema, CHECK_KINDS, ACTION_KINDS } = await import('../../../src/config/catalog-schema.ts');
+    const keysOf = (options: readonly { shape: object }[]) => options.map((o) => Object.keys(o.shape)[0]).sort();
+    expect(keysOf(checkSchema.options)).toEqual([...CHECK_KINDS].sort());
+    expect(keysOf(actionSchema.options)).toEqual([...ACTION_KINDS].sort());
+  });
+
+  it('a check given as bare text names the shape it needs', () => {
+    const problems = problemsOf(`pipelines:
+  p1:
+    channel: C0PIPELINES
+    target: { engine: databricks, jobId: 1 }
+    outputs: [{ name: o, key: [id], legacy: { path: a }, target: { path: b }, checks: [not_null] }]
+`);
+    expect(problems).toEqual([expect.stringMatching(/^pipelines\.p1\.outputs\.0\.checks\.0: expected an object such as \{ not_null: … \}, not the text "not_null" \(valid check kinds: not_null, /)]);
+  });
+});

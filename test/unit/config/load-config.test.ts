@@ -55,6 +55,15 @@ describe('environment', () => {
     expect(c).toMatchObject({ port: 0, role: 'worker', pollIntervalMs: 250, playground: false });
   });
 
+  it('issue 15: without a bot token, only a laptop gets the playground', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ playground: true, deployment: undefined });
+    expect(loadConfig({ env: { NODE_ENV: 'development', CUTOVER_ROLE: '' } })).toMatchObject({ playground: true, deployment: undefined });
+    expect(loadConfig({ env: { NODE_ENV: 'production' } })).toMatchObject({ playground: false, deployment: 'NODE_ENV=production' });
+    expect(loadConfig({ env: { CUTOVER_ROLE: 'web' } })).toMatchObject({ playground: false, deployment: 'CUTOVER_ROLE=web' });
+    // The CLI loads the same config in the container: no Slack token is needed there, so no error.
+    expect(() => loadConfig({ env: { NODE_ENV: 'production', CUTOVER_ROLE: 'all' } })).not.toThrow();
+  });
+
   it('names every bad variable at once', () => {
     try {
       loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxp-user', PORT: 'eighty', CUTOVER_ROLE: 'both', REDIS_URL: 'localhost' } });
