@@ -123,6 +123,8 @@ export class FakeRedshiftData extends AwsFakeServer {
         return this.cancel(this.statement(input.Id));
       case 'GetStatementResult':
         return this.resultPage(input);
+      case 'ListDatabases':
+        return this.listDatabases(input);
       default:
         throw new AwsError('UnknownOperationException', `${operation} is not supported by the fake`);
     }
@@ -246,6 +248,28 @@ export class FakeRedshiftData extends AwsFakeServer {
 
   private executed(st: StatementRecord): unknown {
     return { Id: st.Id, CreatedAt: st.created, Database: st.database, ClusterIdentifier: st.clusterIdentifier, WorkgroupName: st.workgroupName, SessionId: st.sessionId };
+  }
+
+  /**
+   * The databases of the cluster or workgroup, signing in as ExecuteStatement would (the same
+   * members and the same refusals); `Database` is the one connected to and must exist.
+   */
+  private async listDatabases(input: Record<string, unknown>): Promise<unknown> {
+    const cluster = input.ClusterIdentifier as string | undefined;
+    const workgroup = input.WorkgroupName as string | undefined;
+    if (Boolean(cluster) === Boolean(workgroup)) throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified, but not both');
+    checkString('ClusterIdentifier', cluster, { min: 1, max: 63, pattern: CLUSTER });
+    checkString('WorkgroupName', workgroup, { min: 3, max: 128, pattern: WORKGROUP });
+    const database = required<string>(input, 'Database');
+    if (input.SecretArn && input.DbUser) throw new AwsError('ValidationException', 'SecretArn and DbUser cannot both be specified');
+    if (workgroup && input.DbUser) throw new AwsError('ValidationException', 'DbUser is not supported for serverless workgroups');
+    const max = input.MaxResults;
+    if (max !== undefined && (typeof max !== 'number' || max < 0 || max > 1000)) throw new AwsError('ValidationException', `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000`);
+    const names = (await this.pool.query<{ datname: string }>('SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname')).rows.map((r) => r.datname);
+    // The fake's databases are PostgreSQL's; `dev`, Redshift's default, is always there.
+    const all = [...new Set(['dev', ...names])].sort();
+    if (!all.includes(database)) throw new AwsError('DatabaseConnectionException', `FATAL: database "${database}" does not exist`, 500);
+    return { Databases: max ? all.slice(0, max as number) : all };
   }
 
   /** One page of a finished statement's rows, as typed Data API fields with Redshift's column metadata. */
