@@ -57,7 +57,7 @@ function pinRedis(): () => void {
 }
 
 /** Runs the load client in its own process against `url` and returns its figures. */
-async function load(url: string, body: string, amount: number, connections: number): Promise<AckFigures> {
+export async function load(url: string, body: string, amount: number, connections: number): Promise<AckFigures> {
   const [command, ...args] = [...CLIENT_CPU, process.execPath, '--import', 'tsx', 'bench/load-client.ts', url, body, SIGNING_SECRET, String(amount), String(connections)];
   const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = '';
@@ -67,7 +67,7 @@ async function load(url: string, body: string, amount: number, connections: numb
   return JSON.parse(last) as AckFigures;
 }
 
-async function startBareBolt(slackUrl: string): Promise<AppProcess> {
+export async function startBareBolt(slackUrl: string): Promise<AppProcess> {
   const [command, ...args] = [...SERVER_CPU, process.execPath, '--import', 'tsx', 'bench/bare-bolt-app.ts'];
   const proc = spawn(command!, args, {
     env: { ...process.env, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slackUrl },

@@ -205,8 +205,16 @@ export function formatDiffBench(rows: DiffBenchRow[], opts: { rows: number; engi
   return lines.join('\n');
 }
 
-/** `npm run bench -- diff [--rows N] [--rates a,b] [--repeat N] [--keep]` (bench/run.ts calls this). */
+/** `npm run bench -- diff [--rows N] [--rates a,b] [--repeat N] [--keep] [--target-format delta]` (bench/run.ts calls this). */
 export async function main(argv: string[]): Promise<void> {
+  // `--target-format delta`: the Delta benchmark (bench/delta-bench.ts), with its own options.
+  const format = argv.find((a, i) => argv[i - 1] === '--target-format') ?? argv.find((a) => a.startsWith('--target-format='))?.split('=')[1];
+  if (format === 'delta') {
+    const { main: deltaMain } = await import('./delta-bench.ts');
+    await deltaMain(argv);
+    return;
+  }
+  if (format !== undefined && format !== 'parquet') throw new Error(`--target-format must be parquet or delta, not ${format}`);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -221,6 +229,7 @@ export async function main(argv: string[]): Promise<void> {
       legacy: { type: 'string' },
       target: { type: 'string' },
       'expected-share': { type: 'string' },
+      'target-format': { type: 'string' },
     },
   });
   const engine: EngineOptions = { memoryLimit: values['memory-limit'] ?? '1GB', threads: Number(values.threads ?? 2) };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ack|diff|diff-floor …]`: prints the figures the issues ask for, each as a ratio
+ * `npm run bench [-- ack|diff|diff-floor|scale …]`: prints the figures the issues ask for, each as a ratio
  * against a baseline measured in the same run.
  */
 import { formatAckFigures, runAckBench } from './ack-bench.ts';
@@ -15,6 +15,10 @@ if (which === 'ack' || which === 'all') {
 }
 if (which === 'diff' || which === 'all') {
   const { main } = await import('./diff-bench.ts');
+  await main(rest);
+}
+if (which === 'scale') {
+  const { main } = await import('./scale-bench.ts');
   await main(rest);
 }
 if (which === 'diff-floor') {

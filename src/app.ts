@@ -24,6 +24,7 @@ import { startWorkers } from './jobs/workers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { SocketModeConnections } from './slack/socket-mode-receiver.ts';
 import { createSlackClient, slackClientOptions } from './slack/client.ts';
 import { RedisRateLimiter } from './rate-limit/token-bucket.ts';
 import { AuditLog } from './store/audit-log.ts';
@@ -83,7 +84,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   if (!config.playground && config.role !== 'web' && missing.length > 0) throw new ConfigError('the environment for this catalog', missing.map(findingLine));
   const logger = opts.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const metrics = createMetrics();
-  const keys = keyspace(config.redisPrefix);
+  const keys = keyspace(config.redisPrefix, config.retention);
   const web = config.role !== 'worker';
   const working = config.role !== 'web';
 
@@ -107,14 +108,17 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const permalink: Permalink = (channel, ts) =>
     Promise.race([slack.chat.getPermalink({ channel, message_ts: ts }).then((r) => r.permalink), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())]).catch(() => undefined);
   const crashPoint = createCrashPoint(config.testCrashAt);
-  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint };
+  const commandDeps: CommandDeps = { catalog, runs, parallels, backfills, dqAlerts, cutover, audit, stages, queues, permissions, logger, now, permalink, crashPoint, maxDiffsPerUser: config.maxDiffsPerUser };
 
   registerGauges(metrics, runs, queues);
 
   let boltApp: InstanceType<typeof App> | undefined;
   let receiver: InstanceType<typeof HTTPReceiver> | undefined;
+  let socketMode: SocketModeConnections | undefined;
   if (web) {
-    const socketMode = Boolean(config.slack.appToken);
+    const appToken = config.slack.appToken;
+    // Socket Mode: several connections, so one being renewed by Slack never leaves commands nowhere to go.
+    socketMode = appToken ? new SocketModeConnections({ appToken, slackApiUrl: config.slack.apiUrl, logger: boltLogger(logger), connections: config.slack.socketConnections }) : undefined;
     if (!socketMode) {
       receiver = new HTTPReceiver({
         signingSecret: config.slack.signingSecret ?? '',
@@ -124,7 +128,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     }
     boltApp = new App({
       token: config.slack.botToken,
-      ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { receiver }),
+      receiver: socketMode ?? receiver,
       // Bolt's own client (views.open, respond) shares the Slack buckets with ours.
       clientOptions: slackClientOptions(slackOptions),
       logger: boltLogger(logger),
@@ -141,6 +145,17 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     registerCutoverActions(interactions, commandDeps);
     interactions.attach(boltApp);
     registerAppHome(boltApp, commandDeps);
+    if (socketMode) {
+      const connections = socketMode;
+      new Gauge({
+        name: 'cutover_slack_socket_connections',
+        help: 'Socket Mode connections open to Slack (0: commands and clicks cannot reach this process)',
+        registers: [metrics.registry],
+        collect() {
+          this.set(connections.openConnections());
+        },
+      });
+    }
     boltApp.error(async (err) => {
       logger.error({ err }, 'unhandled error in a Slack listener');
     });
@@ -150,8 +165,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
   const workerConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   const intakeConnection = createRedis(config.redisUrl, 'worker', { lazyConnect: true });
   // Only workers talk to Databricks/AWS/Airflow; the web role builds none of their clients.
-  const clients = working ? createApiClients(config, { logger, metrics }) : undefined;
-  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog })) : {};
+  const clients = working ? createApiClients(config, { logger, metrics, limiter }) : undefined;
+  const engines = working ? (opts.engines ?? createEngines(config, { logger, metrics, clients, catalog, redis })) : {};
   const jobDeps: JobDeps = {
     runs,
     parallels,
@@ -162,7 +177,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     stages,
     clients,
     audit,
-    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix }),
+    rowCounts: new RedisRowCountHistory({ redis, prefix: config.redisPrefix, retentionMs: config.retention.recordsMs }),
     // PII columns masked or hashed in every sample before it is stored or shown; the bot never
     // shows raw values. A `hash` catalog without CUTOVER_PII_KEY stops start-up here.
     protect: createCatalogSampleProtector(catalog, config.piiKey),
@@ -210,6 +225,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     metrics,
     logger,
     async start() {
+      // A Socket Mode app token Slack refuses stops start-up before any work is taken.
+      await socketMode?.verify();
       if (working) {
         // The start-up recovery below reads through the producer connection, which refuses commands until connected.
         await untilReady(redis);
@@ -220,6 +237,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
         // The catalog may have changed while we were down: void approvals bound to an old plan, expire what ran out.
         for (const [name, p] of Object.entries(catalog.pipelines)) if (p.cutover) await queues.cutoverRevalidate(name);
         await queues.notify.add('cutover-expire', { v: 1 }, { jobId: `cexp-startup-${now()}` });
+        if (config.retention.auditMaxLen > 0) await queues.scheduleAuditTrim();
       }
       if (boltApp && config.slack.appToken) await boltApp.start();
       await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));

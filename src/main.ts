@@ -33,7 +33,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    // A credential Slack refuses at start-up (SLACK_APP_TOKEN) is a configuration error too.
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`cutover: cannot start: ${err.message}\n`);
+    process.exit(1);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

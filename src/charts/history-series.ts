@@ -30,7 +30,8 @@ export interface ChartVerdict {
 export function historySeries(points: readonly HistoryPoint[]): { rows: ChartRow[]; verdicts: ChartVerdict[] } {
   const latest = new Map<string, HistoryPoint>();
   for (const pt of points) {
-    if (pt.p.kind !== 'parallel' || pt.p.state !== 'done' || !pt.p.verdict) continue;
+    // A run without data on a side compared nothing: no point on the chart.
+    if (pt.p.kind !== 'parallel' || pt.p.state !== 'done' || !pt.p.verdict || pt.p.verdict === 'missing') continue;
     const seen = latest.get(pt.p.period);
     if (!seen || seen.p.createdAt < pt.p.createdAt) latest.set(pt.p.period, pt);
   }
@@ -39,7 +40,7 @@ export function historySeries(points: readonly HistoryPoint[]): { rows: ChartRow
   const verdicts: ChartVerdict[] = [];
   for (const period of periods) {
     const { p, legacy, target } = latest.get(period)!;
-    verdicts.push({ period, verdict: p.verdict! });
+    verdicts.push({ period, verdict: p.verdict as ChartVerdict['verdict'] });
     for (const [side, run] of [['Legacy', legacy], ['Databricks', target]] as const) {
       if (!run) continue;
       const minutes = run.state === 'succeeded' && run.startedAt !== undefined && run.endedAt !== undefined ? (run.endedAt - run.startedAt) / 60_000 : undefined;

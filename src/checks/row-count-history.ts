@@ -45,6 +45,8 @@ export interface RedisRowCountHistoryOptions {
   redis: Redis;
   /** Prefix of the deployment's keys (`CUTOVER_REDIS_PREFIX`, default `cutover`). */
   prefix: string;
+  /** How long a pipeline's history is kept after its last count (`retention.recordsMs`); default: kept. */
+  retentionMs?: number;
 }
 
 /**
@@ -69,6 +71,9 @@ export class RedisRowCountHistory implements RowCountHistory {
   }
 
   async recordRowCount(pipeline: string, output: string, period: string, count: number): Promise<void> {
-    await this.options.redis.hset(this.key(pipeline, output), period, String(count));
+    const key = this.key(pipeline, output);
+    const { redis, retentionMs } = this.options;
+    if (retentionMs === undefined) return void (await redis.hset(key, period, String(count)));
+    await redis.multi().hset(key, period, String(count)).pexpire(key, retentionMs).exec();
   }
 }

@@ -45,6 +45,19 @@ export async function runChecks(input: RunChecksInput): Promise<RunChecksResult>
   return { passed: checks.every((c) => c.passed), checks };
 }
 
+/** `no target data for 2025-01 at s3://bucket/out/2025-01/` (the rendered location), with the reader's reason. */
+export function missingText(side: 'legacy' | 'target', period: string, dataset: Dataset, input: Pick<RunChecksInput, 'params'>, reason: string): string {
+  let where: string;
+  try {
+    const d = renderDataset(dataset, { period, params: input.params ?? {} });
+    where = 'path' in d ? d.path : d.table;
+  } catch {
+    where = 'path' in dataset ? dataset.path : dataset.table;
+  }
+  // The reader's words only when they add something (`no parquet files under <the same path>` does not).
+  return `no ${side} data for ${period} at ${where}${reason.includes(where.replace(/\/+$/, '')) ? '' : ` (${reason})`}`;
+}
+
 async function runOne(output: Output, check: Check, source: (name: string) => Promise<OutputSource>, input: RunChecksInput): Promise<CheckResult> {
   const started = performance.now();
   const base = { output: output.name, check: checkLabel(check), kind: checkKind(check) };
@@ -77,7 +90,10 @@ async function runOne(output: Output, check: Check, source: (name: string) => Pr
     if (input.signal?.aborted) throw input.signal.reason;
     // Only an error known to be transient is retried; anything else is this check's own failure.
     if (isCodedError(err) && err.retryable) throw err;
-    return { ...base, passed: false, failingRows: 0, samples: [], sql, ...(values ? { values } : {}), engine, error: asCodedError(err).message, durationMs: elapsed(started) };
+    const coded = asCodedError(err);
+    // No data at all is not bad data: say where it was looked for, and mark it so it opens no alert.
+    const missing = coded.code === 'not_found' ? missingText(input.side ?? 'target', input.period, output[input.side ?? 'target'], input, coded.message) : undefined;
+    return { ...base, passed: false, failingRows: 0, samples: [], sql, ...(values ? { values } : {}), engine, error: missing ?? coded.message, ...(missing ? { missing } : {}), durationMs: elapsed(started) };
   }
 }
 

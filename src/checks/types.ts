@@ -30,6 +30,12 @@ export interface CheckResult {
   engine?: 'duckdb' | 'databricks';
   /** Set when the check could not run (bad SQL, missing dataset…); such a check never passes. */
   error?: string;
+  /**
+   * Set when the check could not run because its data is not there at all (a NotFoundError):
+   * `no target data for 2025-01 at s3://…`. Missing data is its own outcome, never a DQ failure:
+   * the bot leaves such checks out of the alert (src/jobs/record-dq-result.ts). `error` says the same.
+   */
+  missing?: string;
   /** Context for a pass that compared nothing, e.g. `row_count_change` on a first run. */
   note?: string;
   /** A failure of a check that counts rows, in words (`7 rows, at least 100 expected`); shown instead of failing rows. */

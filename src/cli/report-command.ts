@@ -29,7 +29,7 @@ export async function runReportCommand(args: string[], io: CliIo): Promise<numbe
   // Commands wait for the connection; a Redis that is down fails them after one retry.
   const redis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
   try {
-    const keys = keyspace(config.redisPrefix);
+    const keys = keyspace(config.redisPrefix, config.retention);
     const now = Date.now;
     const html = await buildGoLiveReport(
       {

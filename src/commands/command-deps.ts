@@ -28,6 +28,8 @@ export interface CommandDeps {
   /** A message's permalink (Slack `chat.getPermalink`), or undefined when Slack will not give one. */
   permalink: Permalink;
   now: () => number;
+  /** `/pipeline diff`s one person may have running at once (`CUTOVER_MAX_DIFFS_PER_USER`); default 2. */
+  maxDiffsPerUser?: number;
   /** Test-only crash point (src/crash-point.ts); absent in tests that call commands directly. */
   crashPoint?: CrashPoint;
 }

@@ -1,6 +1,6 @@
 import { catalogVersionOf } from '../cutover/gates.ts';
 import type { ParallelRecord } from '../store/parallel-record.ts';
-import { newParallelId } from '../store/parallel-store.ts';
+import { newParallelId, TooManyDiffsError } from '../store/parallel-store.ts';
 import type { CommandArgs } from './parse-command.ts';
 import { ephemeral, type CommandDeps, type Invoker, type Reply } from './command-deps.ts';
 import { newRunRecord } from './new-run-record.ts';
@@ -34,11 +34,21 @@ export async function parallelCommand(args: ParallelArgs, who: Invoker, deps: Co
 /** `/pipeline diff`: compares the outputs already written for a period, without new runs. */
 export async function diffCommand(args: DiffArgs, who: Invoker, deps: CommandDeps): Promise<Reply> {
   const pipeline = deps.catalog.pipelines[args.pipeline]!;
+  // A diff downloads both outputs and stores a report and CSVs: not for anyone who can type (issue 14 finding 10).
+  if (!(await deps.permissions.may('diff', who.userId, args.pipeline))) {
+    return ephemeral(`:no_entry: Diffs of ${args.pipeline} are for \`permissions.diff\` (or, without it, the pipeline's owners and \`permissions.run.prod\`).`);
+  }
   if (pipeline.outputs.length === 0) return ephemeral(`:warning: ${args.pipeline} declares no outputs to compare.`);
   const now = deps.now();
   const id = newParallelId(now);
-  // The intake entry of the same write starts the diff and posts the message.
-  await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}, catalogVersionOf(pipeline)), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' });
+  const max = deps.maxDiffsPerUser ?? 2;
+  // The intake entry of the same write starts the diff and posts the message; the same write takes one of the user's diff slots.
+  try {
+    await deps.parallels.create({ ...parallelRecord(id, 'diff', args, who, pipeline.channel, now, {}, catalogVersionOf(pipeline)), state: 'diffing' }, { actor: who.userId, actorName: who.userName, action: 'parallel.created' }, undefined, max);
+  } catch (err) {
+    if (!(err instanceof TooManyDiffsError)) throw err;
+    return ephemeral(`:hourglass_flowing_sand: You already have ${max} diff${max === 1 ? '' : 's'} running, the most one person may run at once; try again when one has finished.`);
+  }
   return ephemeral(`:mag: Comparing the ${args.period} outputs of *${args.pipeline}* (\`${id}\`); the report will be in <#${pipeline.channel}>.`);
 }
 

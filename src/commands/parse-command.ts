@@ -50,6 +50,18 @@ const value = <T>(schema: z.ZodType<T>, flag: string, raw: unknown): T => {
   return r.data;
 };
 
+/**
+ * A period after the current month (UTC) has no data and cannot have any yet: refused as a usage
+ * error rather than run, diffed or checked into a misleading result. The current month is allowed
+ * (a month-to-date run is legitimate).
+ */
+function notFuture(flag: string, period: string, now: number): string {
+  const d = new Date(now);
+  const current = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  if (period > current) throw new UsageError(`--${flag} ${period} is in the future (this month is ${current}); no data exists for it yet`);
+  return period;
+}
+
 /** The last complete month (UTC): monthly BAU pipelines run for the month that just ended. */
 export function defaultPeriod(now: number): string {
   const d = new Date(now);
@@ -97,7 +109,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
     report: {},
   };
   const { positionals, flags } = parseWords(words, specs[cmd]);
-  const period = () => (flags.period === undefined ? defaultPeriod(now) : value(periodValue, 'period', flags.period));
+  const period = () => (flags.period === undefined ? defaultPeriod(now) : notFuture('period', value(periodValue, 'period', flags.period), now));
   const pipeline = () => requirePipeline(positionals.shift(), catalog);
   const done = <T>(args: T): T => {
     if (positionals.length > 0) throw new UsageError(`unexpected "${positionals.join(' ')}"`);
@@ -123,11 +135,17 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
     case 'dq':
       return done({ cmd, pipeline: pipeline(), period: period() });
     case 'status': {
-      const target = positionals.shift();
-      if (target === undefined) return done({ cmd });
-      if (RUN_ID.test(target)) return done({ cmd, runId: target });
-      if (PARALLEL_ID.test(target)) return done({ cmd, parallelId: target });
-      if (BACKFILL_ID.test(target)) return done({ cmd, backfillId: target });
+      const raw = positionals.shift();
+      if (raw === undefined) return done({ cmd });
+      // Ids are copied from messages, often with their code backticks, sometimes capitalised.
+      const target = raw.replace(/^`+|`+$/g, '');
+      if (catalog.pipelines[target]) return done({ cmd, pipeline: target });
+      const id = target.toLowerCase();
+      // Anything shaped like one of our ids is looked up as that (a mistyped id gets "no run with
+      // id …", not "unknown pipeline"); a pipeline of the same name wins, checked above.
+      if (RUN_ID.test(id) || /^r-[\w-]+$/.test(id)) return done({ cmd, runId: id });
+      if (PARALLEL_ID.test(id) || /^p-[\w-]+$/.test(id)) return done({ cmd, parallelId: id });
+      if (BACKFILL_ID.test(id) || /^b-[\w-]+$/.test(id)) return done({ cmd, backfillId: id });
       return done({ cmd, pipeline: requirePipeline(target, catalog) });
     }
     case 'cancel': {
@@ -141,7 +159,7 @@ function parseSubcommand(cmd: Subcommand, words: string[], catalog: Catalog, now
       if (flags.from === undefined) throw new UsageError('missing --from YYYY-MM');
       if (flags.to === undefined) throw new UsageError('missing --to YYYY-MM');
       const from = value(periodValue, 'from', flags.from);
-      const to = value(periodValue, 'to', flags.to);
+      const to = notFuture('to', value(periodValue, 'to', flags.to), now);
       if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
       const months = monthsBetween(from, to);
       if (months > 120) throw new UsageError(`${months} periods is more than the 120 a backfill may cover`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { formatIssues } from './load-catalog.ts';
 import { CRASH_POINTS, type CrashPointName } from '../crash-point.ts';
+import { daysToMs, DEFAULT_RETENTION, type Retention } from '../store/retention.ts';
 import { SLACK_TIERS, type SlackRateLimits } from '../slack/rate-limits.ts';
 import type { BucketSpec } from '../rate-limit/token-bucket.ts';
 
@@ -22,6 +23,7 @@ const envSchema = z.object({
   SLACK_SIGNING_SECRET: optional,
   SLACK_APP_TOKEN: optional.pipe(z.string().startsWith('xapp-', 'expected an app-level token (xapp-…)').optional()),
   SLACK_API_URL: optional.pipe(url.default('https://slack.com/api/')),
+  CUTOVER_SOCKET_CONNECTIONS: optional.pipe(z.coerce.number<string | undefined>().int().min(1).max(10, 'Slack allows at most 10 Socket Mode connections per app').default(2)),
   DATABRICKS_HOST: optionalUrl,
   DATABRICKS_TOKEN: optional,
   DATABRICKS_CLIENT_ID: optional,
@@ -44,6 +46,8 @@ const envSchema = z.object({
   AWS_SESSION_TOKEN: optional,
   AIRFLOW_URL: optionalUrl,
   AIRFLOW_TOKEN: optional,
+  AIRFLOW_USERNAME: optional,
+  AIRFLOW_PASSWORD: optional,
   AIRFLOW_API_VERSION: optional.pipe(z.enum(['v1', 'v2']).default('v1')),
   REDIS_URL: optional.pipe(z.string().regex(/^rediss?:\/\//, 'expected redis://…').default('redis://127.0.0.1:6379')),
   PIPELINES_FILE: optional.pipe(z.string().default('./pipelines.yaml')),
@@ -59,6 +63,10 @@ const envSchema = z.object({
   CUTOVER_SQL_STATEMENT_TIMEOUT_MS: optional.pipe(positiveInt(3_600_000)),
   CUTOVER_USERGROUP_MAX_AGE_MS: optional.pipe(positiveInt(1_800_000)),
   CUTOVER_REDIS_PREFIX: optional.pipe(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').default('cutover')),
+  CUTOVER_RETENTION_DAYS: optional.pipe(z.coerce.number<string | undefined>().positive().default(DEFAULT_RETENTION.recordsMs / 86_400_000)),
+  CUTOVER_REPORT_RETENTION_DAYS: optional.pipe(z.coerce.number<string | undefined>().positive().default(DEFAULT_RETENTION.reportsMs / 86_400_000)),
+  CUTOVER_AUDIT_MAXLEN: optional.pipe(z.coerce.number<string | undefined>().int().min(0).default(DEFAULT_RETENTION.auditMaxLen)),
+  CUTOVER_MAX_DIFFS_PER_USER: optional.pipe(positiveInt(2)),
   LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   CUTOVER_TEST_CRASH_AT: optional.pipe(z.enum(CRASH_POINTS).optional()),
   CUTOVER_SLACK_RATE_LIMITS: optional,
@@ -124,7 +132,14 @@ export interface AwsEndpoints {
 }
 
 export interface Config {
-  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
+  slack: {
+    botToken?: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl: string;
+    /** Socket Mode connections this process holds open (with `appToken`); Slack allows 10 per app in all. */
+    socketConnections: number;
+  };
   databricks: {
     host?: string;
     token?: string;
@@ -139,7 +154,8 @@ export interface Config {
     secretAccessKey?: string;
     sessionToken?: string;
   };
-  airflow: { url?: string; token?: string; apiVersion: 'v1' | 'v2' };
+  /** `token`, or `username` + `password` (basic auth on v1, a JWT bought from `/auth/token` on v2). */
+  airflow: { url?: string; token?: string; username?: string; password?: string; apiVersion: 'v1' | 'v2' };
   redisUrl: string;
   /** Prefix of every Redis key (and BullMQ queue) of this deployment, so several can share a Redis. */
   redisPrefix: string;
@@ -166,6 +182,14 @@ export interface Config {
    * `usergroups.users.list` fails; past it the request is refused with the reason.
    */
   userGroupMaxAgeMs: number;
+  /**
+   * How long stored artifacts live (src/store/retention.ts): `CUTOVER_RETENTION_DAYS` (records of
+   * finished work, default 90), `CUTOVER_REPORT_RETENTION_DAYS` (diff reports and CSVs, default 30),
+   * `CUTOVER_AUDIT_MAXLEN` (events kept per pipeline's audit stream, about; default 0 = all).
+   */
+  retention: Retention;
+  /** `/pipeline diff`s one person may have running at once (`CUTOVER_MAX_DIFFS_PER_USER`, default 2). */
+  maxDiffsPerUser: number;
   logLevel: string;
   /**
    * True when no bot token is set and nothing says this is a deployment: `npm start` runs the
@@ -211,6 +235,12 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
   if (Boolean(e.DATABRICKS_CLIENT_ID) !== Boolean(e.DATABRICKS_CLIENT_SECRET)) {
     problems.push('DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET: set both for OAuth M2M, or neither');
   }
+  if (Boolean(e.AIRFLOW_USERNAME) !== Boolean(e.AIRFLOW_PASSWORD)) {
+    problems.push('AIRFLOW_USERNAME/AIRFLOW_PASSWORD: set both (or AIRFLOW_TOKEN instead), or neither');
+  }
+  if (e.AIRFLOW_TOKEN && e.AIRFLOW_USERNAME) {
+    problems.push('AIRFLOW_TOKEN/AIRFLOW_USERNAME: set a token or a user name and password, not both');
+  }
   const slackLimits = parseLimits('CUTOVER_SLACK_RATE_LIMITS', e.CUTOVER_SLACK_RATE_LIMITS, slackLimitsSchema, problems);
   const engineLimits = parseLimits('CUTOVER_ENGINE_RATE_LIMITS', e.CUTOVER_ENGINE_RATE_LIMITS, engineLimitsSchema, problems);
   if (problems.length > 0) throw new ConfigError('environment', problems);
@@ -221,6 +251,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+      socketConnections: e.CUTOVER_SOCKET_CONNECTIONS,
     },
     databricks: {
       host: e.DATABRICKS_HOST?.replace(/\/+$/, ''),
@@ -246,7 +277,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
       secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
       sessionToken: e.AWS_SESSION_TOKEN,
     },
-    airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, apiVersion: e.AIRFLOW_API_VERSION },
+    airflow: { url: e.AIRFLOW_URL?.replace(/\/+$/, ''), token: e.AIRFLOW_TOKEN, username: e.AIRFLOW_USERNAME, password: e.AIRFLOW_PASSWORD, apiVersion: e.AIRFLOW_API_VERSION },
     redisUrl: e.REDIS_URL,
     redisPrefix: e.CUTOVER_REDIS_PREFIX,
     pipelinesFile: e.PIPELINES_FILE,
@@ -260,6 +291,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     retryAfterCapMs: e.CUTOVER_RETRY_AFTER_CAP_MS,
     sqlStatementTimeoutMs: e.CUTOVER_SQL_STATEMENT_TIMEOUT_MS,
     userGroupMaxAgeMs: e.CUTOVER_USERGROUP_MAX_AGE_MS,
+    retention: { recordsMs: daysToMs(e.CUTOVER_RETENTION_DAYS), reportsMs: daysToMs(e.CUTOVER_REPORT_RETENTION_DAYS), auditMaxLen: e.CUTOVER_AUDIT_MAXLEN },
+    maxDiffsPerUser: e.CUTOVER_MAX_DIFFS_PER_USER,
     logLevel: e.LOG_LEVEL,
     playground: !e.SLACK_BOT_TOKEN && !deployment,
     deployment,
@@ -273,7 +306,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
 /** Every secret value of the config, for the logger to redact wherever it appears (they have no recognisable shape). */
 export function secretsOf(config: Config): string[] {
   const { slack, databricks, airflow, aws } = config;
-  return [slack.signingSecret, slack.botToken, slack.appToken, databricks.token, databricks.clientSecret, airflow.token, config.piiKey, aws.secretAccessKey, aws.sessionToken].filter(
+  return [slack.signingSecret, slack.botToken, slack.appToken, databricks.token, databricks.clientSecret, airflow.token, airflow.password, config.piiKey, aws.secretAccessKey, aws.sessionToken].filter(
     (s): s is string => Boolean(s),
   );
 }

@@ -38,7 +38,7 @@ export function planPreflight(catalog: Catalog, config: Config): PreflightPlan {
           need({ kind: 'emr.cluster', clusterId: engine.clusterId }, at(`${field}.clusterId`));
           break;
         case 'airflow':
-          if (!config.airflow.url) missing.push({ ...at(`${field}.engine`), problem: 'needs AIRFLOW_URL (and AIRFLOW_TOKEN unless the API is open)' });
+          if (!config.airflow.url) missing.push({ ...at(`${field}.engine`), problem: 'needs AIRFLOW_URL (and AIRFLOW_TOKEN, or AIRFLOW_USERNAME and AIRFLOW_PASSWORD, unless the API is open)' });
           else {
             need({ kind: 'airflow.health' }, { field: 'AIRFLOW_URL' });
             need({ kind: 'airflow.dag', dagId: engine.dagId }, at(`${field}.dagId`));

@@ -18,6 +18,10 @@ import { createRedshiftEngine } from './redshift/index.ts';
 import { createStepFunctionsEngine } from './stepfunctions/index.ts';
 import { createSandboxEngine } from './sandbox/index.ts';
 import type { EngineRegistry } from './types.ts';
+import { DatabricksRunListing } from './databricks/run-listing.ts';
+import { limitedFetch } from '../rate-limit/limited-fetch.ts';
+import type { RedisRateLimiter } from '../rate-limit/token-bucket.ts';
+import type { Redis } from 'ioredis';
 
 export type { Engine, EngineRegistry } from './types.ts';
 
@@ -27,13 +31,24 @@ export type { Engine, EngineRegistry } from './types.ts';
  */
 export function createEngines(
   config: Config,
-  { logger, metrics, catalog, clients = createApiClients(config, { logger, metrics }) }: { logger: Logger; metrics?: Metrics; catalog?: Catalog; clients?: ApiClients },
+  {
+    logger,
+    metrics,
+    catalog,
+    clients = createApiClients(config, { logger, metrics }),
+    redis,
+  }: { logger: Logger; metrics?: Metrics; catalog?: Catalog; clients?: ApiClients; /** Shares batched polls between workers. */ redis?: Redis },
 ): EngineRegistry {
   const engines: EngineRegistry = {};
   // The in-process sandbox (the playground's engine) needs no credentials: present whenever a pipeline uses it.
   const usesSandbox = Object.values(catalog?.pipelines ?? {}).some((p) => p.legacy?.engine === 'sandbox' || p.target.engine === 'sandbox');
   if (catalog && usesSandbox) engines.sandbox = createSandboxEngine({ catalog, logger });
-  if (clients.databricks) engines.databricks = createDatabricksEngine(clients.databricks);
+  if (clients.databricks) {
+    // Half a poll interval: every run of a job polled on one tick shares one listing (src/jobs/poll-run.ts).
+    const listing =
+      redis && config.pollBatching ? new DatabricksRunListing({ redis, prefix: config.redisPrefix, client: clients.databricks, freshMs: config.pollIntervalMs / 2 }) : undefined;
+    engines.databricks = createDatabricksEngine(clients.databricks, { listing });
+  }
   engines.emr = createEmrEngine({ client: clients.emr });
   engines.redshift = createRedshiftEngine({ client: clients.redshiftData });
   engines.stepfunctions = createStepFunctionsEngine({ client: clients.sfn });
@@ -54,18 +69,24 @@ export interface ApiClients {
   eventbridge: EventBridgeClient;
 }
 
-export function createApiClients(config: Config, { logger, metrics }: { logger: Logger; metrics?: Metrics }): ApiClients {
+export function createApiClients(config: Config, { logger, metrics, limiter }: { logger: Logger; metrics?: Metrics; /** Keeps each engine API under its configured rate. */ limiter?: RedisRateLimiter }): ApiClients {
+  const limits = config.rateLimits.engines;
+  const limit = (service: 'databricks' | 'airflow', base: typeof fetch) => (limiter ? limitedFetch(limiter, `engine:${service}`, limits[service], base) : base);
   const db = config.databricks;
   let databricks: DatabricksClient | undefined;
   if (db.host && (db.token || (db.clientId && db.clientSecret))) {
     const auth = db.token ? { token: db.token } : { clientId: db.clientId!, clientSecret: db.clientSecret! };
-    databricks = new DatabricksClient({ host: db.host, auth, fetch: instrumentedFetch('databricks', metrics), logger });
+    databricks = new DatabricksClient({ host: db.host, auth, fetch: limit('databricks', instrumentedFetch('databricks', metrics)), logger });
   }
   // The AWS SDK finds credentials itself (env, profile, instance role); only the endpoint is ours.
   const { region, endpoints } = config.aws;
   const emr = new EMRClient({ region, endpoint: endpoints.emr });
+  if (limiter) {
+    // The AWS SDK takes no fetch: the EMR API's bucket is taken in a middleware instead.
+    emr.middlewareStack.add((next) => async (args) => (await limiter.acquire('engine:emr', limits.emr), next(args)), { step: 'initialize', name: 'cutoverRateLimit' });
+  }
   const airflow = config.airflow.url
-    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, apiVersion: config.airflow.apiVersion, fetch: instrumentedFetch('airflow', metrics) })
+    ? new AirflowClient({ baseUrl: config.airflow.url, token: config.airflow.token, credentials: airflowCredentials(config), apiVersion: config.airflow.apiVersion, fetch: limit('airflow', instrumentedFetch('airflow', metrics)) })
     : undefined;
   return {
     databricks,
@@ -86,4 +107,10 @@ export function databricksTokenSource(config: Config, fetchImpl: typeof fetch = 
   if (db.token) return personalAccessToken(db.token);
   if (db.clientId && db.clientSecret) return new OAuthM2MTokenSource({ host: db.host, clientId: db.clientId, clientSecret: db.clientSecret, fetch: fetchImpl, now: Date.now });
   return undefined;
+}
+
+/** The Airflow user's name and password, when they are the credential (AIRFLOW_USERNAME + AIRFLOW_PASSWORD). */
+function airflowCredentials(config: Config): { username: string; password: string } | undefined {
+  const { username, password } = config.airflow;
+  return username && password ? { username, password } : undefined;
 }

@@ -61,7 +61,13 @@ export interface RepairResult {
 export interface Engine {
   readonly name: EngineName;
   submit(req: SubmitRequest): Promise<SubmitResult>;
-  poll(externalId: string, signal?: AbortSignal): Promise<EngineRunStatus>;
+  /**
+   * `group`: runs the engine can read together (see `pollGroup`); an engine that batches reads
+   * every run of the group at once and answers each poll from that (issue 17).
+   */
+  poll(externalId: string, signal?: AbortSignal, group?: string): Promise<EngineRunStatus>;
+  /** Which runs are polled together: e.g. the Databricks job id. Undefined: polled one by one. */
+  pollGroup?(config: EngineConfig): string | undefined;
   /** Details for every failed task of a terminal run. */
   failures(externalId: string, status: EngineRunStatus, signal?: AbortSignal): Promise<TaskFailure[]>;
   cancel(externalId: string, signal?: AbortSignal): Promise<void>;

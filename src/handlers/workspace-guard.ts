@@ -36,6 +36,8 @@ interface UserFacts {
  */
 export class WorkspaceGuard {
   readonly #users = new Map<string, { facts: UserFacts; at: number }>();
+  /** Lookups in flight: a burst of requests from one person asks Slack once (users.info is rate-limited). */
+  readonly #asking = new Map<string, Promise<UserFacts | undefined>>();
   #team: Promise<string> | undefined;
   readonly #ttlMs: number;
   readonly #maxStaleMs: number;
@@ -83,10 +85,20 @@ export class WorkspaceGuard {
     return undefined;
   }
 
-  private async facts(user: string): Promise<UserFacts | undefined> {
+  private facts(user: string): Promise<UserFacts | undefined> {
+    const hit = this.#users.get(user);
+    if (hit && this.#now() - hit.at < this.#ttlMs) return Promise.resolve(hit.facts);
+    let asking = this.#asking.get(user);
+    if (!asking) {
+      asking = this.lookUp(user).finally(() => this.#asking.delete(user));
+      this.#asking.set(user, asking);
+    }
+    return asking;
+  }
+
+  private async lookUp(user: string): Promise<UserFacts | undefined> {
     const hit = this.#users.get(user);
     const now = this.#now();
-    if (hit && now - hit.at < this.#ttlMs) return hit.facts;
     try {
       const res = await this.opts.slack.users.info({ user });
       const u = res.user as { team_id?: string; is_restricted?: boolean; is_ultra_restricted?: boolean; is_stranger?: boolean; deleted?: boolean } | undefined;

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import { runChecks } from '../checks/index.ts';
 import type { DqSource } from '../store/dq-alert-record.ts';
 import type { JobDeps } from './job-deps.ts';
-import { recordChecksResult } from './record-dq-result.ts';
+import { missingOutputs, recordChecksResult } from './record-dq-result.ts';
 
 export interface CheckDqJob {
   pipeline: string;
@@ -36,6 +36,6 @@ export async function checkDq(deps: JobDeps, job: Job<CheckDqJob>, signal?: Abor
     history: deps.rowCounts,
     signal,
   });
-  await recordChecksResult(deps, name, period, result, { source, runId, anchor: run?.statusMessage }, requestedBy?.user);
-  if (requestedBy) await deps.queues.dqReply(name, period, requestedBy, `dqreply-${job.id}`);
+  const alert = await recordChecksResult(deps, name, period, result, { source, runId, anchor: run?.statusMessage }, requestedBy?.user);
+  if (requestedBy) await deps.queues.dqReply(name, period, requestedBy, `dqreply-${job.id}`, { missing: missingOutputs(result), checked: alert !== undefined });
 }

@@ -12,7 +12,7 @@ import type { JobRunWindow } from '../datasets/types.ts';
 import { asCodedError } from '../errors.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
-import { recordChecksResult } from './record-dq-result.ts';
+import { missingOutputs, recordChecksResult } from './record-dq-result.ts';
 
 /**
  * Diffs every output of a parallel run, then runs the DQ checks on the target outputs, and
@@ -46,6 +46,10 @@ export async function diffParallel(deps: JobDeps, job: Job<{ parallelId: string 
       (err: unknown) => {
         const coded = asCodedError(err);
         if (coded.retryable) throw coded;
+        // No data on a side is its own outcome (issue 15 item 6): not "different", not an engine error.
+        if (coded.code === 'not_found') {
+          return { output: output.name, verdict: 'missing', topColumns: [], error: deps.protect.errorText(p.pipeline, output.name, missingSideText(rendered(output, values), p.period, coded.message)) } satisfies OutputSummary;
+        }
         return { output: output.name, verdict: 'error', topColumns: [], error: deps.protect.errorText(p.pipeline, output.name, coded.message) } satisfies OutputSummary;
       },
     );
@@ -140,19 +144,45 @@ async function checks(deps: JobDeps, p: ParallelRecord, run: JobRunWindow | unde
   const result = await runChecks({ pipeline, pipelineName: p.pipeline, period: p.period, side: 'target', access: deps.datasets.access, warehouse: deps.datasets.warehouse, history: deps.rowCounts, run, signal });
   // The period's DQ thread hangs on the parallel run's message, like a run's on its status message.
   await recordChecksResult(deps, p.pipeline, p.period, result, { source: 'parallel', anchor: p.message });
+  // Checks of outputs without data did not run: listed as missing, never as failing.
+  const ran = result.checks.filter((c) => !c.missing);
+  const missing = missingOutputs(result);
   return {
-    passed: result.passed,
-    total: result.checks.length,
-    failing: result.checks.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows, summary: c.summary })),
+    passed: ran.every((c) => c.passed),
+    total: ran.length,
+    failing: ran.filter((c) => !c.passed).map((c) => ({ output: c.output, check: c.check, failingRows: c.failingRows, summary: c.summary })),
+    ...(missing.length > 0 ? { missing } : {}),
   };
 }
 
-/** DESIGN.md: `clean` only when both runs succeeded, every output is within tolerance, and DQ is green. */
+/**
+ * DESIGN.md: `clean` only when both runs succeeded, every output is within tolerance, and DQ is
+ * green. `missing` when nothing was found to differ but some output had no data on a side: the
+ * comparison did not happen, which is neither clean nor different (issue 15 item 6). A real
+ * difference (or a DQ failure on data that is there) still makes it `different`.
+ */
 export function verdictOf(p: ParallelRecord, dq: DqSummary | undefined): Pick<ParallelRecord, 'verdict' | 'verdictReason'> {
-  const bad = Object.values(p.outputs).filter((o) => o.verdict !== 'clean');
+  const outputs = Object.values(p.outputs);
+  const bad = outputs.filter((o) => o.verdict === 'different' || o.verdict === 'error');
+  const missing = outputs.filter((o) => o.verdict === 'missing').map((o) => `${o.output}: ${o.error ?? 'no data'}`);
   const reasons = [
     ...bad.map((o) => (o.verdict === 'error' ? `${o.output} could not be compared` : `${o.output} differs`)),
     ...(dq && !dq.passed ? [`${dq.failing.length} DQ check${dq.failing.length === 1 ? '' : 's'} failing`] : []),
   ];
-  return reasons.length === 0 ? { verdict: 'clean', verdictReason: undefined } : { verdict: 'different', verdictReason: reasons.join('; ') };
+  if (reasons.length > 0) return { verdict: 'different', verdictReason: [...reasons, ...missing].join('; ') };
+  if (missing.length > 0) return { verdict: 'missing', verdictReason: missing.join('; ') };
+  return { verdict: 'clean', verdictReason: undefined };
+}
+
+/**
+ * `no legacy data for 2025-01 at s3://…/2025-01/`: which side is missing, read from the reader's
+ * NotFoundError, which names the location it looked in.
+ */
+export function missingSideText(output: Output, period: string, reason: string): string {
+  const where = (d: Output['legacy']) => ('path' in d ? d.path : d.table);
+  const mentions = (d: Output['legacy']) => reason.includes(where(d).replace(/\/+$/, ''));
+  const side = mentions(output.legacy) ? 'legacy' : mentions(output.target) ? 'target' : undefined;
+  if (!side) return `no data for ${period}: ${reason}`;
+  const at = where(output[side]);
+  return `no ${side} data for ${period} at ${at}${reason.includes(at.replace(/\/+$/, '')) && /^(no \w+ files under|dataset not found)/.test(reason) ? '' : ` (${reason})`}`;
 }

@@ -25,14 +25,20 @@ export async function executeCutoverStep(deps: JobDeps, job: Job<{ requestId: st
   if (request.state !== 'approved') return;
   const who = { actor: BOT.actor, action: 'cutover.step' };
   const record = await cutover.getStep(request.pipeline, request.step);
-  if (record?.requestId !== request.id) return; // a newer request owns the step
+  if (record?.requestId !== request.id) {
+    // A newer request owns the step: this one never runs, and its message says it was superseded.
+    await deps.queues.cutoverMessage(request.id);
+    return;
+  }
   if (record.state === 'approved') {
     const moved = await cutover.setStepState(request.pipeline, request.step, ['approved'], 'executing', who, { requestId: request.id, kind: request.kind });
     if (!moved.ok && moved.state !== 'executing') return;
     // The request's message loses its buttons even if the approver's click died before asking for it.
     await deps.queues.cutoverMessage(request.id);
   } else if (record.state !== 'executing') {
-    return; // finished before a restart
+    // Finished before a restart: the request's message may not have heard yet (an idempotent re-render).
+    await deps.queues.cutoverMessage(request.id);
+    return;
   }
 
   const config = deps.catalog.pipelines[request.pipeline];
@@ -69,11 +75,14 @@ export async function executeCutoverStep(deps: JobDeps, job: Job<{ requestId: st
     lines[exec.done] = { status: 'failed', text: coded.message };
     await cutover.setStepState(request.pipeline, request.step, ['executing'], 'failed', who, { requestId: request.id, kind: request.kind, failedAction: exec.done }, { error: { code: coded.code, message: coded.message } });
     await show({ ...exec, lines, state: 'failed', error });
+    // The request's own message says it failed, not "executes now" (issue 15 item 4).
+    await deps.queues.cutoverMessage(request.id);
     throw new UnrecoverableError(coded.message);
   }
   const final = request.kind === 'execute' ? 'done' : 'rolled_back';
   await cutover.setStepState(request.pipeline, request.step, ['executing'], final, who, { requestId: request.id, kind: request.kind });
   await show({ ...exec, state: final });
+  await deps.queues.cutoverMessage(request.id);
   await deps.queues.cutoverRevalidate(request.pipeline);
 }
 

@@ -3,7 +3,9 @@ import { currentVersionOf } from '../cutover/evaluate-plan.ts';
 import { loadPlan } from '../cutover/load-plan.ts';
 import { parallelLinks } from '../cutover/parallel-links.ts';
 import { permalinkOf } from './notify-dq.ts';
-import { buildApprovalRequest } from '../slack/build-approval-request.ts';
+import type { Pipeline } from '../config/catalog-schema.ts';
+import { buildApprovalRequest, type RequestOutcome } from '../slack/build-approval-request.ts';
+import type { CutoverRequest } from '../store/cutover-record.ts';
 import { buildExecutionProgress } from '../slack/build-cutover-progress.ts';
 import type { JobDeps } from './job-deps.ts';
 import { renderInSlot, withSlotLock } from './message-slot.ts';
@@ -22,7 +24,8 @@ export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: 
     const config = deps.catalog.pipelines[request.pipeline];
     const plan = config ? await loadPlan(deps, request.pipeline) : undefined;
     const links = plan && request.state === 'pending' ? await parallelLinks(plan, deps.parallels, (channel, ts) => permalinkOf(deps, channel, ts)) : {};
-    const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config, parallelLinks: links });
+    const outcome = await outcomeOf(deps, request, config);
+    const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config, parallelLinks: links, outcome });
     try {
       if (!request.message) {
         const res = await deps.slack.chat.postMessage({ channel: config?.channel ?? '', text: view.text, blocks: view.blocks, unfurl_links: false });
@@ -39,6 +42,18 @@ export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: 
   if (!token) throw new Error('request message is being rendered by another job; retrying');
   await job.moveToDelayed(deps.now() + 300, token);
   throw new DelayedError();
+}
+
+/**
+ * What became of an approved request: its execution (from the progress record the execute job
+ * writes), or `superseded` when the step now belongs to a newer request and this one never ran.
+ */
+async function outcomeOf(deps: JobDeps, request: CutoverRequest, config: Pipeline | undefined): Promise<RequestOutcome | undefined> {
+  if (request.state !== 'approved') return undefined;
+  const exec = await deps.cutoverExec.get(request.id);
+  if (exec) return { kind: 'execution', state: exec.state, done: exec.done, total: approvedActions(request, config).length, error: exec.error };
+  const step = await deps.cutover.getStep(request.pipeline, request.step);
+  return step?.requestId && step.requestId !== request.id ? { kind: 'superseded', by: step.requestId } : undefined;
 }
 
 /**

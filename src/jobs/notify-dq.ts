@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { postsNote, withEvent } from '../dq/apply-dq-result.ts';
-import { buildDqNote, buildDqReply, buildDqSummary } from '../slack/build-dq-alert.ts';
+import { buildDqNote, buildDqMissingReply, buildDqReply, buildDqSummary } from '../slack/build-dq-alert.ts';
 import { threadTsOf, type DqAlertRecord } from '../store/dq-alert-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
@@ -62,12 +62,13 @@ function openingSeq(a: DqAlertRecord): number {
 }
 
 /** The ephemeral answer to whoever ran `/pipeline dq` or pressed Re-run checks. */
-export async function replyDq(deps: JobDeps, job: Job<AlertJob & { to: { user: string; channel: string } }>): Promise<void> {
-  const { pipeline, period, to } = job.data;
-  const alert = await deps.dqAlerts.get(pipeline, period);
-  if (!alert) return;
-  const permalink = alert.summary ? await permalinkOf(deps, alert.summary.channel, alert.summary.ts) : undefined;
-  const reply = buildDqReply(alert, permalink);
+export async function replyDq(deps: JobDeps, job: Job<AlertJob & { to: { user: string; channel: string }; missing?: string[]; checked?: boolean }>): Promise<void> {
+  const { pipeline, period, to, missing = [] } = job.data;
+  // Nothing could be checked (no data at all): the alert was not touched, so it says nothing about this.
+  const alert = job.data.checked === false ? undefined : await deps.dqAlerts.get(pipeline, period);
+  if (!alert && missing.length === 0) return;
+  const permalink = alert?.summary ? await permalinkOf(deps, alert.summary.channel, alert.summary.ts) : undefined;
+  const reply = alert ? buildDqReply(alert, permalink, missing) : buildDqMissingReply(pipeline, period, missing);
   try {
     await deps.slack.chat.postEphemeral({ channel: to.channel, user: to.user, text: reply.text });
   } catch (err) {

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { buildFailureAlert, buildStatusView } from '../slack/index.ts';
 import { isTerminal } from '../engines/types.ts';
-import type { RunRecord } from '../store/run-record.ts';
+import type { MessageRef, RunRecord } from '../store/run-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
 import { toSlackJobError } from './slack-errors.ts';
@@ -62,10 +63,18 @@ async function render(deps: JobDeps, run: RunRecord): Promise<RunRecord> {
 
 /**
  * A failed run's alert thread: one reply on its status message, broadcast to the channel,
- * with the failing tasks and the Repair / Cancel / Acknowledge buttons. Posted once.
+ * with the failing tasks and the Repair / Cancel / Acknowledge buttons. Posted once, then
+ * edited whenever what it shows changes (a repair starts or ends, someone acknowledges, the
+ * run is cancelled), so its buttons never outlive the state they act on. The caller holds the
+ * message slot of whatever message the alert hangs on, so edits never race each other; the
+ * fingerprint of the last edit is kept in Redis, so an unchanged alert costs no Slack call.
  */
 export async function postAlertIfNeeded(deps: JobDeps, run: RunRecord): Promise<RunRecord> {
-  if (run.state !== 'failed' || run.alertThread || !run.statusMessage) return run;
+  if (run.alertThread) {
+    await editAlert(deps, run, run.alertThread);
+    return run;
+  }
+  if (run.state !== 'failed' || !run.statusMessage) return run;
   const alert = buildFailureAlert(run);
   try {
     const res = await deps.slack.chat.postMessage({
@@ -77,8 +86,30 @@ export async function postAlertIfNeeded(deps: JobDeps, run: RunRecord): Promise<
       unfurl_links: false,
     });
     const ref = { channel: res.channel ?? run.statusMessage.channel, ts: res.ts! };
+    await deps.redis.set(deps.keys.notifyShown(`alert-${run.id}`), fingerprint(alert), 'PX', SHOWN_TTL_MS);
     return await deps.runs.update(run.id, (r) => ({ ...r, alertThread: ref }), { ...BOT, action: 'run.alert' });
   } catch (err) {
     throw toSlackJobError(err);
   }
+}
+
+/** How long an alert's last fingerprint is kept; past it, the next change simply edits once more. */
+const SHOWN_TTL_MS = 14 * 24 * 3600_000;
+
+async function editAlert(deps: JobDeps, run: RunRecord, ref: MessageRef): Promise<void> {
+  const alert = buildFailureAlert(run);
+  const key = deps.keys.notifyShown(`alert-${run.id}`);
+  const shown = fingerprint(alert);
+  if ((await deps.redis.get(key)) === shown) return;
+  try {
+    await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: alert.text, blocks: alert.blocks });
+  } catch (err) {
+    throw toSlackJobError(err);
+  }
+  await deps.redis.set(key, shown, 'PX', SHOWN_TTL_MS);
+}
+
+/** A short digest of what a message shows, to skip edits that would change nothing. */
+export function fingerprint(message: { text: string; blocks?: unknown }): string {
+  return createHash('sha256').update(JSON.stringify([message.text, message.blocks ?? null])).digest('base64url').slice(0, 22);
 }

@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { isTerminal, type EngineRunStatus, type TaskFailure } from '../engines/types.ts';
+import { engineConfigFor } from '../engines/resolve-engine.ts';
+import { isTerminal, type Engine, type EngineRunStatus, type TaskFailure } from '../engines/types.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { handleEngineError } from './engine-errors.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
@@ -26,7 +27,8 @@ export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: nu
     await queues.status(run.id, { immediate: true });
     await onRunEnded(deps, ended);
   };
-  const status = await engine.poll(run.externalId, signal).catch((err) => handleEngineError(err, giveUp));
+  const group = pollGroupOf(deps, run, engine);
+  const status = await engine.poll(run.externalId, signal, group).catch((err) => handleEngineError(err, giveUp));
   const failures: TaskFailure[] = status.state === 'failed' ? await engine.failures(run.externalId, status, signal).catch((err) => handleEngineError(err, giveUp)) : [];
 
   const pipeline = deps.catalog.pipelines[run.pipeline];
@@ -42,8 +44,32 @@ export async function pollRun(deps: JobDeps, job: Job<{ runId: string; epoch: nu
     return;
   }
   if (!token) throw new UnrecoverableError('poll job has no lock token');
-  await job.moveToDelayed(deps.now() + deps.pollIntervalMs, token);
+  await job.moveToDelayed(nextPollAt(deps.now(), deps.pollIntervalMs, group), token);
   throw new DelayedError();
+}
+
+/** The engine's batching group of the run (the Databricks job id), when the engine batches. */
+function pollGroupOf(deps: JobDeps, run: RunRecord, engine: Engine): string | undefined {
+  const pipeline = deps.catalog.pipelines[run.pipeline];
+  if (!engine.pollGroup || !pipeline) return undefined;
+  try {
+    return engine.pollGroup(engineConfigFor(pipeline, run.side, run.env));
+  } catch {
+    return undefined; // the catalog changed under the run: poll it on its own
+  }
+}
+
+/**
+ * When to poll next. Runs of one group are polled on the same tick (every `interval`, at an
+ * offset of the group's own so groups spread over the interval), so the first poll of a tick
+ * reads the group's listing and the others use it. At least half an interval from now.
+ */
+export function nextPollAt(now: number, interval: number, group: string | undefined): number {
+  if (group === undefined) return now + interval;
+  let hash = 0;
+  for (const c of group) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  const offset = hash % interval;
+  return Math.ceil((now + interval / 2 - offset) / interval) * interval + offset;
 }
 
 function apply(r: RunRecord, s: EngineRunStatus, failures: TaskFailure[], overdue: string | undefined, now: number): RunRecord {

@@ -100,6 +100,11 @@ export class Queues {
     return this.notify.add('parallel-details', { v: 1, parallelId }, { jobId: `pdetails-${parallelId}` });
   }
 
+  /** Trims every pipeline's audit stream to `CUTOVER_AUDIT_MAXLEN`, hourly (one scheduler per deployment). */
+  scheduleAuditTrim(everyMs = 3600_000) {
+    return this.notify.upsertJobScheduler('audit-trim', { every: everyMs, immediately: true }, { name: 'audit-trim', data: { v: 1 } });
+  }
+
   /** Idempotent by job id: submitting the same run twice enqueues one job. */
   submit(runId: string) {
     return this.engine.add('submit', { v: 1, runId }, { jobId: `submit-${runId}` });
@@ -157,9 +162,10 @@ export class Queues {
     return this.notify.add('dq-thread', { v: 1, pipeline, period }, { jobId: `dqthread-${pipeline}-${period}-${version}` });
   }
 
-  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string) {
+  /** `missing`: outputs that had no data (their checks did not run); `checked`: whether any check ran. */
+  dqReply(pipeline: string, period: string, to: { user: string; channel: string }, jobId: string, outcome: { missing?: string[]; checked?: boolean } = {}) {
     // A little after the thread job, so the answer can usually link to the thread.
-    return this.notify.add('dq-reply', { v: 1, pipeline, period, to }, { jobId, delay: 1000 });
+    return this.notify.add('dq-reply', { v: 1, pipeline, period, to, ...outcome }, { jobId, delay: 1000 });
   }
 
   dqRemind(pipeline: string, period: string, openedSeq: number, count: number, delayMs: number) {

@@ -11,17 +11,34 @@ function toFailingCheck(c: CheckResult): FailingCheck {
   return { output: c.output, check: c.check, failingRows: c.failingRows, summary: c.summary, error: c.error, samples: c.samples.slice(0, SAMPLES_KEPT), sql: c.sql || undefined };
 }
 
-/** Records the outcome of Cutover's own checks: failures kept with their samples, PII-protected first. */
-export function recordChecksResult(
+/**
+ * Records the outcome of Cutover's own checks: failures kept with their samples, PII-protected
+ * first. Checks whose data is not there at all (`missing`) are left out: a missing dataset is its
+ * own outcome, never a DQ failure, so it opens no alert thread, publishes nothing and is not gate
+ * evidence (issue 15 item 6). When nothing could be checked, the alert is not touched at all and
+ * only the audit stream records it; returns undefined then.
+ */
+export async function recordChecksResult(
   deps: JobDeps,
   pipeline: string,
   period: string,
   result: RunChecksResult,
   context: Pick<DqResultInput, 'source' | 'runId' | 'anchor'>,
   actor?: string,
-): Promise<DqAlertRecord> {
-  const failing = result.checks.filter((c) => !c.passed).map((c) => deps.protect.checkResult(pipeline, toFailingCheck(c)));
-  return recordDqResult(deps, pipeline, period, { ...context, passed: result.passed, total: result.checks.length, failing }, actor);
+): Promise<DqAlertRecord | undefined> {
+  const ran = result.checks.filter((c) => !c.missing);
+  const missing = missingOutputs(result);
+  if (ran.length === 0) {
+    await deps.audit.append({ at: deps.now(), actor: actor ?? BOT.actor, pipeline, action: 'dq.missing', subject: period, detail: { source: context.source, runId: context.runId, missing } });
+    return undefined;
+  }
+  const failing = ran.filter((c) => !c.passed).map((c) => deps.protect.checkResult(pipeline, toFailingCheck(c)));
+  return recordDqResult(deps, pipeline, period, { ...context, passed: failing.length === 0, total: ran.length, failing }, actor);
+}
+
+/** One line per output whose data was missing (`no target data for 2025-01 at …`), each once. */
+export function missingOutputs(result: RunChecksResult): string[] {
+  return [...new Set(result.checks.flatMap((c) => (c.missing ? [c.missing] : [])))];
 }
 
 /**

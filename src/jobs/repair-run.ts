@@ -52,11 +52,12 @@ async function repair(deps: JobDeps, job: Job<{ runId: string; by: string; reque
       throw err;
     }
   }
+  // The failure's own words (`Task transform failed`) are cleared: beside `repairing` they read as current.
   const repaired = await runs.update(
     run.id,
     (r) =>
       r.state === 'failed'
-        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined, repairRequest: undefined }
+        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined, repairRequest: undefined, stateMessage: undefined, repairedTasks: r.failures.map((f) => f.task) }
         : done(r),
     { actor: job.data.by, action: 'run.repair' },
   );

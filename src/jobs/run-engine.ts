@@ -25,7 +25,8 @@ export function runEngine(deps: Pick<JobDeps, 'engines' | 'protect'>, pipeline: 
   return {
     name: engine.name,
     submit: (req) => guard(() => engine.submit(req)),
-    poll: (externalId, signal) => guard(() => engine.poll(externalId, signal)).then(status),
+    poll: (externalId, signal, group) => guard(() => engine.poll(externalId, signal, group)).then(status),
+    ...(engine.pollGroup ? { pollGroup: engine.pollGroup.bind(engine) } : {}),
     failures: (externalId, s, signal) => guard(() => engine.failures(externalId, s, signal)).then((list) => list.map(failure)),
     cancel: (externalId, signal) => guard(() => engine.cancel(externalId, signal)),
     ...(repair ? { repair: (externalId: string, latest: string | undefined, signal?: AbortSignal) => guard(() => repair(externalId, latest, signal)) } : {}),

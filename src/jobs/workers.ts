@@ -99,6 +99,9 @@ export function startWorkers(deps: JobDeps, { connection, prefix, concurrency = 
           return notifyCutoverRequest(deps, job, token);
         case 'cutover-progress':
           return notifyCutoverProgress(deps, job, token);
+        case 'audit-trim':
+          for (const pipeline of Object.keys(deps.catalog.pipelines)) await deps.audit.trim(pipeline, deps.keys.retention.auditMaxLen);
+          return;
         case 'cutover-expire':
           return expireCutoverRequests(deps);
         case 'cutover-revalidate':

@@ -59,7 +59,7 @@ export async function startPlayground(config: Config, { handleSignals = true } =
 
   const appConfig: Config = {
     ...config,
-    slack: { botToken, signingSecret, appToken: undefined, apiUrl: `${emulator.origin}/api/` },
+    slack: { ...config.slack, botToken, signingSecret, appToken: undefined, apiUrl: `${emulator.origin}/api/` },
     redisUrl: redis.url,
     redisPrefix,
     port: 0,

@@ -3,7 +3,7 @@ import { isTerminal, type RunState } from '../engines/types.ts';
 import { RETRYABLE, type BackfillPeriod, type BackfillRecord } from '../store/backfill-record.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { ACTION_IDS } from './action-ids.ts';
-import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, formatDuration, link, mention, runActivity, runElapsed, slackDate, stateEmoji, stateLabel, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
 
 /** What a period shows when it has no run of its current attempt. */
@@ -65,7 +65,7 @@ function periodLine(p: BackfillPeriod, run: RunRecord | undefined, now: number):
     return `${NO_RUN[key].replace('{p}', p.period)}${again}`;
   }
   const ended = isTerminal(run.state);
-  const parts = [`${stateEmoji(run.state)} *${p.period}* ${run.state}`];
+  const parts = [`${runActivity(run) === 'repairing' ? ':wrench:' : stateEmoji(run.state)} *${p.period}* ${runActivity(run)}`];
   const elapsed = runElapsed(run, now);
   if (ended || run.startedAt !== undefined) parts.push(ended ? formatDuration(elapsed) : `${formatDuration(elapsed)} so far`);
   if (run.url && run.url.length <= 500) parts.push(link(run.url, `Open in ${engineLabel(run.engine)}`));

@@ -113,10 +113,24 @@ function noteText(a: DqAlertRecord, e: NumberedDqEvent): string {
 const list = (items: string[]) => items.map((i) => `\`${escapeMrkdwn(i)}\``).join(', ');
 
 /** The ephemeral answer to `/pipeline dq` once the checks have run. */
-export function buildDqReply(a: DqAlertRecord, permalink?: string): { text: string } {
+export function buildDqReply(a: DqAlertRecord, permalink?: string, missing: readonly string[] = []): { text: string } {
+  const notRun = missing.length > 0 ? `\n${missingLines(missing)}\nTheir checks did not run.` : '';
   if (a.state === 'failing') {
     const where = permalink ? ` <${permalink}|See the DQ thread.>` : ' See the DQ thread in the pipeline channel.';
-    return { text: `:x: ${a.failing.length} of ${a.total} DQ checks of *${escapeMrkdwn(a.pipeline)}* ${a.period} failing.${where}` };
+    return { text: `:x: ${a.failing.length} of ${a.total} DQ checks of *${escapeMrkdwn(a.pipeline)}* ${a.period} failing.${where}${notRun}` };
   }
-  return { text: `:white_check_mark: All ${a.total} DQ checks of *${escapeMrkdwn(a.pipeline)}* ${a.period} pass.` };
+  const could = missing.length > 0 ? ' that could run' : '';
+  return { text: `:white_check_mark: All ${a.total} DQ checks of *${escapeMrkdwn(a.pipeline)}* ${a.period}${could} pass.${notRun}` };
+}
+
+/**
+ * The answer when none of the checks could run because the data is not there: its own outcome
+ * (issue 15 item 6), not a DQ failure, and nothing was posted in the channel.
+ */
+export function buildDqMissingReply(pipeline: string, period: string, missing: readonly string[]): { text: string } {
+  return { text: `:file_folder: Nothing to check for *${escapeMrkdwn(pipeline)}* ${period}:\n${missingLines(missing)}\nNo DQ alert was opened. Run the pipeline for ${period} first, or pick a period with data (\`--period YYYY-MM\`).` };
+}
+
+function missingLines(missing: readonly string[]): string {
+  return missing.map((m) => `• ${escapeMrkdwn(truncateText(m, 500))}`).join('\n');
 }

@@ -2,7 +2,7 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import { isTerminal } from '../engines/types.ts';
 import type { DqSummary, OutputSummary, ParallelRecord } from '../store/parallel-record.ts';
 import type { RunRecord } from '../store/run-record.ts';
-import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
+import { engineLabel, escapeMrkdwn, formatDuration, formatRunTime, link, mention, runElapsed, runStateLabel, slackDate, stateEmoji, stateLabel, taskDuration, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, section, splitSections, truncateText } from './limits.ts';
 import { costLine, costNotes, effectiveCost } from './cost-format.ts';
 
@@ -12,6 +12,7 @@ const VERDICT_EMOJI: Record<Verdict, string> = {
   different: ':large_orange_diamond:',
   failed: ':x:',
   error: ':x:',
+  missing: ':file_folder:',
 };
 const PHASE: Record<ParallelRecord['state'], string> = {
   running: ':arrows_counterclockwise: *running*: waiting for both runs to end',
@@ -19,7 +20,7 @@ const PHASE: Record<ParallelRecord['state'], string> = {
   done: ':checkered_flag: *done*',
 };
 /** Problems first, so they survive when 200 outputs do not fit in one message. */
-const OUTPUT_ORDER: Record<OutputSummary['verdict'], number> = { error: 0, different: 1, clean: 2 };
+const OUTPUT_ORDER: Record<OutputSummary['verdict'], number> = { error: 0, different: 1, missing: 2, clean: 3 };
 
 export const verdictLabel = (v: Verdict): string => `${VERDICT_EMOJI[v]} *${v}*`;
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
@@ -123,7 +124,7 @@ function runColumn(title: string, run: RunRecord | undefined, now: number): { ti
   if (!run) return { title: `*${title}*`, state: ':hourglass_flowing_sand: _not started_', tasks: '*Tasks*\n_none yet_' };
   const engine = engineLabel(run.engine);
   const took = `${isTerminal(run.state) ? 'Took' : 'Elapsed'} ${formatRunTime(run, now)}`;
-  const state = [stateLabel(run.state), took, shortLink(run.url, `Open in ${engine}`)];
+  const state = [runStateLabel(run), took, shortLink(run.url, `Open in ${engine}`)];
   if (run.error) state.push(`:warning: ${escapeMrkdwn(truncateText(`${run.error.code}: ${run.error.message}`, 300))}`);
   const tasks = run.tasks.map((task) => {
     const duration = taskDuration(task, now);
@@ -174,6 +175,7 @@ function outputBlocks(p: ParallelRecord): KnownBlock[] {
   const n = (v: OutputSummary['verdict']) => outputs.filter((o) => o.verdict === v).length;
   const tally = [`${formatCount(n('clean'))} clean`, `${formatCount(n('different'))} different`];
   if (n('error') > 0) tally.push(plural(n('error'), 'error'));
+  if (n('missing') > 0) tally.push(`${formatCount(n('missing'))} without data`);
   const lines = [`*Outputs* (${tally.join(', ')})`, ...outputs.map(outputLine)];
   return splitSections(lines.join('\n'));
 }
@@ -223,10 +225,14 @@ export function resolvedSources(o: Pick<OutputSummary, 'sources'>): string[] {
 }
 
 function dqText(dq: DqSummary): string {
-  if (dq.passed) return `:white_check_mark: *DQ passed* (${plural(dq.total, 'check')})`;
+  // Checks of outputs without data did not run: that is said, never counted as failing (issue 15 item 6).
+  const missing = dq.missing ?? [];
+  const notRun = missing.length > 0 ? `\n${fitLines(missing.map((m) => `• ${escapeMrkdwn(truncateText(m, 300))}`), 1000, (n) => `… ${plural(n, 'more output')} without data`)}` : '';
+  if (dq.total === 0 && missing.length > 0) return `:file_folder: *DQ not run*: no data to check${notRun}`;
+  if (dq.passed) return `:white_check_mark: *DQ passed* (${plural(dq.total, 'check')})${missing.length > 0 ? `; not run on outputs without data:${notRun}` : ''}`;
   const head = `:x: *DQ failed*: ${formatCount(dq.failing.length)} of ${plural(dq.total, 'check')} failing`;
   const lines = dq.failing.map(
     (f) => `• \`${escapeMrkdwn(truncateText(f.output, 100))}\` ${escapeMrkdwn(truncateText(f.check, 200))}: ${f.summary ? escapeMrkdwn(f.summary) : plural(f.failingRows, 'failing row')}`,
   );
-  return `${head}\n${fitLines(lines, LIMITS.sectionText - head.length - 1, (n) => `… ${plural(n, 'more failing check')}`)}`;
+  return `${head}\n${fitLines(lines, LIMITS.sectionText - head.length - notRun.length - 1, (n) => `… ${plural(n, 'more failing check')}`)}${notRun}`;
 }

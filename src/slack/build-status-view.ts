@@ -9,9 +9,10 @@ import {
   link,
   mention,
   formatRunTime,
+  runActivity,
+  runStateLabel,
   slackDate,
   stateEmoji,
-  stateLabel,
   taskDuration,
   type SlackMessage,
 } from './format.ts';
@@ -38,13 +39,15 @@ export function buildStatusView(run: RunRecord, now: number): SlackMessage {
 
 /** Notification text: pipeline, period and the state word, for clients that cannot show blocks. */
 export function fallbackText(run: RunRecord): string {
-  const text = `${stateEmoji(run.state)} ${run.pipeline} ${run.period} ${run.state} on ${run.engine} (${run.env})`;
+  const word = runActivity(run);
+  const emoji = word === 'repairing' ? ':wrench:' : stateEmoji(run.state);
+  const text = `${emoji} ${run.pipeline} ${run.period} ${word} on ${run.engine} (${run.env})`;
   return truncateText(text, LIMITS.fallbackText);
 }
 
 function summaryText(run: RunRecord): string {
   const message = run.stateMessage ? ` — ${escapeMrkdwn(run.stateMessage)}` : '';
-  return `${stateLabel(run.state)}${message}`;
+  return `${runStateLabel(run)}${message}`;
 }
 
 function runFields(run: RunRecord, now: number): SectionBlock['fields'] {

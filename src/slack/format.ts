@@ -33,6 +33,20 @@ export function stateEmoji(state: RunState): string {
   return STATE_EMOJI[state];
 }
 
+/**
+ * What a run is doing in people's words: `repairing` while a repair is under way (the run went
+ * back to pending/running after a failure), else its RunState. A repair is not a new run, and
+ * "pending" beside the failure that started it read as if the failure were still current.
+ */
+export function runActivity(run: Pick<RunRecord, 'state' | 'repairs'>): RunState | 'repairing' {
+  return run.repairs > 0 && (run.state === 'pending' || run.state === 'running' || run.state === 'queued' || run.state === 'submitting') ? 'repairing' : run.state;
+}
+
+/** `:wrench: *repairing* (repair #2)` or the plain state label. */
+export function runStateLabel(run: Pick<RunRecord, 'state' | 'repairs'>): string {
+  return runActivity(run) === 'repairing' ? `:wrench: *repairing* (repair #${run.repairs})` : stateLabel(run.state);
+}
+
 /** `:x: *failed*`: the emoji, then the exact RunState word in bold. */
 export function stateLabel(state: RunState): string {
   return `${STATE_EMOJI[state]} *${state}*`;

@@ -46,6 +46,17 @@ export class AuditLog {
     private readonly keys: Keyspace,
   ) {}
 
+  /**
+   * Trims a pipeline's audit stream to about `maxLen` newest events (`CUTOVER_AUDIT_MAXLEN`;
+   * `~` lets Redis drop whole macro nodes, so it is cheap and may keep a few more). 0 keeps all.
+   * Run hourly by the `audit-trim` job rather than in each write: a dozen store scripts append
+   * to the stream, and the trail's bound need not be exact to the minute.
+   */
+  async trim(pipeline: string, maxLen: number): Promise<number> {
+    if (maxLen <= 0) return 0;
+    return this.redis.xtrim(this.keys.audit(pipeline), 'MAXLEN', '~', maxLen);
+  }
+
   async append(event: AuditEvent): Promise<string> {
     const id = await this.redis.xadd(this.keys.audit(event.pipeline), '*', 'event', JSON.stringify(event));
     return id ?? '';

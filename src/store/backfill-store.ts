@@ -11,19 +11,22 @@ import { updateVersioned } from './update-versioned.ts';
  * backfill is also appended to the intake stream, so the workers' intake consumer enqueues its
  * first advance job: a backfill can never be recorded without being started.
  * KEYS: record, audit stream, pipeline index, intake stream.
- * ARGV: expected version ('' = new), json, audit json, score, id
+ * ARGV: expected version ('' = new), json, audit json, score, id, expiry ms ('0' while running),
+ * how long records are kept (older ids leave the index)
  */
 const CAS_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
   if cur then return 0 end
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[7]))
   redis.call('XADD', KEYS[4], '*', 'backfill', ARGV[5])
 else
   if not cur then return -1 end
   if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[6] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
 return 1
 `;
@@ -99,7 +102,7 @@ export class BackfillStore {
 
   private cas(b: BackfillRecord, expected: string, event: string): Promise<number> {
     const k = this.keys;
-    return this.redis.cutoverBackfillCas(k.backfill(b.id), k.audit(b.pipeline), k.backfillsByPipeline(b.pipeline), k.intake, expected, JSON.stringify(b), event, String(b.createdAt), b.id).then(Number);
+    return this.redis.cutoverBackfillCas(k.backfill(b.id), k.audit(b.pipeline), k.backfillsByPipeline(b.pipeline), k.intake, expected, JSON.stringify(b), event, String(b.createdAt), b.id, b.state === 'running' ? '0' : String(k.retention.recordsMs), String(k.retention.recordsMs)).then(Number);
   }
 }
 

@@ -35,7 +35,8 @@ export class CutoverExecStore {
 
   async save(e: CutoverExecution): Promise<CutoverExecution> {
     const next = { ...e, version: e.version + 1 };
-    await this.redis.set(this.keys.cutoverExec(e.requestId), JSON.stringify(next));
+    // Kept `retention.recordsMs` after its last write (src/store/retention.ts); an execution in progress writes often.
+    await this.redis.set(this.keys.cutoverExec(e.requestId), JSON.stringify(next), 'PX', this.keys.retention.recordsMs);
     return next;
   }
 
@@ -45,6 +46,6 @@ export class CutoverExecStore {
   }
 
   async setMessage(requestId: string, ref: MessageRef): Promise<void> {
-    await this.redis.set(this.keys.cutoverExecMessage(requestId), JSON.stringify(ref));
+    await this.redis.set(this.keys.cutoverExecMessage(requestId), JSON.stringify(ref), 'PX', this.keys.retention.recordsMs);
   }
 }

@@ -8,7 +8,8 @@ import { updateVersioned } from './update-versioned.ts';
  * Compare-and-set of a DQ alert, its audit event and (for a new result) the pipeline's latest
  * DQ result, in one script: the gate `dqGreen` can never see a result the audit trail lacks.
  * KEYS: alert, audit stream, latest, period evidence. ARGV: expected version ('0' = new), json,
- * audit json, latest json, evidence json (only for results trusted as gate evidence).
+ * audit json, latest json, evidence json (only for results trusted as gate evidence), expiry ms
+ * (each key written lives that long after its last write; src/store/retention.ts).
  */
 const CAS_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
@@ -18,10 +19,10 @@ else
   if not cur then return -1 end
   if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
 end
-redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[6])
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
-if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5]) end
+if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[6]) end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
 return 1
 `;
 
@@ -95,7 +96,7 @@ export class DqAlertStore {
         const latest = change?.latest ? JSON.stringify(change.latest) : '';
         const evidence = change?.latest?.trusted ? latest : '';
         return this.redis
-          .cutoverDqCas(k.dqAlert(stored.pipeline, stored.period), k.audit(stored.pipeline), k.dqLatest(stored.pipeline), k.dqEvidence(stored.pipeline, stored.period), String(current.version), JSON.stringify(stored), audited ? JSON.stringify(event) : '', latest, evidence)
+          .cutoverDqCas(k.dqAlert(stored.pipeline, stored.period), k.audit(stored.pipeline), k.dqLatest(stored.pipeline), k.dqEvidence(stored.pipeline, stored.period), String(current.version), JSON.stringify(stored), audited ? JSON.stringify(event) : '', latest, evidence, String(k.retention.recordsMs))
           .then(Number);
       },
       this.now,

@@ -4,7 +4,8 @@ import type { MessageRef } from './run-record.ts';
 /** What the parallel-run message shows for one output (the full report is stored beside it). */
 export interface OutputSummary {
   output: string;
-  verdict: 'clean' | 'different' | 'error';
+  /** `missing`: one side had no data at all for the period (`error` says which and where); never `different`. */
+  verdict: 'clean' | 'different' | 'error' | 'missing';
   counts?: DiffCounts;
   schema?: { missing: string[]; extra: string[]; typeChanges: TypeChange[] };
   /** Columns with mismatches, most first (at most 5). */
@@ -19,7 +20,10 @@ export interface OutputSummary {
 export interface DqSummary {
   passed: boolean;
   failing: Array<{ output: string; check: string; failingRows: number; summary?: string }>;
+  /** Checks that ran (those of outputs without data are not counted). */
   total: number;
+  /** Outputs whose target data was missing, so their checks did not run (`no target data for …`). */
+  missing?: string[];
 }
 
 /**
@@ -41,7 +45,7 @@ export interface ParallelRecord {
   outputs: Record<string, OutputSummary>;
   dq?: DqSummary;
   /** `clean` only when both runs succeeded, every output is within tolerance and DQ is green. */
-  verdict?: 'clean' | 'different' | 'failed';
+  verdict?: 'clean' | 'different' | 'failed' | 'missing';
   verdictReason?: string;
   createdAt: number;
   endedAt?: number;

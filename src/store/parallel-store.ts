@@ -10,13 +10,14 @@ import { updateVersioned } from './update-versioned.ts';
 
 /**
  * Compare-and-set of a parallel run and its audit event (same reasoning as RunStore's).
- * KEYS: record, audit stream. ARGV: expected version, json, audit json
+ * KEYS: record, audit stream. ARGV: expected version, json, audit json, expiry ms ('0': none, while running)
  */
 const CAS_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then return -1 end
 if tostring(cjson.decode(cur).version) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[2], '*', 'event', ARGV[3]) end
 return 1
 `;
@@ -26,8 +27,13 @@ return 1
  * entry, in one script: all of it is recorded or none, so a crash can never leave a parallel run
  * `running` without its runs, or a run started without its parallel run. The intake entry
  * (`parallel` or `diff` → id) has the workers post its message and, for a diff, start it.
- * KEYS: record, audit stream, pipeline index, intake, then RUN_WRITE_KEYS per run.
- * ARGV: json, audit json, score, id, intake field, number of runs, then RUN_WRITE_ARGS per run.
+ * A diff with a per-user limit also takes one of its requester's slots here (returns -2 when all
+ * are taken): a slot is held while its diff's record exists and is not done, so nothing has to
+ * give it back, and neither a crash nor an expired record can leak one.
+ * KEYS: record, audit stream, pipeline index, intake, then RUN_WRITE_KEYS per run, then the
+ * requester's diff set.
+ * ARGV: json, audit json, score, id, intake field, number of runs, then RUN_WRITE_ARGS per run,
+ * then how long records are kept, the per-user diff limit ('0': none), the parallel key prefix.
  */
 const CREATE_SCRIPT = `${WRITE_RUN_LUA}
 local n = tonumber(ARGV[6])
@@ -40,13 +46,34 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 1, n do
   if redis.call('EXISTS', KEYS[4 + (i - 1) * ${RUN_WRITE_KEYS} + 1]) == 1 then return 0 end
 end
+local tail = 6 + n * ${RUN_WRITE_ARGS}
+local limit = tonumber(ARGV[tail + 2])
+if limit > 0 then
+  local slots = KEYS[4 + n * ${RUN_WRITE_KEYS} + 1]
+  local live = 0
+  for _, other in ipairs(redis.call('SMEMBERS', slots)) do
+    local rec = redis.call('GET', ARGV[tail + 3] .. other)
+    if rec and cjson.decode(rec).state ~= 'done' then live = live + 1 else redis.call('SREM', slots, other) end
+  end
+  if live >= limit then return -2 end
+  redis.call('SADD', slots, ARGV[4])
+  redis.call('PEXPIRE', slots, ARGV[tail + 1])
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[tail + 1]))
 redis.call('XADD', KEYS[2], '*', 'event', ARGV[2])
 for i = 1, n do writeRun(part(KEYS, 4, ${RUN_WRITE_KEYS}, i), part(ARGV, 6, ${RUN_WRITE_ARGS}, i)) end
 redis.call('XADD', KEYS[4], '*', ARGV[5], ARGV[4])
 return 1
 `;
+
+/** `/pipeline diff` refused: its requester already has `max` diffs running (`CUTOVER_MAX_DIFFS_PER_USER`). */
+export class TooManyDiffsError extends InvalidStateError {
+  constructor(readonly max: number) {
+    super(`you already have ${max} diff${max === 1 ? '' : 's'} running`);
+  }
+}
 
 export const newParallelId = (now = Date.now()): string => newId('p', now);
 
@@ -69,13 +96,14 @@ export class ParallelStore {
    * Records a new parallel run together with its runs (`/pipeline parallel`: legacy and target)
    * and hands it to the workers' intake, atomically (see CREATE_SCRIPT).
    */
-  async create(p: ParallelRecord, who: AuditActor, runs: { records: RunRecord[]; who: AuditActor } = { records: [], who }): Promise<void> {
+  async create(p: ParallelRecord, who: AuditActor, runs: { records: RunRecord[]; who: AuditActor } = { records: [], who }, maxDiffsPerUser = 0): Promise<void> {
     const k = this.keys;
     const event = this.event(p, who, undefined, { kind: p.kind, period: p.period, legacyRunId: p.legacyRunId, targetRunId: p.targetRunId });
     const parts = runs.records.map((r) => runWriteArgs(k, r, '', '', recordEvent(r, runs.who, undefined, runSnapshot(r), this.now())));
-    const keys = [k.parallel(p.id), k.audit(p.pipeline), k.parallelsByPipeline(p.pipeline), k.intake, ...parts.flatMap((x) => x.keys)];
-    const argv = [JSON.stringify(p), event, String(p.createdAt), p.id, p.kind === 'diff' ? 'diff' : 'parallel', String(parts.length), ...parts.flatMap((x) => x.argv)];
+    const keys = [k.parallel(p.id), k.audit(p.pipeline), k.parallelsByPipeline(p.pipeline), k.intake, ...parts.flatMap((x) => x.keys), k.diffsByUser(p.requestedBy)];
+    const argv = [JSON.stringify(p), event, String(p.createdAt), p.id, p.kind === 'diff' ? 'diff' : 'parallel', String(parts.length), ...parts.flatMap((x) => x.argv), String(k.retention.recordsMs), String(p.kind === 'diff' ? maxDiffsPerUser : 0), k.parallel('')];
     const ok = Number(await this.redis.cutoverParallelCreate(keys.length, ...keys, ...argv));
+    if (ok === -2) throw new TooManyDiffsError(maxDiffsPerUser);
     if (ok !== 1) throw new InvalidStateError(`parallel run ${p.id} or one of its runs already exists`);
   }
 
@@ -112,7 +140,8 @@ export class ParallelStore {
   }
 
   async saveReport(id: string, output: string, report: DiffReport): Promise<void> {
-    await this.redis.hset(this.keys.parallelReports(id), output, JSON.stringify(report));
+    const key = this.keys.parallelReports(id);
+    await this.redis.multi().hset(key, output, JSON.stringify(report)).pexpire(key, this.keys.retention.reportsMs).exec();
   }
 
   async reports(id: string): Promise<Record<string, DiffReport>> {
@@ -122,7 +151,8 @@ export class ParallelStore {
 
   /** CSV of mismatched rows per output (up to 10,000 rows each), for the report files. */
   async saveCsv(id: string, output: string, csv: string): Promise<void> {
-    await this.redis.hset(this.keys.parallelCsvs(id), output, csv);
+    const key = this.keys.parallelCsvs(id);
+    await this.redis.multi().hset(key, output, csv).pexpire(key, this.keys.retention.reportsMs).exec();
   }
 
   async csvs(id: string): Promise<Record<string, string>> {
@@ -135,7 +165,8 @@ export class ParallelStore {
   }
 
   async markDetailPosted(id: string, what: string): Promise<void> {
-    await this.redis.sadd(this.keys.parallelPosted(id), what);
+    const key = this.keys.parallelPosted(id);
+    await this.redis.multi().sadd(key, what).pexpire(key, this.keys.retention.reportsMs).exec();
   }
 
   private event(p: ParallelRecord, who: AuditActor, before: unknown, after: unknown): string {
@@ -144,6 +175,6 @@ export class ParallelStore {
 
   private cas(p: ParallelRecord, expected: string, event: string): Promise<number> {
     const k = this.keys;
-    return this.redis.cutoverParallelCas(k.parallel(p.id), k.audit(p.pipeline), expected, JSON.stringify(p), event).then(Number);
+    return this.redis.cutoverParallelCas(k.parallel(p.id), k.audit(p.pipeline), expected, JSON.stringify(p), event, p.state === 'done' ? String(k.retention.recordsMs) : '0').then(Number);
   }
 }

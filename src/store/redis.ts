@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { DEFAULT_RETENTION, type Retention } from './retention.ts';
 
 export type { Redis };
 
@@ -57,9 +58,13 @@ export function withScripts<T extends object>(redis: Redis, scripts: Record<keyo
   return redis as Redis & T;
 }
 
-/** Key names under one prefix, so tests (and several deployments) can share a Redis. */
-export function keyspace(prefix: string) {
+/**
+ * Key names under one prefix, so tests (and several deployments) can share a Redis, and how long
+ * the keys live (`retention`, src/store/retention.ts): every store sets the expiry in its writes.
+ */
+export function keyspace(prefix: string, retention: Retention = DEFAULT_RETENTION) {
   return {
+    retention,
     run: (id: string) => `${prefix}:run:${id}`,
     runsByPipeline: (pipeline: string) => `${prefix}:runs:pipeline:${pipeline}`,
     runStateCounts: `${prefix}:runs:state-counts`,
@@ -68,12 +73,16 @@ export function keyspace(prefix: string) {
     audit: (pipeline: string) => `${prefix}:audit:${pipeline}`,
     notifyLast: (id: string) => `${prefix}:notify:last:${id}`,
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,
+    /** Fingerprint of what a message last showed (edits that change nothing are skipped). */
+    notifyShown: (id: string) => `${prefix}:notify:shown:${id}`,
     stage: (pipeline: string) => `${prefix}:stage:${pipeline}`,
     parallel: (id: string) => `${prefix}:parallel:${id}`,
     parallelReports: (id: string) => `${prefix}:parallel:${id}:reports`,
     parallelCsvs: (id: string) => `${prefix}:parallel:${id}:csvs`,
     parallelPosted: (id: string) => `${prefix}:parallel:${id}:posted`,
     parallelsByPipeline: (pipeline: string) => `${prefix}:parallels:pipeline:${pipeline}`,
+    /** The `/pipeline diff`s one user started (set of parallel ids; those not done count against `CUTOVER_MAX_DIFFS_PER_USER`). */
+    diffsByUser: (user: string) => `${prefix}:diffs:user:${user}`,
     /** Cutover step of a pipeline (hash, see src/store/cutover-record.ts). */
     cutoverStep: (pipeline: string, step: string) => `${prefix}:cutover:step:${pipeline}:${step}`,
     /** Cutover approval request (hash). */

@@ -50,6 +50,8 @@ export interface RunRecord {
    */
   idleMs?: number;
   latestRepairId?: string;
+  /** The tasks the latest repair re-runs (the failures it cleared), so the alert can still name them. */
+  repairedTasks?: string[];
   /**
    * The Repair click being acted on (issue 14 finding 14): set atomically by the click, cleared
    * by its job when the repair starts or is refused. While set, more clicks are told a repair is

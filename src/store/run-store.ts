@@ -18,7 +18,8 @@ import { isActiveRun, type RunRecord } from './run-record.ts';
  *
  * k: run, state-counts hash, audit stream, pipeline index, intake stream, active-runs set
  * a: expected version ('' = must not exist), json, old state, new state, audit json, score,
- *    '1' when the run is active (see `isActiveRun`), id
+ *    '1' when the run is active (see `isActiveRun`), id, expiry in ms ('0' while active: an
+ *    active run never expires), how long records are kept (ids older than that leave the index)
  * Returns 1 written, 0 conflict, -1 gone.
  */
 export const WRITE_RUN_LUA = `
@@ -27,12 +28,14 @@ local function writeRun(k, a)
   if a[1] == '' then
     if cur then return 0 end
     redis.call('ZADD', k[4], a[6], a[8])
+    redis.call('ZREMRANGEBYSCORE', k[4], '-inf', tonumber(a[6]) - tonumber(a[10]))
     redis.call('XADD', k[5], '*', 'run', a[8])
   else
     if not cur then return -1 end
     if tostring(cjson.decode(cur).version) ~= a[1] then return 0 end
   end
   redis.call('SET', k[1], a[2])
+  if a[9] ~= '0' then redis.call('PEXPIRE', k[1], a[9]) end
   if a[3] ~= a[4] then
     if a[3] ~= '' then redis.call('HINCRBY', k[2], a[3], -1) end
     redis.call('HINCRBY', k[2], a[4], 1)
@@ -44,7 +47,7 @@ end
 `;
 /** Keys and arguments per run of WRITE_RUN_LUA. */
 export const RUN_WRITE_KEYS = 6;
-export const RUN_WRITE_ARGS = 8;
+export const RUN_WRITE_ARGS = 10;
 
 const CAS_SCRIPT = `${WRITE_RUN_LUA}
 return writeRun(KEYS, ARGV)
@@ -54,7 +57,19 @@ return writeRun(KEYS, ARGV)
 export function runWriteArgs(k: Keyspace, run: RunRecord, expected: string, oldState: string, event: string): { keys: string[]; argv: string[] } {
   return {
     keys: [k.run(run.id), k.runStateCounts, k.audit(run.pipeline), k.runsByPipeline(run.pipeline), k.intake, k.runsActive],
-    argv: [expected, JSON.stringify(run), oldState, run.state, event, String(run.createdAt), isActiveRun(run) ? '1' : '0', run.id],
+    argv: [
+      expected,
+      JSON.stringify(run),
+      oldState,
+      run.state,
+      event,
+      String(run.createdAt),
+      isActiveRun(run) ? '1' : '0',
+      run.id,
+      // SET clears an expiry, so a repaired run (active again) keeps no TTL; an ended one gets it anew.
+      isActiveRun(run) ? '0' : String(k.retention.recordsMs),
+      String(k.retention.recordsMs),
+    ],
   };
 }
 

@@ -112,6 +112,11 @@ describe('the playground in a browser', () => {
     // The click's ephemeral answer lands in the thread the button was in, as in Slack.
     await page.locator('#thread-replies .message.ephemeral', { hasText: 'Repair of' }).waitFor({ timeout: WAIT });
     await page.locator('#thread-replies .message', { hasText: /repair #1 .* finished/ }).waitFor({ timeout: WAIT });
+    // Issue 15 item 4: the alert itself says how it ended and has no buttons left to click.
+    const closed = page.locator('#messages .message[data-thread-ts]', { hasText: 'orders-monthly' }).filter({ hasText: 'Resolved' });
+    await closed.filter({ hasText: 'repaired and succeeded (repair #1)' }).waitFor({ timeout: WAIT });
+    expect(await closed.getByRole('button').count()).toBe(0);
+    expect(await closed.innerText()).not.toContain('planned failure');
     await shot('repair');
   }, 90_000);
 
@@ -163,7 +168,9 @@ describe('the playground in a browser', () => {
     await as('U0CAROL');
     await approve(request);
     const decided = channelMessage('Cutover request', 'parallel-clean');
-    await decided.filter({ hasText: /approved|done/ }).waitFor({ timeout: WAIT });
+    // Issue 15 item 4: the request ends on what became of it, not "the step executes now".
+    await decided.filter({ hasText: 'executed' }).waitFor({ timeout: WAIT });
+    expect(await decided.innerText()).not.toContain('executes now');
     expect(await decided.getByRole('button', { name: 'Approve' }).count()).toBe(0);
     await shot('cutover-approved');
 

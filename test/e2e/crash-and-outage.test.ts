@@ -46,24 +46,26 @@ async function startRun(text: string): Promise<string> {
 }
 
 const statusOf = (runId: string) => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+/** Reads of run state: one job's runs are polled together with runs/list, an ended run with runs/get. */
+const polls = () => databricks.calls('/api/2.1/jobs/runs/get').length + databricks.calls('/api/2.1/jobs/runs/list').length;
 const runNowsFor = (runId: string) => databricks.calls('/api/2.1/jobs/run-now').filter((c) => (c.body as { idempotency_token?: string }).idempotency_token === `cutover-${runId}`);
 
 describe('crash safety and API outages', () => {
   it('a worker killed with SIGKILL while polling is replaced, the run reaches its final state, and run-now was called once', async () => {
     workers.push(await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'worker', env }));
     const runId = await startRun('run incites-monthly --period 2026-05');
-    await eventually(() => databricks.calls('/api/2.1/jobs/runs/get').length >= 3, 15_000, 'polling to start');
+    await eventually(() => polls() >= 3, 15_000, 'polling to start');
     await workers[0]!.kill();
-    const pollsAtKill = databricks.calls('/api/2.1/jobs/runs/get').length;
+    const pollsAtKill = polls();
     await new Promise((r) => setTimeout(r, 500));
-    expect(databricks.calls('/api/2.1/jobs/runs/get').length).toBe(pollsAtKill); // nobody is polling now
+    expect(polls()).toBe(pollsAtKill); // nobody is polling now
 
     workers.push(await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'worker', env }));
     await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 30_000, 'succeeded after restart');
     expect(runNowsFor(runId)).toHaveLength(1);
     expect(databricks.timeline.filter((t) => t.jobId === 7)).toHaveLength(1);
     expect(slack.messages.filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId))).toHaveLength(1);
-  });
+  }, 90_000); // two worker starts, each 10-30 s on a busy machine
 
   it('429 with Retry-After and then 503s on run-now and runs/get neither lose nor duplicate the run', async () => {
     databricks.failNext('/api/2.1/jobs/run-now', [{ status: 429, retryAfter: '1' }, { status: 503 }, { status: 503 }]);

@@ -174,6 +174,13 @@ describe('cutover', () => {
     expect(await redis.get(`${prefix}:stage:go-live`)).toBe('live');
     const progress = await eventually(() => slack.messages.find((m) => m.thread_ts === message.ts && /done/.test(m.text ?? '')), 15_000, 'progress in thread');
     expect(progress.text).toMatch(/Cutover of go-live · switch-primary: done/);
+    // Issue 15 item 4: the request itself says it was executed, not "the step executes now".
+    const final = await eventually(() => {
+      const m = slack.message(CHANNEL, message.ts)!;
+      return /: executed$/.test(m.text ?? '') ? m : undefined;
+    }, 15_000, 'request message says executed');
+    expect(JSON.stringify(final.blocks)).toContain(':white_check_mark: *executed*: all 3 actions done');
+    expect(JSON.stringify(final.blocks)).not.toContain('executes now');
   });
 
   it('a change of the step config voids pending approvals', async () => {
@@ -194,6 +201,12 @@ describe('cutover', () => {
     await eventually(async () => (await stepState('decommission')) === 'failed', 20_000, 'decommission failed');
     const progress = await eventually(() => slack.messages.find((m) => m.thread_ts === message.ts && /failed/.test(m.text ?? '')), 15_000, 'failure in thread');
     expect(JSON.stringify(progress.blocks)).toMatch(/retired_dag|404|not found/i);
+    // The request says it failed, with the error, instead of promising an execution that is over.
+    const failed = await eventually(() => {
+      const m = slack.message(CHANNEL, message.ts)!;
+      return /: failed$/.test(m.text ?? '') ? m : undefined;
+    }, 15_000, 'request message says failed');
+    expect(JSON.stringify(failed.blocks)).toMatch(/:x: \*failed\* after \d+ of \d+ actions?: [^"]*(retired_dag|404|not found)/i);
 
     const rollback = await requestStep('decommission', 'rollback');
     expect(await click(rollback.message, 'cutover_approve', 'U0CAROL')).toMatch(/Approved \(1 of 1\)/);

@@ -221,3 +221,52 @@ describe('DQ alert threads', () => {
     expect(reminders().length).toBe(after);
   });
 });
+
+/**
+ * Issue 15 item 6: a period without data is its own outcome. `/pipeline dq` says there was
+ * nothing to check (and where it looked), `/pipeline diff` says which side had no data; neither
+ * says "different" or "DQ failed", opens a DQ thread, or publishes to SNS. A future period is refused.
+ */
+describe('periods without data', () => {
+  const EMPTY = '2025-02';
+  const HALF = '2025-01'; // target data only: the legacy side is missing
+
+  it('/pipeline dq on a period with no data answers "nothing to check" and opens no alert', async () => {
+    const publishes = dqPublishes().length;
+    expect((await command(`dq dq-monthly --period ${EMPTY}`, 'U0ALICE')).status).toBe(200);
+    const reply = await eventually(() => slack.ephemerals.find((e) => e.user === 'U0ALICE' && (e.text ?? '').includes(EMPTY)), 20_000, 'ephemeral answer');
+    expect(reply.text).toContain(`Nothing to check for *dq-monthly* ${EMPTY}`);
+    expect(reply.text).toContain(`no target data for ${EMPTY} at ${dir.dir}/target/period=${EMPTY}/part-0.parquet`);
+    expect(reply.text).toContain('No DQ alert was opened');
+    expect(reply.text).not.toMatch(/failing|failed/);
+    expect(slack.messages.filter((m) => m.channel === CHANNEL && JSON.stringify([m.text, m.blocks]).includes(EMPTY))).toEqual([]);
+    expect(dqPublishes().length).toBe(publishes);
+    expect(await redis.exists(`${prefix}:dq:alert:dq-monthly:${EMPTY}`)).toBe(0);
+  });
+
+  it('/pipeline diff names the side without data; the verdict is "missing", never "different" or "DQ failed"', async () => {
+    mkdirSync(join(dir.dir, `target/period=${HALF}`), { recursive: true });
+    await writeFiles({ [join(dir.dir, `target/period=${HALF}/part-0.parquet`)]: GOOD });
+    const publishes = dqPublishes().length;
+    expect((await command(`diff dq-monthly --period ${HALF}`, 'U0CAROL')).status).toBe(200);
+    const message = await eventually(() => {
+      const m = slack.messages.find((x) => x.channel === CHANNEL && !x.thread_ts && (x.text ?? '').includes(HALF));
+      return m && /missing/.test(m.text ?? '') ? m : undefined;
+    }, 30_000, 'diff message with its verdict');
+    const shown = JSON.stringify(message.blocks);
+    expect(shown).toContain(`no legacy data for ${HALF} at ${dir.dir}/legacy/period=${HALF}/part-0.parquet`);
+    expect(shown).toContain(':file_folder: *missing*');
+    expect(shown).not.toMatch(/\*different\*|DQ failed/);
+    expect(shown).toContain('*DQ passed* (3 checks)');
+    // No DQ thread for the period, in the message's thread or anywhere else.
+    expect(dqSummaries().filter((m) => JSON.stringify([m.text, m.blocks]).includes(HALF))).toEqual([]);
+    expect(dqPublishes().length).toBe(publishes);
+  });
+
+  it('refuses a --period in the future with a usage reply naming it', async () => {
+    const res = await command('dq dq-monthly --period 2099-01', 'U0ALICE');
+    const body = (await res.text()) || JSON.stringify((await eventually(() => slack.responses.find((r) => JSON.stringify(r.body).includes('2099-01'))?.body, 10_000, 'usage reply')));
+    expect(body).toMatch(/--period 2099-01 is in the future/);
+    expect(body).toMatch(/\/pipeline dq/);
+  });
+});

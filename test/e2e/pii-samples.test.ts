@@ -64,6 +64,7 @@ pipelines:
         pii: [email]
         ${out('contacts')}
 pii: { default: hash }
+permissions: { diff: [U0ALICE] }
 `,
     // No run starts here, but a worker refuses to start without the settings its pipelines' engines need.
     env: { SLACK_API_URL: slackUrl, CUTOVER_PII_KEY: PII_KEY, LOG_LEVEL: 'debug', DATABRICKS_HOST: 'http://127.0.0.1:9', DATABRICKS_TOKEN: 'dapi-unused' },

@@ -94,7 +94,7 @@ describe('/pipeline run on Databricks, end to end', () => {
     for (let i = 1; i < updates.length; i++) expect(updates[i]! - updates[i - 1]!).toBeGreaterThanOrEqual(1900);
   });
 
-  it('opens a failure thread with the task error and Repair/Cancel/Acknowledge; a signed Repair click repairs and reports back', async () => {
+  it('opens a failure thread with the task error and Repair/Cancel/Acknowledge; a signed Repair click repairs, reports back, and closes the alert', async () => {
     databricks.setOutcome(123, { fail: { task: 'transform', error: 'java.lang.RuntimeException: boom in transform', trace: 'at com.example.Transform.run(Transform.scala:42)\nat scala.Option.map' } }, 'next-run');
     const runId = runIdOf(await confirmation(await command('run incites-monthly --on databricks --period 2026-08')))!;
     const status = await eventually(() => statusOf(runId), 10_000, 'status message');
@@ -118,6 +118,20 @@ describe('/pipeline run on Databricks, end to end', () => {
     const finished = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && /repair/i.test(m.text ?? '') && /succeeded/.test(m.text ?? '')), 20_000, 'repair result in thread');
     expect(finished).toBeDefined();
     await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 10_000, 'status succeeded after repair');
+
+    // Issue 15 item 4: the alert itself is edited to say how it ended, and its buttons are gone
+    // (a Repair click on it could only be refused now).
+    const closed = await eventually(() => {
+      const m = slack.message(alert.channel, alert.ts);
+      return m && /repaired and succeeded/.test(m.text ?? '') ? m : undefined;
+    }, 15_000, 'alert edited to its ending');
+    expect(buttonsIn(closed)).toEqual([]);
+    expect(JSON.stringify(closed.blocks)).toContain('*Resolved*: repaired and succeeded (repair #1)');
+    expect(JSON.stringify(closed.blocks)).toContain('Re-ran: `transform`');
+    // While the repair ran, the status said so, never "pending" beside the failure that started it.
+    const statusSeen = [...statusOf(runId)!.history.map((h) => JSON.stringify(h.blocks)), JSON.stringify(statusOf(runId)!.blocks)];
+    expect(statusSeen.some((b) => b.includes('*repairing* (repair #1)'))).toBe(true);
+    expect(statusSeen.filter((b) => b.includes('*pending*') && b.includes('Task transform failed'))).toEqual([]);
   });
 
   it('issue 14 finding 14: a Repair after a refused repair repairs again, and a double click repairs once', async () => {
@@ -175,15 +189,15 @@ describe('/pipeline run on Databricks, end to end', () => {
   });
 
   it('rejects a forged signature and a stale timestamp with 401, and starts nothing', async () => {
-    const body = slashCommandBody({ text: 'run incites-monthly --period 2031-01', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
+    const body = slashCommandBody({ text: 'run incites-monthly --period 2025-03', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
     const forged = await postSigned(`${app.url}/slack/events`, body, { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
     const stale = await postSigned(`${app.url}/slack/events`, body, { secret: SIGNING_SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
     await new Promise((r) => setTimeout(r, 1000));
-    const forgedRuns = databricks.calls('/api/2.1/jobs/run-now').filter((c) => JSON.stringify(c.body).includes('2031-01'));
+    const forgedRuns = databricks.calls('/api/2.1/jobs/run-now').filter((c) => JSON.stringify(c.body).includes('2025-03'));
     expect(forgedRuns).toEqual([]);
-    expect(statusMessages().filter((m) => (m.text ?? '').includes('2031-01'))).toEqual([]);
+    expect(statusMessages().filter((m) => (m.text ?? '').includes('2025-03'))).toEqual([]);
     expect(slack.responses.find((r) => r.id === 'forged')).toBeUndefined();
   });
 

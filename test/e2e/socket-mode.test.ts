@@ -8,9 +8,11 @@ import { blockActionPayload, slashCommandPayload } from '../helpers/slack-reques
 
 /**
  * The scenarios of run-lifecycle.test.ts, with Slack reaching the app over Socket Mode instead
- * of HTTP: commands, button clicks and events arrive as envelopes on a WebSocket the app opened
- * with its app-level token, the app acks each one on it, and Slack asks it to reconnect in the
- * middle (once `refresh_requested`, once `warning`) without the app missing a step.
+ * of HTTP: commands, button clicks and events arrive as envelopes on WebSockets the app opened
+ * with its app-level token (two of them, CUTOVER_SOCKET_CONNECTIONS' default), the app acks
+ * each one on the connection it came on, and Slack asks it to reconnect in the middle (once
+ * `refresh_requested`, once `warning` with a failed `apps.connections.open` on the way) without
+ * a command or click going unserved.
  */
 const CHANNEL = 'C0PIPELINES';
 const CATALOG = `
@@ -68,16 +70,16 @@ const runIdOf = (text: string) => /`(r-[a-z0-9]+-[a-f0-9]{6})`/.exec(text)?.[1];
 const statusMessages = () => slack.messages.filter((m) => m.channel === CHANNEL && !m.thread_ts);
 const statusOf = (runId: string) => statusMessages().find((m) => JSON.stringify(m.blocks ?? []).includes(runId));
 const buttonsIn = (m: FakeMessage) => JSON.stringify(m.blocks ?? []).match(/"action_id":"(run_[a-z]+)"/g)?.map((s) => s.split('"')[3]) ?? [];
-/** Resolves once the app has answered a disconnect with a new connection that got its hello. */
-const reconnected = (count: number) => eventually(() => socket.connections.length >= count && socket.usable.length === 1, 30_000, `Socket Mode connection ${count}`);
+/** Resolves once the app has replaced a connection told to go away: `count` opened in all, two usable. */
+const reconnected = (count: number) => eventually(() => socket.connections.length >= count && socket.usable.length === 2, 40_000, `Socket Mode connection ${count}`);
 
 describe('Cutover over Socket Mode, end to end', () => {
-  it('connects with the app-level token, and serves no Slack route over HTTP', async () => {
+  it('checks its app-level token, connects twice with it, and serves no Slack route over HTTP', async () => {
+    // One apps.connections.open to check the token at start-up, then one per connection.
     const opens = slack.callsTo('apps.connections.open');
-    expect(opens).toHaveLength(1);
-    expect(opens[0]!.headers.authorization).toBe(`Bearer ${APP_TOKEN}`);
+    expect(opens.map((c) => c.headers.authorization)).toEqual([`Bearer ${APP_TOKEN}`, `Bearer ${APP_TOKEN}`, `Bearer ${APP_TOKEN}`]);
     expect(socket.opens[0]).toMatchObject({ ok: true, url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=/) });
-    expect(socket.usable).toHaveLength(1);
+    expect(socket.usable).toHaveLength(2);
     // The bot's Web API calls keep the bot token; the app token is only for apps.connections.open.
     const botCalls = slack.calls.filter((c) => c.method !== 'apps.connections.open');
     expect(botCalls.length).toBeGreaterThan(0);
@@ -85,6 +87,7 @@ describe('Cutover over Socket Mode, end to end', () => {
     const post = await fetch(`${app.url}/slack/events`, { method: 'POST', body: 'payload=%7B%7D', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(post.status).toBe(404);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/^cutover_slack_socket_connections 2$/m);
   });
 
   it('acks a /pipeline run envelope in under 3 s, calls run-now once, and updates one status message through to succeeded', async () => {
@@ -114,42 +117,41 @@ describe('Cutover over Socket Mode, end to end', () => {
     for (let i = 1; i < updates.length; i++) expect(updates[i]! - updates[i - 1]!).toBeGreaterThanOrEqual(1900);
   });
 
-  it('keeps serving through a refresh_requested disconnect mid-run: the failure alert comes with its buttons, and a Repair click on the new connection repairs', async () => {
+  it('opens the failure alert with its buttons, and a Repair click sent just after a refresh_requested disconnect is served and repairs', async () => {
     databricks.setOutcome(123, { fail: { task: 'transform', error: 'java.lang.RuntimeException: boom in transform', trace: 'at com.example.Transform.run(Transform.scala:42)\nat scala.Option.map' } }, 'next-run');
     const runId = runIdOf(await confirmation(await command('run incites-monthly --on databricks --period 2026-08')))!;
     const status = await eventually(() => statusOf(runId), 10_000, 'status message');
-
-    // Slack recycles the connection while the run is in flight.
-    const old = socket.requestReconnect('refresh_requested');
-    await reconnected(2);
-    // The app closed the old connection itself (1000), opened the new one with a fresh ticket.
-    expect(old.closeCode).toBe(1000);
-    expect(slack.callsTo('apps.connections.open')).toHaveLength(2);
-    expect(socket.opens.every((o) => o.ok === true)).toBe(true);
-
     const alert = await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && m.reply_broadcast), 20_000, 'alert thread');
     expect(JSON.stringify(alert.blocks)).toContain('java.lang.RuntimeException: boom in transform');
     expect(JSON.stringify(alert.blocks)).toContain('Transform.scala:42');
     expect(buttonsIn(alert)).toEqual(expect.arrayContaining(['run_repair', 'run_cancel', 'run_ack']));
     expect(await eventually(() => /failed/.test(statusOf(runId)?.text ?? ''), 5000, 'failed status')).toBe(true);
 
+    // Slack recycles a connection; the click comes before the app has a replacement.
+    const old = socket.requestReconnect('refresh_requested');
     const click = await socket.interactive(
       blockActionPayload({ actionId: 'run_repair', userId: 'U0ALICE', channelId: CHANNEL, messageTs: alert.ts, threadTs: status.ts, messageBlocks: alert.blocks, responseUrl: slack.responseUrl('repair-click') }),
     );
-    expect(click.connection).toBe(2);
+    expect(click.connection).not.toBe(old.id);
     expect(click.payload).toBeUndefined();
     await eventually(() => databricks.calls('/api/2.1/jobs/runs/repair').length === 1, 10_000, 'runs/repair');
     expect(databricks.calls('/api/2.1/jobs/runs/repair')[0]!.body).toMatchObject({ rerun_all_failed_tasks: true });
     await eventually(() => slack.messages.find((m) => m.thread_ts === status.ts && /repair/i.test(m.text ?? '') && /succeeded/.test(m.text ?? '')), 20_000, 'repair result in thread');
     await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 10_000, 'status succeeded after repair');
+
+    // The app closed the old connection itself (1000) and opened a replacement with a fresh ticket.
+    await reconnected(3);
+    expect(old.closeCode).toBe(1000);
+    expect(slack.callsTo('apps.connections.open')).toHaveLength(4);
+    expect(socket.opens.every((o) => o.ok === true)).toBe(true);
   });
 
-  it('after a warning disconnect, refuses a prod run from someone outside permissions.run.prod and accepts a member of an allowed user group', async () => {
-    socket.requestReconnect('warning');
-    await reconnected(3);
+  it('through a warning disconnect whose first reconnect Slack refuses, refuses a prod run from someone outside permissions.run.prod and accepts a member of an allowed user group', async () => {
+    slack.failNext('apps.connections.open', [{ error: 'internal_error' }]);
+    const old = socket.requestReconnect('warning');
     // The group is not cached yet: the answer comes through response_url after a usergroups.users.list lookup.
     const accepted = await command('run incites-monthly --env prod --period 2026-09', 'U0DAN');
-    expect(accepted.ack.connection).toBe(3);
+    expect(accepted.ack.connection).not.toBe(old.id);
     expect(accepted.ack.payload).toBeUndefined();
     expect(await confirmation(accepted)).toMatch(/is queued on databricks/);
     const refused = await command('run incites-monthly --env prod', 'U0MALLORY');
@@ -157,10 +159,15 @@ describe('Cutover over Socket Mode, end to end', () => {
     // Now the group is cached, the next confirmation comes straight in the ack's payload.
     const again = await command('run incites-monthly --env prod --period 2026-10', 'U0DAN');
     expect(String(again.ack.payload?.text)).toMatch(/Starting run `r-/);
+
+    // The SDK tried again after Slack's internal_error, and got a fourth connection.
+    await reconnected(4);
+    expect(slack.callsTo('apps.connections.open').map((c) => c.error ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok', 'internal_error', 'ok']);
   });
 
-  it('answers bad command text with an ephemeral usage reply in the ack payload', async () => {
+  it('answers bad command text on the newest connection with an ephemeral usage reply in the ack payload', async () => {
     const { ack } = await command('run nope --period 2026-07');
+    expect(ack.connection).toBe(4);
     expect(ack.payload).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/unknown pipeline "nope"/) });
     expect(String(ack.payload!.text)).toMatch(/\/pipeline run <pipeline>/);
   });
@@ -188,5 +195,33 @@ describe('Cutover over Socket Mode, end to end', () => {
     for (const e of socket.envelopes) expect(socket.acks.find((a) => a.envelope_id === e.envelope_id)!.connection).toBe(e.connection);
     // Bolt's own WebClient never used the app token on a bot method.
     expect(slack.calls.filter((c) => c.error === 'not_allowed_token_type')).toEqual([]);
+  });
+
+  it('on SIGTERM closes its connections normally, so Slack stops sending to it at once', async () => {
+    const open = socket.usable;
+    expect(open).toHaveLength(2);
+    await app.stop();
+    expect(open.map((c) => c.closeCode)).toEqual([1000, 1000]);
+  });
+});
+
+describe('Socket Mode start-up with an app token Slack refuses', () => {
+  it('exits 1 naming SLACK_APP_TOKEN and Slack\'s error, before taking any work', async () => {
+    const unscopedSlack = new FakeSlack();
+    const unscoped = new FakeSocketMode(unscopedSlack);
+    // An app-level token made without the connections:write scope.
+    unscoped.appTokenScopes = ['authorizations:read'];
+    const apiUrl = (await Promise.all([unscopedSlack.start(), unscoped.start()]))[0];
+    const badPrefix = uniquePrefix('e2e-socket-bad');
+    try {
+      const started = startAppProcess({ catalogYaml: CATALOG, prefix: badPrefix, env: { SLACK_API_URL: apiUrl, SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '', DATABRICKS_HOST: 'http://127.0.0.1:9', DATABRICKS_TOKEN: 'dapi-e2e-token' } });
+      await expect(started).rejects.toThrow(/exited with 1 before starting[\s\S]*cutover: cannot start: SLACK_APP_TOKEN is invalid[\s\S]*missing_scope/);
+      expect(unscoped.connections).toEqual([]);
+      // Nothing was enqueued: the check comes before the workers start.
+      expect(await redis.keys(`${badPrefix}*`)).toEqual([]);
+    } finally {
+      await Promise.all([unscopedSlack.stop(), unscoped.stop()]);
+      await deletePrefix(redis, badPrefix);
+    }
   });
 });

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A fake Airflow REST API on 127.0.0.1, for both Airflow 2 (`/api/v1`, problem+json errors)
  * and Airflow 3 (`/api/v2`, FastAPI `{detail}` errors, strict trigger body with a required
- * but nullable `logical_date`). Every request needs `Authorization: Bearer <token>`.
+ * but nullable `logical_date`). Every request needs `Authorization: Bearer <token>`; started with
+ * `credentials`, it also takes them as HTTP basic auth on v1 (Airflow 2's basic_auth backend) and
+ * sells JWTs for them at `POST /auth/token` (Airflow 3), valid until `expireJwts()`.
  *
  * A DAG run is `queued` on its first GET, `running` after, and takes its scripted outcome on
  * GET number `afterPolls`; a paused DAG's runs stay queued. Other processes drive it over
@@ -110,6 +112,10 @@ export class FakeAirflow {
   private schedulerStatus = 'healthy';
   /** Log responses being sent right now, the most at once so far, and the bytes each one sent before it ended or its client left. */
   readonly logReads = { inFlight: 0, maxInFlight: 0, bytesSent: [] as number[] };
+  /** JWTs sold at `POST /auth/token` and still valid; how many were sold. */
+  private jwts = new Set<string>();
+  jwtsIssued = 0;
+  private credentials?: { username: string; password: string };
 
   private constructor(
     private readonly server: Server,
@@ -119,12 +125,13 @@ export class FakeAirflow {
   ) {}
 
   /** Starts on 127.0.0.1 (random port unless `port`). With `dags`, only those DAGs exist; otherwise any does. */
-  static async start(opts: { port?: number; token?: string; dags?: string[] } = {}): Promise<FakeAirflow> {
+  static async start(opts: { port?: number; token?: string; dags?: string[]; credentials?: { username: string; password: string } } = {}): Promise<FakeAirflow> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const fake = new FakeAirflow(server, `http://127.0.0.1:${port}`, opts.token ?? 'fake-airflow-token', !opts.dags);
     for (const id of opts.dags ?? []) fake.addDag(id);
+    fake.credentials = opts.credentials;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     return fake;
   }
@@ -177,6 +184,19 @@ export class FakeAirflow {
     else for (const dag of this.dags.values()) dag.paused = false;
   }
 
+  /** Every JWT sold so far stops working, as when `[api_auth] jwt_expiration_time` passes. */
+  expireJwts(): void {
+    this.jwts.clear();
+  }
+
+  private authorized(header: string | undefined, version: Version): boolean {
+    if (header === `Bearer ${this.token}`) return true;
+    if (header?.startsWith('Bearer ')) return this.jwts.has(header.slice('Bearer '.length));
+    if (!this.credentials || version !== 'v1' || !header?.startsWith('Basic ')) return false;
+    const { username, password } = this.credentials;
+    return Buffer.from(header.slice('Basic '.length), 'base64').toString() === `${username}:${password}`;
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -197,13 +217,20 @@ export class FakeAirflow {
         this.control(JSON.parse(raw) as FakeAirflowControl);
         return send(200, { ok: true });
       }
+      if (url.pathname === '/auth/token' && req.method === 'POST' && this.credentials) {
+        const given = JSON.parse(raw || '{}') as { username?: string; password?: string };
+        if (given.username !== this.credentials.username || given.password !== this.credentials.password) return send(401, { detail: 'Invalid credentials' });
+        const jwt = `jwt-${++this.jwtsIssued}`;
+        this.jwts.add(jwt);
+        return send(201, { access_token: jwt });
+      }
       if (!m) throw new HttpError(404, 'Not Found', 'Not Found');
       // Health needs no authentication, in both API versions.
       if (req.method === 'GET' && m[2] === (version === 'v1' ? '/health' : '/monitor/health')) {
         const heartbeat = new Date().toISOString();
         return send(200, { metadatabase: { status: 'healthy' }, scheduler: { status: this.schedulerStatus, latest_scheduler_heartbeat: heartbeat } });
       }
-      if (req.headers.authorization !== `Bearer ${this.token}`) throw new HttpError(401, 'Not authenticated', 'Unauthorized');
+      if (!this.authorized(req.headers.authorization, version)) throw new HttpError(401, 'Not authenticated', 'Unauthorized');
       const body = raw ? (JSON.parse(raw) as unknown) : undefined;
       const path = m[2]!;
       this.requests.push({ method: req.method ?? 'GET', version, path, query: Object.fromEntries(url.searchParams), body, accept: req.headers.accept });

@@ -365,14 +365,11 @@ export class FakeDatabricks {
         return this.#runNow(b);
       case 'GET /api/2.1/jobs/runs/get': {
         const run = this.#mustRun(idParam(query.run_id, 'run_id'));
-        if (run.cancelRequested && run.phase !== 'TERMINATED') this.#cancel(run);
-        else if (!this.#opts.msPerStep && this.#opts.pollsPerStep > 0) {
-          // Each state is seen by exactly `pollsPerStep` polls, the first one included.
-          if (run.polls >= this.#opts.pollsPerStep) this.#step(run);
-          run.polls++;
-        }
+        this.#observe(run);
         return this.#runJson(run, query.include_history === 'true');
       }
+      case 'GET /api/2.1/jobs/runs/list':
+        return this.#listRuns(query);
       case 'GET /api/2.1/jobs/runs/get-output':
         return this.#output(idParam(query.run_id, 'run_id'));
       case 'POST /api/2.1/jobs/runs/cancel': {
@@ -464,6 +461,43 @@ export class FakeDatabricks {
     run.attempts.push({ type: 'REPAIR', id: repairId, start: Date.now(), end: 0, taskRunIds });
     this.#startTimer(run);
     return { repair_id: repairId };
+  }
+
+  /**
+   * `runs/list` as the API answers it: newest first, `limit` 1–25 (default 20), `offset` or
+   * `page_token` paging with `has_more`/`next_page_token`, `active_only`/`completed_only`,
+   * `expand_tasks` for the tasks. Each run listed counts as one poll, like `runs/get`.
+   */
+  #listRuns(query: Record<string, string>): unknown {
+    const limit = query.limit === undefined ? 20 : idParam(query.limit, 'limit');
+    if (limit < 1 || limit > 25) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'limit must be between 1 and 25');
+    const activeOnly = query.active_only === 'true';
+    const completedOnly = query.completed_only === 'true';
+    if (activeOnly && completedOnly) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'active_only and completed_only cannot both be true');
+    const jobId = query.job_id === undefined ? undefined : idParam(query.job_id, 'job_id');
+    const start = query.page_token ? Number(Buffer.from(query.page_token, 'base64url').toString()) : query.offset ? idParam(query.offset, 'offset') : 0;
+    if (!Number.isSafeInteger(start) || start < 0) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'invalid page_token');
+    const matching = [...this.#runs.values()]
+      .filter((r) => (jobId === undefined || r.jobId === jobId) && (!activeOnly || r.phase !== 'TERMINATED') && (!completedOnly || r.phase === 'TERMINATED'))
+      .sort((a, b) => b.start - a.start || b.runId - a.runId);
+    const page = matching.slice(start, start + limit);
+    for (const run of page) this.#observe(run);
+    const hasMore = start + limit < matching.length;
+    const runs = page.map((r) => {
+      const { tasks, ...rest } = this.#runJson(r, false);
+      return query.expand_tasks === 'true' ? { ...rest, tasks } : rest;
+    });
+    return { ...(runs.length > 0 ? { runs } : {}), has_more: hasMore, ...(hasMore ? { next_page_token: Buffer.from(String(start + limit)).toString('base64url') } : {}) };
+  }
+
+  /** One look at a run by a client (runs/get or runs/list): moves it on after `pollsPerStep` looks. */
+  #observe(run: FakeRun): void {
+    if (run.cancelRequested && run.phase !== 'TERMINATED') this.#cancel(run);
+    else if (!this.#opts.msPerStep && this.#opts.pollsPerStep > 0) {
+      // Each state is seen by exactly `pollsPerStep` polls, the first one included.
+      if (run.polls >= this.#opts.pollsPerStep) this.#step(run);
+      run.polls++;
+    }
   }
 
   #output(runId: number): unknown {

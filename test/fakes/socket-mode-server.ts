@@ -73,6 +73,8 @@ export class FakeSocketMode {
   readonly violations: string[] = [];
   /** `apps.connections.open` answers, in order (`ok: false` ones included). */
   readonly opens: Json[] = [];
+  /** Scopes of the app token; without `connections:write`, apps.connections.open answers `missing_scope`. */
+  appTokenScopes = ['connections:write'];
   private readonly tickets = new Set<string>();
   private readonly pending = new Map<string, { resolve: (ack: Ack) => void; sentAt: number; acceptsPayload: boolean }>();
   private readonly appToken: string;
@@ -180,6 +182,7 @@ export class FakeSocketMode {
   private open(token: string): Json {
     if (!token.startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
     if (token !== this.appToken) return { ok: false, error: 'invalid_auth' };
+    if (!this.appTokenScopes.includes('connections:write')) return { ok: false, error: 'missing_scope', needed: 'connections:write', provided: this.appTokenScopes.join(',') };
     const ticket = randomUUID();
     this.tickets.add(ticket);
     return { ok: true, url: `${this.origin.replace(/^http/, 'ws')}/link/?ticket=${ticket}&app_id=${APP_ID}` };

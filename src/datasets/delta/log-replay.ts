@@ -68,7 +68,8 @@ export async function replayLog(session: DuckDbSession, store: TableStore, segme
     if (info) commitInfo = parseCommitInfo(info);
   }
   if (!metadata) throw new UnsupportedError(`${store.root}: no metaData action up to version ${segment.version}`, 'metaData');
-  const fileTime = segment.last?.modified ?? segment.checkpoint?.files[0]?.modified ?? 0;
+  const timed = segment.last ?? segment.checkpoint?.files[0];
+  const fileTime = commitInfo?.inCommitTimestamp !== undefined || !timed ? 0 : await store.logFileTime(timed);
   return { version: segment.version, protocol, metadata, files: [...live.values()], committedAt: commitInfo?.inCommitTimestamp ?? fileTime, commitInfo };
 }
 

@@ -34,7 +34,7 @@ export async function resolveVersion(store: TableStore, version: DeltaVersion | 
   for (const commit of commits) {
     const info = parseNdjson((await store.readLogFile(commit.name)).toString('utf8'), `${store.root}: commit ${commit.version}`).find((a) => a.commitInfo)?.commitInfo;
     const parsed = info ? parseCommitInfo(info) : undefined;
-    const time = parsed?.inCommitTimestamp ?? commit.modified;
+    const time = parsed?.inCommitTimestamp ?? (await store.logFileTime(commit));
     if (run.jobRunId !== undefined && (parsed?.jobRunId === run.jobRunId || (parsed?.jobRunId === undefined && parsed?.taskRunId === run.jobRunId))) {
       return { version: commit.version, by: 'job-run' };
     }

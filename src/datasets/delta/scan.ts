@@ -15,17 +15,17 @@ export interface ScanResult {
   rows?: number;
 }
 
-/** DuckDB's name for the file column; a Delta column may well be called `filename`. */
-const FILE_COLUMN = '__cutover_delta_file';
-
 /**
  * Hands the snapshot to DuckDB as the temp view `view` (STYLE 16: the scan gives the engine live
- * files and row filters). The live files are read with `read_parquet`; the columns are the
- * table's, in its order, with its types: physical names (or field ids) mapped to logical names at
- * every level, columns a file lacks as NULL, narrower types cast. Partition columns are typed
- * constants from the log, joined by file. Rows deleted by deletion vectors are removed by an
- * anti-join on (file, `file_row_number`) against a temp table of deleted positions; only the
- * files that have a DV take part in it.
+ * files and row filters). The live files are read with `read_parquet`, in two groups (files
+ * without a DV, files with one), each one call over its file list; the columns are the table's,
+ * in its order, with its types: physical names (or field ids) mapped to logical names at every
+ * level, columns a file lacks as NULL, narrower types cast. Partition columns are typed constants
+ * from the log, joined by DuckDB's `file_index` (the file's position in the group's list). Rows
+ * deleted by deletion vectors are removed by an anti-join on (`file_index`, `file_row_number`)
+ * against a temp table of deleted positions; only the files that have a DV take part in it.
+ * Integer keys, not the `filename` column: a string per row and a join on it cost more than the
+ * anti-join itself (`npm run bench -- diff --target-format delta`).
  */
 export async function registerScan(session: DuckDbSession, view: string, state: TableState, plan: ReadPlan, store: TableStore): Promise<ScanResult> {
   const where = `${store.root} (version ${state.version})`;
@@ -34,21 +34,21 @@ export async function registerScan(session: DuckDbSession, view: string, state: 
   locals.forEach((p) => {
     if (/[*?[]/.test(p)) throw new UnsupportedError(`${where}: data file ${p} has a glob character in its path`, 'path');
   });
-  const withDv = state.files.map((f, i) => ({ file: f, local: locals[i] as string, fid: i })).filter((x) => x.file.deletionVector);
-  const withoutDv = state.files.map((f, i) => ({ file: f, local: locals[i] as string, fid: i })).filter((x) => !x.file.deletionVector);
+  const all = state.files.map((file, i) => ({ file, local: locals[i] as string }));
+  const groups = [all.filter((x) => !x.file.deletionVector), all.filter((x) => x.file.deletionVector)];
   const partitioned = plan.partitionColumns.length > 0;
 
-  if (partitioned || withDv.length > 0) await createFileTable(session, names.files, state.files, locals, plan, where);
-  if (withDv.length > 0) await createDeletedTable(session, names.deleted, withDv, store, where);
+  if (partitioned) await createFileTable(session, names.files, groups, plan, where);
+  if (groups[1]!.length > 0) await createDeletedTable(session, names.deleted, groups[1]!, store, where);
 
   const selects: string[] = [];
-  for (const group of [withoutDv, withDv]) {
+  for (const [g, group] of groups.entries()) {
     if (group.length === 0) continue;
-    const dv = group === withDv;
-    const source = await sourceOf(session, group.map((g) => g.local), plan, dv, where);
+    const dv = g === 1;
+    const source = await sourceOf(session, group.map((x) => x.local), plan, { fileIndex: partitioned || dv, rowNumbers: dv }, where);
     const joins = [
-      ...(partitioned || dv ? [`JOIN ${names.files} f ON f.filename = d.${FILE_COLUMN}`] : []),
-      ...(dv ? [`ANTI JOIN ${names.deleted} x ON x.fid = f.fid AND x."row" = d.file_row_number`] : []),
+      ...(partitioned ? [`JOIN ${names.files} f ON f.grp = ${g} AND f.idx = d.file_index`] : []),
+      ...(dv ? [`ANTI JOIN ${names.deleted} x ON x.idx = d.file_index AND x."row" = d.file_row_number`] : []),
     ];
     selects.push(`SELECT ${projection(plan, source.columns).join(', ')} FROM ${source.sql} d ${joins.join(' ')}`);
   }
@@ -102,20 +102,26 @@ interface Source {
   columns: Set<string> | 'all';
 }
 
-async function sourceOf(session: DuckDbSession, files: string[], plan: ReadPlan, rowNumbers: boolean, where: string): Promise<Source> {
+async function sourceOf(session: DuckDbSession, files: string[], plan: ReadPlan, virtual: { fileIndex: boolean; rowNumbers: boolean }, where: string): Promise<Source> {
   const list = `[${files.map(sqlString).join(', ')}]`;
-  const extra = `filename = '${FILE_COLUMN}'${rowNumbers ? ', file_row_number = true' : ''}`;
+  const extra = virtual.rowNumbers ? ', file_row_number = true' : '';
   if (plan.columnMapping === 'id') {
     await checkFieldIds(session, list, plan, where);
     const data = plan.schema.filter((f) => !plan.partitionColumns.includes(f));
     const entries = data.map((f) => `${f.fieldId}: {name: ${sqlString(f.physicalName)}, type: ${sqlString(duckdbType(f.type, 'physical'))}, default_value: NULL}`);
-    return { sql: `read_parquet(${list}, schema = MAP {${entries.join(', ')}}, ${extra})`, columns: 'all' };
+    return { sql: `read_parquet(${list}, schema = MAP {${entries.join(', ')}}${extra})`, columns: 'all' };
   }
   const plain = `read_parquet(${list}, union_by_name = true)`;
   const described = await session.all(`DESCRIBE SELECT * FROM ${plain}`);
   const columns = new Set(described.map((r) => String(r.column_name).toLowerCase()));
-  if (rowNumbers && columns.has('file_row_number')) throw new UnsupportedError(`${where}: a data file has a column named file_row_number, which hides the row positions deletion vectors need`, 'deletionVectors');
-  return { sql: `read_parquet(${list}, union_by_name = true, ${extra})`, columns };
+  // A data column of the same name hides DuckDB's virtual column.
+  for (const [needed, name, why] of [
+    [virtual.rowNumbers, 'file_row_number', 'the row positions deletion vectors need'],
+    [virtual.fileIndex, 'file_index', 'which file a row comes from'],
+  ] as const) {
+    if (needed && columns.has(name)) throw new UnsupportedError(`${where}: a data file has a column named ${name}, which hides ${why}`, virtual.rowNumbers ? 'deletionVectors' : 'partitionValues');
+  }
+  return { sql: `read_parquet(${list}, union_by_name = true${extra})`, columns };
 }
 
 /**
@@ -153,25 +159,31 @@ function children(t: DeltaType): DeltaField[] {
   return [];
 }
 
-async function createFileTable(session: DuckDbSession, table: string, files: AddFile[], locals: string[], plan: ReadPlan, where: string): Promise<void> {
+/** Partition values of every live file, keyed by (group, position in the group's file list). */
+async function createFileTable(session: DuckDbSession, table: string, groups: Array<Array<{ file: AddFile }>>, plan: ReadPlan, where: string): Promise<void> {
   const columns = plan.partitionColumns.map((f) => `${q(f.name)} ${duckdbType(f.type, 'logical')}`);
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (fid INTEGER, filename VARCHAR${columns.map((c) => `, ${c}`).join('')})`);
-  for (let start = 0; start < files.length; start += 1000) {
-    const rows = files.slice(start, start + 1000).map((file, i) => {
-      const values = plan.partitionColumns.map((field) => partitionLiteral(field, partitionValueOf(file, field, where), `${where}: ${file.path}`));
-      return `(${start + i}, ${sqlString(locals[start + i] as string)}${values.map((v) => `, ${v}`).join('')})`;
-    });
-    await session.run(`INSERT INTO ${table} VALUES ${rows.join(', ')}`);
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (grp INTEGER, idx UBIGINT${columns.map((c) => `, ${c}`).join('')})`);
+  for (const [g, group] of groups.entries()) {
+    for (let start = 0; start < group.length; start += 1000) {
+      const rows = group.slice(start, start + 1000).map(({ file }, i) => {
+        const values = plan.partitionColumns.map((field) => partitionLiteral(field, partitionValueOf(file, field, where), `${where}: ${file.path}`));
+        return `(${g}, ${start + i}${values.map((v) => `, ${v}`).join('')})`;
+      });
+      await session.run(`INSERT INTO ${table} VALUES ${rows.join(', ')}`);
+    }
   }
 }
 
-/** Deleted positions of every file with a DV; DV files are read once each, however many DVs they hold. */
-async function createDeletedTable(session: DuckDbSession, table: string, files: Array<{ file: AddFile; fid: number }>, store: TableStore, where: string): Promise<void> {
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (fid INTEGER, "row" BIGINT)`);
+/**
+ * Deleted positions of every file with a DV, keyed by the file's position in the DV group's list;
+ * DV files are read once each, however many DVs they hold.
+ */
+async function createDeletedTable(session: DuckDbSession, table: string, files: Array<{ file: AddFile }>, store: TableStore, where: string): Promise<void> {
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (idx UBIGINT, "row" BIGINT)`);
   const dvFiles = new Map<string, Promise<Buffer>>();
   const appender = await session.connection.createAppender(table.slice(1, -1).replaceAll('""', '"'));
   try {
-    for (const { file, fid } of files) {
+    for (const [idx, { file }] of files.entries()) {
       const dv = file.deletionVector!;
       const path = deletionVectorFile(dv);
       let bytes: Buffer | undefined;
@@ -182,7 +194,7 @@ async function createDeletedTable(session: DuckDbSession, table: string, files: 
         bytes = await cached;
       }
       for (const row of decodeDeletionVector(dv, bytes, `${where}: deletion vector of ${file.path}`)) {
-        appender.appendInteger(fid);
+        appender.appendUBigInt(BigInt(idx));
         appender.appendBigInt(BigInt(row));
         appender.endRow();
       }

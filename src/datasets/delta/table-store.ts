@@ -8,9 +8,13 @@ import { callS3, downloadS3Objects, getS3Object, isS3Path, parseS3Url, type S3Ac
 /** One file directly under `_delta_log/`. */
 export interface LogEntry {
   name: string;
-  size: number;
-  /** Modification time, epoch ms: a commit's timestamp unless the table has in-commit timestamps. */
-  modified: number;
+  /** Bytes; always given for checkpoint files (a 0-byte one is an unfinished write). */
+  size?: number;
+  /**
+   * Modification time, epoch ms: a commit's timestamp unless the table has in-commit timestamps.
+   * Undefined when the listing did not give it (local commit files: see `logFileTime`).
+   */
+  modified?: number;
 }
 
 /**
@@ -22,6 +26,8 @@ export interface TableStore {
   readonly root: string;
   /** Entries of `_delta_log/` (no sub-folders) whose names sort after `startAfter`, ascending. */
   listLog(startAfter?: string): Promise<LogEntry[]>;
+  /** The modification time of a file under `_delta_log/` (epoch ms), for entries listed without it. */
+  logFileTime(entry: LogEntry): Promise<number>;
   /** Bytes of a file under `_delta_log/` (`_sidecars/x.parquet` included). */
   readLogFile(name: string): Promise<Buffer>;
   /** A local path DuckDB can read for a file under `_delta_log/` (checkpoints, sidecars). */
@@ -47,11 +53,15 @@ export function localTableStore(root: string): TableStore {
         throw new UsageError(`${root}: no _delta_log/ folder`);
       });
       const files = entries.filter((e) => e.isFile() && (startAfter === undefined || e.name > startAfter)).map((e) => e.name).sort();
+      // A stat per file made listing a 10,000-commit log take seconds: only checkpoint files are
+      // stat'ed here (their size tells an unfinished write); a commit's time is asked for when needed.
       return Promise.all(files.map(async (name) => {
+        if (!name.includes('.checkpoint.')) return { name };
         const info = await stat(join(log, name));
         return { name, size: info.size, modified: info.mtimeMs };
       }));
     },
+    logFileTime: async (entry) => entry.modified ?? (await stat(join(log, entry.name))).mtimeMs,
     readLogFile: (name) => readFile(join(log, name)),
     localLogFile: async (name) => join(log, name),
     localDataFiles: async (paths) => paths.map((p) => local(p.path, p.absolute)),
@@ -101,6 +111,8 @@ export function s3TableStore(root: string, s3: S3Access, workDir: string, option
       } while (token);
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
+    // The listing gives every entry's LastModified.
+    logFileTime: async (entry) => entry.modified ?? 0,
     readLogFile: (name) => getS3Object(s3.client, bucket, logPrefix + name, options.signal),
     async localLogFile(name) {
       const [file] = await downloadS3Objects(s3.client, [{ bucket, key: logPrefix + name, local: localFor(bucket, logPrefix + name) }], options);

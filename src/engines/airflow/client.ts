@@ -10,6 +10,12 @@ export interface AirflowClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <token>`; none for a test server without auth. */
   token?: string;
+  /**
+   * A user's name and password instead of a token. `v1`: HTTP basic auth (Airflow 2's
+   * `airflow.api.auth.backend.basic_auth`). `v2`: Airflow 3's API takes only JWTs, so they buy one
+   * from `POST /auth/token`, kept until the API refuses it (it expires), then bought again.
+   */
+  credentials?: { username: string; password: string };
   /** Default `v1`. */
   apiVersion?: AirflowApiVersion;
   /** Default: the global fetch. The app passes an instrumented one. */
@@ -72,11 +78,15 @@ export class AirflowClient {
   readonly apiVersion: AirflowApiVersion;
   private readonly root: string;
   private readonly token?: string;
+  private readonly credentials?: { username: string; password: string };
+  /** Airflow 3's JWT bought with `credentials`; a failed purchase is not kept. */
+  private jwt?: Promise<string>;
   private readonly fetch: Fetch;
 
-  constructor({ baseUrl, token, apiVersion = 'v1', fetch: f = fetch }: AirflowClientOptions) {
+  constructor({ baseUrl, token, credentials, apiVersion = 'v1', fetch: f = fetch }: AirflowClientOptions) {
     this.root = baseUrl.replace(/\/+$/, '').replace(/\/api\/v[12]$/, '');
     this.token = token;
+    this.credentials = credentials;
     this.apiVersion = apiVersion;
     this.fetch = f;
   }
@@ -236,21 +246,69 @@ export class AirflowClient {
     return (await res.json()) as T;
   }
 
-  private async request(method: string, path: string, { body, query, accept, signal }: RequestOptions): Promise<Response> {
+  private async request(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const authorization = await this.authorization(opts.signal);
+    const jwt = this.jwt;
+    const res = await this.send(method, path, opts, authorization);
+    if (res.status === 401 && jwt) {
+      // The JWT expired (Airflow 3 signs them for `[api_auth] jwt_expiration_time`): buy another, once
+      // (requests that failed with the same one share the new purchase).
+      if (this.jwt === jwt) this.jwt = undefined;
+      await res.body?.cancel();
+      const again = await this.send(method, path, opts, await this.authorization(opts.signal));
+      if (!again.ok) throw await toApiError(again, method, path);
+      return again;
+    }
+    if (!res.ok) throw await toApiError(res, method, path);
+    return res;
+  }
+
+  private async send(method: string, path: string, { body, query, accept, signal }: RequestOptions, authorization: string | undefined): Promise<Response> {
     const url = new URL(`${this.root}/api/${this.apiVersion}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: accept ?? 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (authorization) headers.authorization = authorization;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
     try {
-      res = await this.fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+      return await this.fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new ApiError({ service: 'airflow', message: `Airflow ${method} ${path}: ${String(err)}`, cause: err });
     }
-    if (!res.ok) throw await toApiError(res, method, path);
-    return res;
+  }
+
+  /** The `Authorization` header: the token, basic auth (v1) or a JWT bought with the credentials (v2). */
+  private async authorization(signal?: AbortSignal): Promise<string | undefined> {
+    if (this.token) return `Bearer ${this.token}`;
+    if (!this.credentials) return undefined;
+    const { username, password } = this.credentials;
+    if (this.apiVersion === 'v1') return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    this.jwt ??= this.buyJwt(signal).catch((err: unknown) => {
+      this.jwt = undefined;
+      throw err;
+    });
+    return `Bearer ${await this.jwt}`;
+  }
+
+  /** `POST /auth/token` (Airflow 3's simple and FAB auth managers): `{access_token}` for a user's name and password. */
+  private async buyJwt(signal?: AbortSignal): Promise<string> {
+    const path = '/auth/token';
+    let res: Response;
+    try {
+      res = await this.fetch(new URL(`${this.root}${path}`), {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify(this.credentials),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ApiError({ service: 'airflow', message: `Airflow POST ${path}: ${String(err)}`, cause: err });
+    }
+    if (!res.ok) throw await toApiError(res, 'POST', path);
+    const token = ((await res.json()) as { access_token?: unknown }).access_token;
+    if (typeof token !== 'string' || !token) throw new ApiError({ service: 'airflow', message: `Airflow POST ${path} returned no access_token` });
+    return token;
   }
 }
 

@@ -3,7 +3,7 @@ import type { Fetch } from '../../http/instrumented-fetch.ts';
 import type { Logger } from '../../logger.ts';
 import { errorFromResponse, networkError } from './api-error.ts';
 import { OAuthM2MTokenSource, personalAccessToken, type TokenSource } from './token-source.ts';
-import type { Job, JobSettings, Run, RunOutput } from './types.ts';
+import type { Job, JobSettings, Run, RunList, RunOutput } from './types.ts';
 
 export interface DatabricksClientOptions {
   /** Workspace URL, e.g. `https://adb-123.4.azuredatabricks.net`; `http://127.0.0.1:PORT` works for tests. Trailing slashes are ignored. */
@@ -74,6 +74,20 @@ export class DatabricksClient {
   getRun(runId: number, { includeHistory = false }: { includeHistory?: boolean } = {}, signal?: AbortSignal): Promise<Run> {
     const query = { run_id: String(runId), ...(includeHistory ? { include_history: 'true' } : {}) };
     return this.#request<Run>('GET', `${API}/runs/get`, { query }, signal);
+  }
+
+  /**
+   * One page of a job's runs, newest first (`runs/list`, at most 25 a page). `activeOnly` leaves
+   * out ended runs; `expandTasks` includes each run's tasks, so a page can stand in for a
+   * `runs/get` of each active run (batched polling, issue 17).
+   */
+  listRuns(
+    { jobId, activeOnly = false, expandTasks = false, pageToken }: { jobId: number; activeOnly?: boolean; expandTasks?: boolean; pageToken?: string },
+    signal?: AbortSignal,
+  ): Promise<RunList> {
+    const query: Record<string, string> = { job_id: String(jobId), limit: '25', active_only: String(activeOnly), expand_tasks: String(expandTasks) };
+    if (pageToken) query.page_token = pageToken;
+    return this.#request<RunList>('GET', `${API}/runs/list`, { query }, signal);
   }
 
   /** Output of one task run: pass `tasks[].run_id`, never the parent id of a multi-task run. */

@@ -2,6 +2,7 @@ import { ApiError, ConfigError, isCodedError } from '../../errors.ts';
 import type { Engine, EngineRunStatus, SubmitRequest, SubmitResult, TaskFailure, TaskStatus } from '../types.ts';
 import type { DatabricksClient } from './client.ts';
 import { describeRunState, mapRunState, neverRan, stateMessage } from './map-state.ts';
+import type { DatabricksRunListing } from './run-listing.ts';
 import type { Run, RunTask } from './types.ts';
 
 /** What the engine needs from the client (the real `DatabricksClient` in the app). */
@@ -20,9 +21,12 @@ const OUTPUT_CONCURRENCY = 4;
  * `req.params` as `job_parameters` unchanged and does not read `config.jobParameters`, so
  * what people see in the run record is exactly what Databricks got.
  */
-export function createDatabricksEngine(client: DatabricksEngineClient): Engine {
+export function createDatabricksEngine(client: DatabricksEngineClient, opts: { listing?: DatabricksRunListing } = {}): Engine {
+  const { listing } = opts;
   return {
     name: 'databricks',
+
+    pollGroup: (config) => (listing && config.engine === 'databricks' ? String(config.jobId) : undefined),
 
     async submit(req: SubmitRequest): Promise<SubmitResult> {
       const { config } = req;
@@ -36,8 +40,11 @@ export function createDatabricksEngine(client: DatabricksEngineClient): Engine {
       return { externalId: String(runId), url: `${client.host}/#job/${config.jobId}/run/${runId}` };
     },
 
-    async poll(externalId: string, signal?: AbortSignal): Promise<EngineRunStatus> {
-      const run = await client.getRun(toRunId(externalId), { includeHistory: true }, signal);
+    async poll(externalId: string, signal?: AbortSignal, group?: string): Promise<EngineRunStatus> {
+      // Batched: an active run is read from its job's shared listing; one that is not there has
+      // ended (or started after the listing), and runs/get reads its final state and history.
+      const listed = listing && group && /^\d+$/.test(group) ? await listing.activeRun(Number(group), toRunId(externalId), signal) : undefined;
+      const run = listed ?? (await client.getRun(toRunId(externalId), { includeHistory: true }, signal));
       return {
         state: mapRunState(run),
         message: describeRunState(run),

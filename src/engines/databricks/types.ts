@@ -96,6 +96,15 @@ export interface Run extends HasRunState {
   /** Only when fetched with `include_history=true`. */
   repair_history?: RepairHistoryItem[];
   job_parameters?: Array<{ name: string; value?: string; default?: string }>;
+  /** In a `runs/list?expand_tasks=true` answer (2.2): more tasks than were listed; read the run with `runs/get`. */
+  has_more?: boolean;
+}
+
+/** `GET /jobs/runs/list`: newest first, `limit` ≤ 25 per page, `next_page_token` while `has_more`. */
+export interface RunList {
+  runs?: Run[];
+  has_more?: boolean;
+  next_page_token?: string;
 }
 
 export interface RunOutput {

@@ -76,6 +76,31 @@ const INJECTIONS = [
   'x'.repeat(600),
 ];
 
+/**
+ * More of the same, at random (seeded): a prefix, a way out of a quoted literal, something that
+ * reads the planted secret (a file, a Parquet file, a table, the settings), and a way to end the
+ * statement or comment out its rest, so shapes nobody wrote down are tried too.
+ */
+const RANDOM_INJECTIONS = (() => {
+  const rnd = prng(SEED ^ 0x5eed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const prefixes = ['eu', 'x', '', '0', 'EU', 'e u'];
+  const escapes = ["'", "''", '"', '`', "\\'", '’', '$$', '$q$', "')", "'))", ''];
+  const reads = [
+    " UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET')",
+    " UNION ALL SELECT content FROM read_text('SECRET')",
+    " UNION ALL SELECT * FROM read_parquet('SECRETPARQUET')",
+    " || (SELECT content FROM read_text('SECRET')) || '",
+    " OR 1=1",
+    "; SELECT content AS region FROM read_text('SECRET');",
+    " AND 0 UNION ALL SELECT value AS region FROM duckdb_settings()",
+    " UNION ALL SELECT secret AS region FROM main.hr.secret_table",
+    " UNION ALL SELECT getenv('HOME') AS region",
+  ];
+  const endings = [' --', ' /*', ' */', ';', '', "'", '\n', " -- '", ' #', '\u0000'];
+  return Array.from({ length: 24 }, () => `${pick(prefixes)}${pick(escapes)}${pick(reads)}${pick(endings)}${rnd() < 0.3 ? pick(reads) : ''}`);
+})();
+
 const VALID = [
   'help',
   'list',
@@ -148,8 +173,8 @@ describe('/pipeline text fuzz', () => {
     expect(outcomes.usage).toBeGreaterThan(2000);
   });
 
-  it('finding 1: every injection shape as a --param value gets the usage reply naming its pattern', () => {
-    for (const v of INJECTIONS) {
+  it('finding 1: every injection shape (written and random) as a --param value gets the usage reply naming its pattern', () => {
+    for (const v of [...INJECTIONS, ...RANDOM_INJECTIONS]) {
       let outcome: unknown;
       try {
         outcome = parseCommand(`run incites-monthly --param "region=${v.replaceAll('"', '')}"`, catalog, Date.UTC(2026, 10, 21));
@@ -207,7 +232,7 @@ describe('/pipeline text fuzz', () => {
 describe('finding 1: injection shapes as bound values', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
-  const shapes = () => INJECTIONS.map((v) => v.replaceAll('SECRETPARQUET', join(dir, 'secret', 'orders.parquet')).replaceAll('SECRETDIR', join(dir, 'secret')).replaceAll('SECRET', join(dir, 'secret.txt')));
+  const shapes = () => [...INJECTIONS, ...RANDOM_INJECTIONS].map((v) => v.replaceAll('SECRETPARQUET', join(dir, 'secret', 'orders.parquet')).replaceAll('SECRETDIR', join(dir, 'secret')).replaceAll('SECRET', join(dir, 'secret.txt')));
   // Declared without a pattern: binding alone must keep every value out of the SQL.
   const pipeline = (target: string): Pipeline => ({
     ...pipelineOf({
@@ -233,7 +258,7 @@ describe('finding 1: injection shapes as bound values', () => {
   /** What a check may show: the output's own rows, the value that was asked for, the period. */
   const allowed = (v: string) => (sample: Record<string, unknown>) => sample.id === 2 && sample.asked === v && sample.period === '2024-05';
 
-  it('finding 1: DuckDB binds every shape; no sample or error holds data from outside the output', async () => {
+  it('finding 1: DuckDB binds every shape (written and random); no sample or error holds data from outside the output', { timeout: 180_000 }, async () => {
     for (const v of shapes()) {
       for (const target of [join(dir, 'out', 'eu', 'orders.parquet'), join(dir, 'out', '{{param.region}}', 'orders.parquet')]) {
         const outcome: Awaited<ReturnType<typeof runChecks>> | Error = await runChecks({ pipeline: pipeline(target), pipelineName: 'sales', period: '2024-05', params: { region: v } }).catch((err: Error) => err);
@@ -253,7 +278,7 @@ describe('finding 1: injection shapes as bound values', () => {
     }
   });
 
-  it('finding 1: `cutover dq` prints no data from outside the output for any shape', async () => {
+  it('finding 1: `cutover dq` prints no data from outside the output for any shape (written and random)', { timeout: 180_000 }, async () => {
     const catalog = join(dir, 'pipelines.yaml');
     await writeFile(
       catalog,
@@ -297,7 +322,7 @@ describe('finding 1: injection shapes as bound values', () => {
     });
     afterAll(() => fake.close());
 
-    it('finding 1: the statement text is the same for every shape; the value travels only in `parameters`', async () => {
+    it('finding 1: the statement text is the same for every shape (written and random); the value travels only in `parameters`', { timeout: 120_000 }, async () => {
       const client = new SqlStatementClient({ host: fake.url, warehouseId: 'wh-1', getToken: async () => 'dapi-test', pollIntervalMs: 1 });
       const texts = new Set<string>();
       for (const v of shapes()) {

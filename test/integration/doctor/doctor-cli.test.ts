@@ -127,7 +127,7 @@ describe('cutover doctor', () => {
     expect(report.ok).toBe(false);
     expect(report.findings).toEqual(
       expect.arrayContaining([
-        { pipeline: 'incites-monthly', field: 'legacy.engine', problem: 'needs AIRFLOW_URL (and AIRFLOW_TOKEN unless the API is open)' },
+        { pipeline: 'incites-monthly', field: 'legacy.engine', problem: 'needs AIRFLOW_URL (and AIRFLOW_TOKEN, or AIRFLOW_USERNAME and AIRFLOW_PASSWORD, unless the API is open)' },
         { pipeline: 'orders-monthly', field: 'target.engine', problem: expect.stringContaining('needs DATABRICKS_HOST') },
       ]),
     );

@@ -42,11 +42,26 @@ describe('one broken check never stops the others', () => {
         { name: 'orders', target: join(dir, 'orders.parquet'), checks: [{ not_null: ['order_id'] }] },
       ),
     });
-    expect(result.checks.map((c) => [c.output, c.passed, c.error])).toEqual([
-      ['missing', false, `dataset not found: ${join(dir, 'nope')}`],
-      ['missing', false, `dataset not found: ${join(dir, 'nope')}`],
-      ['orders', true, undefined],
+    // A missing dataset is marked as such (issue 15 item 6): the bot leaves it out of the DQ alert.
+    const missing = `no target data for 2024-05 at ${join(dir, 'nope')}`;
+    expect(result.checks.map((c) => [c.output, c.passed, c.error, c.missing])).toEqual([
+      ['missing', false, missing, missing],
+      ['missing', false, missing, missing],
+      ['orders', true, undefined, undefined],
     ]);
+  });
+
+  it('names the rendered location of a missing period, and marks only not-found errors as missing', async () => {
+    const result = await runChecks({
+      ...base,
+      period: '2025-01',
+      pipeline: pipelineOf(
+        { name: 'monthly', target: join(dir, 'out/{{period}}/'), checks: [{ not_null: ['id'] }] },
+        { name: 'broken', target: join(dir, 'customers.parquet'), checks: [{ sql: 'select * from {{output}} where no_such_column > 1' }] },
+      ),
+    });
+    expect(result.checks[0]?.missing).toMatch(new RegExp(`^no target data for 2025-01 at ${join(dir, 'out/2025-01/').replace(/[/.]/g, '\\$&')}`));
+    expect(result.checks[1]?.missing).toBeUndefined();
   });
 
   it('needs a warehouse for table outputs, and both sides of a relationship in one engine', async () => {

@@ -170,6 +170,6 @@ describe('each check against real Parquet files', () => {
   it('checks the legacy side when asked', async () => {
     const pipeline = pipelineOf({ name: 'customers', target: file('customers-ok.parquet'), checks: [{ not_null: ['name'] }] });
     const result = await runChecks({ pipeline, pipelineName: 'sales', period: '2024-05', side: 'legacy' });
-    expect(result.checks[0]?.error).toBe('dataset not found: /nonexistent/legacy/customers');
+    expect(result.checks[0]?.error).toBe('no legacy data for 2024-05 at /nonexistent/legacy/customers');
   });
 });

@@ -44,7 +44,26 @@ describe('/pipeline grammar', () => {
     expect(parse('status r-mhx1y2z3-abc123')).toEqual({ cmd: 'status', runId: 'r-mhx1y2z3-abc123' });
     expect(parse('status p-mhx1y2z3-abc123')).toEqual({ cmd: 'status', parallelId: 'p-mhx1y2z3-abc123' });
     expect(parse('status b-mhx1y2z3-abc123')).toEqual({ cmd: 'status', backfillId: 'b-mhx1y2z3-abc123' });
-    expect(usageError('status b-nothex-zzzzzz').message).toMatch(/pipeline/);
+    expect(usageError('status nothing-like-this').message).toMatch(/pipeline/);
+  });
+
+  it('looks anything shaped like an id up as that id, not as a pipeline (issue 15 item 6)', () => {
+    // Mistyped, older-format, back-ticked or capitalised ids: the lookup then says "no run with id …".
+    expect(parse('status r-m3k9x2-4f7a')).toEqual({ cmd: 'status', runId: 'r-m3k9x2-4f7a' });
+    expect(parse('status `r-mhx1y2z3-abc123`')).toEqual({ cmd: 'status', runId: 'r-mhx1y2z3-abc123' });
+    expect(parse('status R-MHX1Y2Z3-ABC123')).toEqual({ cmd: 'status', runId: 'r-mhx1y2z3-abc123' });
+    expect(parse('status p-nothex-zz')).toEqual({ cmd: 'status', parallelId: 'p-nothex-zz' });
+    expect(parse('status b-nothex-zzzzzz')).toEqual({ cmd: 'status', backfillId: 'b-nothex-zzzzzz' });
+  });
+
+  it('refuses a --period or --to in the future, allowing the current month (issue 15 item 6)', () => {
+    for (const cmd of ['run', 'parallel', 'diff', 'dq']) {
+      const err = usageError(`${cmd} incites-monthly --period 2026-12`);
+      expect(err.message).toBe('--period 2026-12 is in the future (this month is 2026-11); no data exists for it yet');
+      expect(err.usage).toContain(`/pipeline ${cmd}`);
+      expect(parse(`${cmd} incites-monthly --period 2026-11`)).toMatchObject({ period: '2026-11' });
+    }
+    expect(usageError('backfill incites-monthly --from 2026-10 --to 2027-01').message).toMatch(/--to 2027-01 is in the future/);
   });
 
   it('parses backfill, cutover and the other subcommands', () => {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { catalogJsonSchema } from '../../../src/config/catalog-json-schema.ts';
 import { parseCatalog } from '../../../src/config/load-catalog.ts';
@@ -35,9 +37,13 @@ describe('issue 15: docs/catalog.md', () => {
     expect(missing).toEqual([]);
   });
 
-  it('has examples that the validator accepts', () => {
+  it('has examples that the validator and the JSON Schema (what an editor checks) both accept', () => {
+    const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(catalogJsonSchema());
     const catalogs = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((y) => /^(# yaml-language-server.*\n)?pipelines:/.test(y));
     expect(catalogs.length).toBeGreaterThan(0);
-    for (const yaml of catalogs) expect(() => parseCatalog(yaml, 'docs/catalog.md')).not.toThrow();
+    for (const yaml of catalogs) {
+      expect(() => parseCatalog(yaml, 'docs/catalog.md')).not.toThrow();
+      expect(validate(parse(yaml)), JSON.stringify(validate.errors)).toBe(true);
+    }
   });
 });

@@ -79,4 +79,13 @@ describe('environment', () => {
     expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1' } })).toThrow(/SLACK_SIGNING_SECRET/);
     expect(loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' } }).slack.appToken).toBe('xapp-1');
   });
+
+  it('holds two Socket Mode connections unless told otherwise, and no more than the 10 Slack allows', () => {
+    const socket = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' };
+    expect(loadConfig({ env: socket }).slack.socketConnections).toBe(2);
+    expect(loadConfig({ env: { ...socket, CUTOVER_SOCKET_CONNECTIONS: '1' } }).slack.socketConnections).toBe(1);
+    expect(() => loadConfig({ env: { ...socket, CUTOVER_SOCKET_CONNECTIONS: '11' } })).toThrow(/CUTOVER_SOCKET_CONNECTIONS.*at most 10/);
+    expect(() => loadConfig({ env: { ...socket, CUTOVER_SOCKET_CONNECTIONS: '0' } })).toThrow(/CUTOVER_SOCKET_CONNECTIONS/);
+    expect(() => loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-2' } })).toThrow(/SLACK_APP_TOKEN.*xapp-/);
+  });
 });

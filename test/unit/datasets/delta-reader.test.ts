@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDataset } from '../../../src/datasets/index.ts';
 import { withDuckDb } from '../../../src/diff/index.ts';
 import { UnsupportedError } from '../../../src/errors.ts';
-import { DeltaWriter, type SparkField } from '../../helpers/delta-writer.ts';
+import { DeltaWriter, type AddAction, type SparkField } from '../../helpers/delta-writer.ts';
 import { tempDir } from '../diff/helpers.ts';
 import { differences, diffDelta, NONE } from './delta-helpers.ts';
 
@@ -193,6 +193,24 @@ describe('deletion vectors', () => {
     const planted = await diffDelta(dir, w.root, rows(0, 110));
     expect(planted.verdict).toBe('different');
     expect(differences(planted)).toEqual({ ...NONE, onlyLegacy: 5 });
+  });
+
+  it("applies each file's DV to that file only, and each file's partition values to its rows, with files with and without DVs mixed", async () => {
+    const fields: SparkField[] = [...SIMPLE, { name: 'part', type: 'string' }];
+    const w = await newTable(fields, { protocol: DV_PROTOCOL, partitionColumns: ['part'] });
+    const parts = ['a', 'b', 'a', 'b', 'c'];
+    const adds: AddAction[] = [];
+    for (const [i, part] of parts.entries()) adds.push(await w.dataFile(rows(i * 100, i * 100 + 100), { partition: { part } }));
+    await w.append(adds);
+    // DVs on the 2nd, 4th and 5th files, at positions that would hit live rows of any other file.
+    const b = await w.withDeletionVector(adds[1]!, [0, 1]);
+    const d = await w.withDeletionVector(adds[3]!, [5], 'i');
+    const e = await w.withDeletionVector(adds[4]!, [99]);
+    const remove = (a: AddAction) => ({ remove: { path: a.path, deletionTimestamp: Date.now(), dataChange: true } });
+    await w.commit([remove(adds[1]!), remove(adds[3]!), remove(adds[4]!), { add: b }, { add: d }, { add: e }], { operation: 'DELETE' });
+    const legacy = (deleted: string) => `SELECT id, v, ['a', 'b', 'a', 'b', 'c'][(id // 100) + 1] AS part FROM (${rows(0, 500)}) WHERE id NOT IN (${deleted})`;
+    expect(differences(await diffDelta(dir, w.root, legacy('100, 101, 305, 499')))).toEqual(NONE);
+    expect(differences(await diffDelta(dir, w.root, legacy('-1')))).toEqual({ ...NONE, onlyLegacy: 4 });
   });
 
   it('applies a DV of more than 4,096 rows (a bitset container) to the right positions', async () => {

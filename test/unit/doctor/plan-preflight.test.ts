@@ -35,7 +35,7 @@ describe('planPreflight', () => {
   it('names every setting the catalog needs that the environment lacks, with the pipeline and field', () => {
     const { missing } = planPreflight(parseCatalog(CATALOG), loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' } }));
     expect(missing.map(findingLine)).toEqual([
-      'incites-monthly legacy.engine: needs AIRFLOW_URL (and AIRFLOW_TOKEN unless the API is open)',
+      'incites-monthly legacy.engine: needs AIRFLOW_URL (and AIRFLOW_TOKEN, or AIRFLOW_USERNAME and AIRFLOW_PASSWORD, unless the API is open)',
       'incites-monthly target.engine: needs DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET)',
       'incites-monthly outputs.0: output "insights" reads a Unity Catalog table: needs DATABRICKS_HOST and a token',
       'incites-monthly outputs.1: output "authors" reads a Unity Catalog table: needs DATABRICKS_HOST and a token',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyDqAlert, applyDqResult } from '../../../src/dq/apply-dq-result.ts';
-import { buildDqNote, buildDqSummary, dqButtons, parseDqButtonValue } from '../../../src/slack/build-dq-alert.ts';
+import { buildDqMissingReply, buildDqNote, buildDqReply, buildDqSummary, dqButtons, parseDqButtonValue } from '../../../src/slack/build-dq-alert.ts';
 
 const failing = applyDqResult(emptyDqAlert('incites-monthly', '2026-09', 'C0X', 0), {
   passed: false,
@@ -70,5 +70,22 @@ describe('button values', () => {
     expect(parseDqButtonValue('incites-monthly|2026-09')).toEqual({ pipeline: 'incites-monthly', period: '2026-09' });
     expect(parseDqButtonValue('x|y')).toBeUndefined();
     expect(parseDqButtonValue(undefined)).toBeUndefined();
+  });
+});
+
+describe('the /pipeline dq answer when data is missing (issue 15 item 6)', () => {
+  it('says there was nothing to check, where it looked, and that no alert was opened', () => {
+    const reply = buildDqMissingReply('sales', '2025-01', ['no target data for 2025-01 at s3://out/2025-01/']);
+    expect(reply.text).toBe(
+      ':file_folder: Nothing to check for *sales* 2025-01:\n• no target data for 2025-01 at s3://out/2025-01/\nNo DQ alert was opened. Run the pipeline for 2025-01 first, or pick a period with data (`--period YYYY-MM`).',
+    );
+  });
+
+  it('adds the outputs without data to a normal answer', () => {
+    const alert = { ...emptyDqAlert('sales', '2025-01', 'C0', 0), total: 2 };
+    expect(buildDqReply(alert, undefined, ['no target data for 2025-01 at s3://b/']).text).toBe(
+      ':white_check_mark: All 2 DQ checks of *sales* 2025-01 that could run pass.\n• no target data for 2025-01 at s3://b/\nTheir checks did not run.',
+    );
+    expect(buildDqReply(alert).text).toBe(':white_check_mark: All 2 DQ checks of *sales* 2025-01 pass.');
   });
 });

@@ -83,6 +83,56 @@ describe('buildFailureAlert', () => {
   });
 });
 
+describe('buildFailureAlert once the run moves on (issue 15 item 4)', () => {
+  const repairing = () => makeRun({ state: 'running', repairs: 1, stateMessage: undefined, repairedTasks: ['transform'] });
+
+  it('says a repair is in progress, naming the re-run tasks, and keeps only Cancel and Acknowledge', () => {
+    const alert = buildFailureAlert(repairing());
+    expect(alert.text).toBe(':wrench: incites-monthly 2024-05 repairing (repair #1)');
+    expect(allText(alert)).toContain('*repair #1 in progress*');
+    expect(allText(alert)).toContain('Re-running: `transform`');
+    expect(buttons(alert).map((b) => b.action_id)).toEqual([ACTION_IDS.cancel, ACTION_IDS.ack]);
+    expect(limitProblems(alert)).toEqual([]);
+  });
+
+  it('says a repaired run succeeded and offers no buttons', () => {
+    const alert = buildFailureAlert(makeRun({ state: 'succeeded', repairs: 1, endedAt: T0 + 300_000, stateMessage: 'TERMINATED/SUCCESS', repairedTasks: ['transform'] }));
+    expect(alert.text).toBe(':white_check_mark: incites-monthly 2024-05 alert closed: repaired and succeeded');
+    expect(allText(alert)).toContain(':white_check_mark: *Resolved*: repaired and succeeded (repair #1) <!date^1714521900^');
+    expect(allText(alert)).toContain('Re-ran: `transform`');
+    expect(allText(alert)).not.toContain('TERMINATED/SUCCESS');
+    expect(alert.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('says a repair was cancelled or timed out, with the engine words, and offers no buttons', () => {
+    const cancelled = buildFailureAlert(makeRun({ state: 'cancelled', repairs: 2, endedAt: T0 + 300_000, stateMessage: 'TERMINATED/CANCELED: cancelled on request' }));
+    expect(allText(cancelled)).toContain(':no_entry_sign: *Closed*: cancelled during repair #2');
+    expect(allText(cancelled)).toContain('TERMINATED/CANCELED: cancelled on request');
+    expect(cancelled.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const timedOut = buildFailureAlert(makeRun({ state: 'timed_out', repairs: 1, endedAt: T0 + 300_000 }));
+    expect(allText(timedOut)).toContain(':alarm_clock: *Closed*: timed out during repair #1');
+    expect(timedOut.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('reopens with the new failures and all three buttons when a repair fails again', () => {
+    const alert = buildFailureAlert(makeFailedRun({ repairs: 1, repairedTasks: ['transform'] }));
+    expect(alert.text).toBe(':rotating_light: incites-monthly 2024-05 failed: transform');
+    expect(buttons(alert).map((b) => b.action_id)).toEqual([ACTION_IDS.repair, ACTION_IDS.cancel, ACTION_IDS.ack]);
+    expect(alert.blocks.find((b) => b.type === 'actions')?.block_id).toBe('alert_actions_1');
+  });
+
+  it('closes an acknowledged alert that has nothing left to click, saying so', () => {
+    const alert = buildFailureAlert(makeFailedRun({ engine: 'emr', side: 'legacy', acknowledgedBy: { user: 'U0BOB', at: T0 } }));
+    expect(alert.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(allText(alert)).toContain(':lock: *Closed*: acknowledged; emr cannot repair a run in place');
+  });
+
+  it('names the re-run tasks in the repair note even though the repair cleared the failures', () => {
+    const note = buildRepairNote(repairing(), 'started', 'U0BOB');
+    expect(allText(note)).toContain('re-running the failed tasks (`transform`)');
+  });
+});
+
 describe('thread notes', () => {
   it('announces a repair with who asked and which tasks re-run', () => {
     const note = buildRepairNote(makeFailedRun({ repairs: 1 }), 'started', 'U0BOB');

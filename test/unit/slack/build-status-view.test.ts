@@ -100,6 +100,15 @@ describe('buildStatusView', () => {
     expect(allText(view)).toContain('more blocks not shown');
   });
 
+  it('says repairing (with the repair number) while a repair runs, not pending beside the old failure', () => {
+    const view = buildStatusView(makeRun({ state: 'pending', repairs: 1, stateMessage: undefined }), T0 + 200_000);
+    expect(view.text).toBe(':wrench: incites-monthly 2024-05 repairing on databricks (prod)');
+    expect(JSON.stringify(view.blocks)).toContain(':wrench: *repairing* (repair #1)');
+    expect(JSON.stringify(view.blocks)).not.toContain('*pending*');
+    const done = buildStatusView(makeRun({ state: 'succeeded', repairs: 1, endedAt: T0 + 300_000 }), T0 + 300_000);
+    expect(done.text).toBe(':white_check_mark: incites-monthly 2024-05 succeeded on databricks (prod)');
+  });
+
   it('is pure: the same input gives the same output', () => {
     expect(buildStatusView(makeRun(), NOW)).toEqual(buildStatusView(makeRun(), NOW));
   });

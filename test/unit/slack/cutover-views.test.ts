@@ -12,6 +12,7 @@ import {
   REJECT_REASON_REQUIRED,
 } from '../../../src/slack/index.ts';
 import type { CutoverRequest, CutoverStepRecord } from '../../../src/store/cutover-record.ts';
+import type { RequestOutcome } from '../../../src/slack/build-approval-request.ts';
 import { HOUR, T0, parallel, pendingRequest, pipeline, planInput } from '../cutover/fixtures.ts';
 import { allText, limitProblems } from './run-fixture.ts';
 
@@ -88,6 +89,22 @@ describe('buildApprovalRequest', () => {
     expect(buttonsOf(view.blocks)).toBeUndefined();
     expect(allText(view)).toContain(says);
     expect(view.text).toBe(`Cutover request to execute incites-monthly · switch-primary: ${state}`);
+  });
+
+  it.each<[string, RequestOutcome, string, string]>([
+    ['executing', { kind: 'execution', state: 'executing', done: 1, total: 2 }, ':arrows_counterclockwise: *executing*: 1 of 2 actions done', 'executing'],
+    ['executed', { kind: 'execution', state: 'done', done: 2, total: 2 }, ':white_check_mark: *executed*: all 2 actions done', 'executed'],
+    ['failed', { kind: 'execution', state: 'failed', done: 1, total: 2, error: { message: 'Databricks said <no>' } }, ':x: *failed* after 1 of 2 actions: Databricks said &lt;no&gt;', 'failed'],
+    ['superseded', { kind: 'superseded', by: 'c-lx2-bbbbbb' }, ':fast_forward: *superseded* by request `c-lx2-bbbbbb` before it ran; nothing was executed', 'superseded'],
+  ])('once approved and %s: the message says what became of it (issue 15 item 4)', (_name, outcome, says, word) => {
+    const approved: CutoverRequest = { ...req, state: 'approved', decidedAt: T0 + 5, approvals: [{ user: 'U0BOB', at: T0 }, { user: 'U0CAROL', at: T0 + 5 }] };
+    const view = buildApprovalRequest(approved, T0 + HOUR, { step, config, outcome });
+    expect(allText(view)).toContain(says);
+    expect(allText(view)).not.toContain('executes now');
+    expect(view.text).toBe(`Cutover request to execute incites-monthly · switch-primary: ${word}`);
+    expect(allText(view)).toContain(outcome.kind === 'execution' && outcome.state === 'executing' ? '*Will do*' : '*Asked for*');
+    expect(buttonsOf(view.blocks)).toBeUndefined();
+    expect(limitProblems(view)).toEqual([]);
   });
 
   it('a rollback request shows the rollback actions and no gates', () => {

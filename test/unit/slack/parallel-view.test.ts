@@ -1,6 +1,7 @@
 import type { HeaderBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { RUN_STATES } from '../../../src/engines/types.ts';
+import { missingSideText, verdictOf } from '../../../src/jobs/diff-parallel.ts';
 import { buildParallelView, fitLines, outputLine, speedUpRatio } from '../../../src/slack/index.ts';
 import type { OutputSummary } from '../../../src/store/parallel-record.ts';
 import type { RunCost } from '../../../src/cost/types.ts';
@@ -280,5 +281,44 @@ describe('buildParallelView: cost', () => {
     const view = buildParallelView(p, legacy, target, DONE);
     expect(sectionTexts(view)).toContain(':moneybag: cost: legacy unknown vs Databricks cost pending');
     expect(JSON.stringify(view.blocks)).toContain('Legacy cost unknown: the cost-allocation tag aws:elasticmapreduce:job-flow-id is not activated');
+  });
+});
+
+describe('a period without data (issue 15 item 6)', () => {
+  const missingOutput = (name: string): OutputSummary => ({ output: name, verdict: 'missing', topColumns: [], error: 'no legacy data for 2025-01 at s3://legacy/citations/2025-01/' });
+
+  it('shows the missing side and location, "DQ not run", and never "different" or "DQ failed"', () => {
+    const p = makeParallel({
+      state: 'done',
+      endedAt: DONE,
+      outputs: { citations: missingOutput('citations') },
+      dq: { passed: true, total: 0, failing: [], missing: ['no target data for 2025-01 at s3://target/citations/2025-01/'] },
+      ...verdictOf({ ...makeParallel(), outputs: { citations: missingOutput('citations') } }, undefined),
+    });
+    const { legacy, target } = finishedRuns();
+    const view = buildParallelView(p, legacy, target, DONE);
+    const text = allText(view);
+    expect(text).toContain(':file_folder: *missing*: citations: no legacy data for 2025-01 at s3://legacy/citations/2025-01/');
+    expect(text).toContain('1 without data');
+    expect(text).toContain(':file_folder: *DQ not run*: no data to check');
+    expect(text).toContain('no target data for 2025-01 at s3://target/citations/2025-01/');
+    expect(text).not.toMatch(/\*different\*|DQ failed/);
+    expect(limitProblems(view)).toEqual([]);
+  });
+
+  it('keeps "different" when a real difference was found beside a missing output, and lists both', () => {
+    const outputs = { citations: missingOutput('citations'), authors: differentOutput('authors') };
+    expect(verdictOf({ ...makeParallel(), outputs }, undefined)).toEqual({
+      verdict: 'different',
+      verdictReason: 'authors differs; citations: no legacy data for 2025-01 at s3://legacy/citations/2025-01/',
+    });
+    expect(verdictOf({ ...makeParallel(), outputs: { citations: cleanOutput('citations') } }, { passed: true, total: 2, failing: [] }).verdict).toBe('clean');
+  });
+
+  it('names the side from the reader error, and keeps the reader words only when they add something', () => {
+    const output = { name: 'o', key: ['id'], legacy: { path: 's3://b/legacy/2025-01/' }, target: { path: 's3://b/target/2025-01/' } } as unknown as Parameters<typeof missingSideText>[0];
+    expect(missingSideText(output, '2025-01', 'no parquet files under s3://b/legacy/2025-01')).toBe('no legacy data for 2025-01 at s3://b/legacy/2025-01/');
+    expect(missingSideText(output, '2025-01', 'dataset not found: s3://b/target/2025-01/')).toBe('no target data for 2025-01 at s3://b/target/2025-01/');
+    expect(missingSideText(output, '2025-01', 'something else entirely')).toBe('no data for 2025-01: something else entirely');
   });
 });
