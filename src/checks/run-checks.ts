@@ -1,8 +1,8 @@
-import { periodSchema, type Check, type Output } from '../config/catalog-schema.ts';
+import { periodSchema, type Check, type Dataset, type Output } from '../config/catalog-schema.ts';
 import { resolveParams } from '../config/params.ts';
 import type { TemplateValues } from '../config/template.ts';
 import type { DatasetSource } from '../datasets/index.ts';
-import { renderDataset } from '../datasets/render-dataset.ts';
+import { datasetLabel, renderDataset } from '../datasets/render-dataset.ts';
 import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
 import { asCodedError, isCodedError, UsageError } from '../errors.ts';
 import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
@@ -50,9 +50,9 @@ export function missingText(side: 'legacy' | 'target', period: string, dataset: 
   let where: string;
   try {
     const d = renderDataset(dataset, { period, params: input.params ?? {} });
-    where = 'path' in d ? d.path : d.table;
+    where = datasetLabel(d);
   } catch {
-    where = 'path' in dataset ? dataset.path : dataset.table;
+    where = datasetLabel(dataset);
   }
   // The reader's words only when they add something (`no parquet files under <the same path>` does not).
   return `no ${side} data for ${period} at ${where}${reason.includes(where.replace(/\/+$/, '')) ? '' : ` (${reason})`}`;

@@ -3,7 +3,7 @@ import { runChecks } from '../checks/index.ts';
 import type { Output } from '../config/catalog-schema.ts';
 import { resolveParams } from '../config/params.ts';
 import type { TemplateValues } from '../config/template.ts';
-import { renderDataset } from '../datasets/render-dataset.ts';
+import { datasetLabel, renderDataset } from '../datasets/render-dataset.ts';
 import type { DatasetSource } from '../datasets/types.ts';
 import { compareOptionsOf, differingShare, diffOutput } from '../diff/diff-output.ts';
 import { exportMismatchedRows } from '../diff/mismatch-rows.ts';
@@ -179,7 +179,7 @@ export function verdictOf(p: ParallelRecord, dq: DqSummary | undefined): Pick<Pa
  * NotFoundError, which names the location it looked in.
  */
 export function missingSideText(output: Output, period: string, reason: string): string {
-  const where = (d: Output['legacy']) => ('path' in d ? d.path : d.table);
+  const where = (d: Output['legacy']) => datasetLabel(d);
   const mentions = (d: Output['legacy']) => reason.includes(where(d).replace(/\/+$/, ''));
   const side = mentions(output.legacy) ? 'legacy' : mentions(output.target) ? 'target' : undefined;
   if (!side) return `no data for ${period}: ${reason}`;
