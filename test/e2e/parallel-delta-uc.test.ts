@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDatabricks } from '../fakes/databricks-server.ts';
@@ -142,6 +143,22 @@ describe('/pipeline parallel with a Unity Catalog table as the target', () => {
     expect(s3.requests.map((r, i) => ({ r, key: s3.accessKeys[i] })).filter((x) => x.r.includes('/legacy/')).every((x) => x.key === 'AKIDFAKE')).toBe(true);
     // The other writer's file was never fetched.
     expect(s3.requests.some((r) => r.includes('part-00002-'))).toBe(false);
+    // The fake S3 serves the table only to the temporary credentials, and them nothing else.
+    const get = async (bucket: string, key: string, accessKeyId: string) => {
+      const client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: 'x' } });
+      try {
+        await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return 200;
+      } catch (err) {
+        return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      } finally {
+        client.destroy();
+      }
+    };
+    const logKey = 'uc/insights/_delta_log/00000000000000000000.json';
+    expect(await get('lake', logKey, UC_KEY)).toBe(200);
+    expect(await get('lake', logKey, 'AKIDFAKE')).toBe(403);
+    expect(await get('legacy', 'out/period=2026-07/part-00000.snappy.parquet', UC_KEY)).toBe(403);
 
     // The JSON report file names the version and commit time per side.
     const file = await eventually(() => slack.files.find((f) => f.completed && f.filename.endsWith('-diff.json')), 20_000, 'JSON report');

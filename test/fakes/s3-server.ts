@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 /**
  * A tiny S3 on 127.0.0.1 speaking the REST protocol, path-style (`/bucket/key`), for the real
  * `S3Client` with `forcePathStyle: true`: ListObjectsV2 (prefix, continuation-token, max-keys),
- * GetObject, HeadObject, PutObject and DeleteObject (204 whether or not the key existed, as S3). Signatures are not checked, but `restrict()` serves a
- * prefix only to one SigV4 access key id (from the Authorization header), as S3 does for a
- * Unity Catalog table's temporary credentials.
+ * GetObject, HeadObject, PutObject and DeleteObject (204 whether or not the key existed, as S3).
+ * Signatures are not checked, but `restrict()` serves a prefix only to one SigV4 access key id
+ * (from the Authorization header), and that key nothing else, as S3 does for a Unity Catalog
+ * table's temporary credentials.
  */
 export interface FakeS3 {
   url: string;
@@ -18,7 +19,11 @@ export interface FakeS3 {
   requests: string[];
   /** Answer this key with this HTTP status instead of its bytes. */
   fail(key: string, status: number): void;
-  /** Objects under `bucket/prefix` (and listings of it) are served only to this access key id; others get 403. */
+  /**
+   * Objects under `bucket/prefix` (and listings of it) are served only to this access key id;
+   * others get 403. The key itself gets 403 anywhere else, like Unity Catalog's temporary table
+   * credentials, which are scoped down to the table's storage location.
+   */
   restrict(bucket: string, prefix: string, accessKeyId: string): void;
   /** The access key id of every request, beside `requests`. */
   accessKeys: string[];
@@ -71,6 +76,9 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
     const target = key || (url.searchParams.get('prefix') ?? '');
     const rule = restricted.find((r) => r.bucket === decodeURIComponent(bucket) && (target.startsWith(r.prefix) || r.prefix.startsWith(target)));
     if (rule && rule.key !== accessKey) return sendError(res, 403, 'AccessDenied', 'Access Denied');
+    // A restricted key is a table's temporary credential: scoped down to its prefixes, nothing else.
+    const scopes = restricted.filter((r) => r.key === accessKey);
+    if (scopes.length > 0 && !scopes.some((r) => r.bucket === decodeURIComponent(bucket) && target.startsWith(r.prefix))) return sendError(res, 403, 'AccessDenied', 'Access Denied');
     const objects = buckets.get(decodeURIComponent(bucket));
     if (req.method === 'PUT' && key) {
       const chunks: Buffer[] = [];

@@ -29,6 +29,7 @@ beforeAll(async () => {
   for (const o of await tableObjects(table, 'tables/t1/')) s3.put('lake', o.key, o.body);
   s3.restrict('lake', 'tables/t1/', 'ASIACLITEMP');
   databricks.addUnityCatalogTable({ fullName: 'main.sales.t1', tableId: 't1-id', storageLocation: 's3://lake/tables/t1/', credentials: { access_key_id: 'ASIACLITEMP', secret_access_key: 's', session_token: 't' } });
+  databricks.addUnityCatalogTable({ fullName: 'main.sales.p1', tableId: 'p1-id', storageLocation: 's3://lake/tables/t1/', format: 'PARQUET', credentials: { access_key_id: 'x', secret_access_key: 's', session_token: 't' } });
   databricks.addUnityCatalogTable({ fullName: 'main.sales.v1', tableId: 'v1-id', storageLocation: 's3://lake/tables/t1/', tableType: 'VIEW', credentials: { access_key_id: 'x', secret_access_key: 's', session_token: 't' } });
   env = { DATABRICKS_HOST: url, DATABRICKS_TOKEN: 'dapi-cli', AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'x' };
 });
@@ -58,12 +59,15 @@ describe('cutover diff on Delta tables', { timeout: 120_000 }, () => {
     expect(forced.stderr).toMatch(/is a Delta table/);
   });
 
-  it('reads uc:catalog.schema.table through Unity Catalog and its temporary credentials', async () => {
+  it('reads uc:catalog.schema.table through Unity Catalog and its temporary credentials; refuses a view and a non-Delta table', async () => {
     const r = await runCutoverCli(['diff', '--legacy', join(dir, 'legacy.parquet'), '--target', 'uc:main.sales.t1', '--key', 'id', '--target-version', '1', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).sources.target).toMatchObject({ format: 'delta', version: 1, location: 's3://lake/tables/t1/' });
     const view = await runCutoverCli(['diff', '--legacy', join(dir, 'legacy.parquet'), '--target', 'uc:main.sales.v1', '--key', 'id'], env);
     expect(view.code).toBe(2);
     expect(view.stderr).toMatch(/main\.sales\.v1 is a view/);
+    const parquet = await runCutoverCli(['diff', '--legacy', join(dir, 'legacy.parquet'), '--target', 'uc:main.sales.p1', '--key', 'id'], env);
+    expect(parquet.code).toBe(2);
+    expect(parquet.stderr).toMatch(/main\.sales\.p1 is a PARQUET table: Cutover reads Unity Catalog tables in the Delta format/);
   });
 });

@@ -161,4 +161,23 @@ describe('intake and recovery', () => {
     expect(await queues.engine.getJob(`cexec-${requestId}`)).toBeDefined();
     expect(await deps.runs.activeIds()).not.toContain(ended.id);
   });
+
+  it('findings 7 and 14: start-up enqueues again the job of a recorded Repair click and of a recorded cancel whose jobs were lost', async () => {
+    const pipeline = catalog.pipelines['go-live']!;
+    const now = Date.now();
+    const make = (period: string) => newRunRecord({ pipelineName: 'go-live', pipeline, side: 'target', period, params: {}, env: 'dev', requestedBy: 'U0ALICE', now });
+    const [failed, running] = [make('2024-01'), make('2024-02')];
+    for (const run of [failed, running]) await deps.runs.create(run, { actor: 'U0ALICE', action: 'run.created' });
+    // A Repair click recorded on a failed run (its 3rd request), and a cancel recorded on a running one; then the process died.
+    await deps.runs.update(failed.id, (r) => ({ ...r, state: 'failed', externalId: '91', repairRequest: { n: 3, by: 'U0BOB', at: now }, repairRequests: 3 }), { actor: 'U0BOB', action: 'run.repair-requested' });
+    await deps.runs.update(running.id, (r) => ({ ...r, state: 'running', externalId: '92', cancelRequest: { by: 'U0CAROL', at: now } }), { actor: 'U0CAROL', action: 'run.cancel-requested' });
+    await deleteKeysUnder(redis, keys.bullPrefix);
+
+    await recoverWork(deps);
+    // A failed run with an open request is still active work: its repair job comes back under its request's number.
+    expect(await deps.runs.activeIds()).toContain(failed.id);
+    expect((await queues.engine.getJob(`repair-${failed.id}-req3`))?.data).toMatchObject({ runId: failed.id, by: 'U0BOB', request: 3 });
+    expect((await queues.engine.getJob(`cancel-${running.id}-${now}`))?.data).toMatchObject({ runId: running.id, by: 'U0CAROL' });
+    expect(await queues.engine.getJob(`poll-${running.id}-0`)).toBeDefined();
+  });
 });

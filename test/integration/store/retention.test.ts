@@ -9,6 +9,9 @@ import { parseCatalog } from '../../../src/config/load-catalog.ts';
 import { Permissions } from '../../../src/handlers/permissions.ts';
 import { Queues } from '../../../src/jobs/queues.ts';
 import { AuditLog } from '../../../src/store/audit-log.ts';
+import { periodsBetween, type BackfillRecord } from '../../../src/store/backfill-record.ts';
+import { BackfillStore, newBackfillId } from '../../../src/store/backfill-store.ts';
+import { CutoverExecStore } from '../../../src/store/cutover-exec-store.ts';
 import type { DqAlertRecord } from '../../../src/store/dq-alert-record.ts';
 import { DqAlertStore } from '../../../src/store/dq-alert-store.ts';
 import { ParallelStore } from '../../../src/store/parallel-store.ts';
@@ -98,6 +101,23 @@ describe('retention', () => {
     for (const key of [keys.dqAlert('ledger', '2026-03'), keys.dqLatest('ledger'), keys.dqEvidence('ledger', '2026-03')]) {
       expect(await ttl(key)).toBeGreaterThan(RETENTION.recordsMs - 60_000);
     }
+  });
+
+  it('finding 10: a backfill expires once it has ended, and a cutover execution record after its last write', async () => {
+    const backfills = new BackfillStore(redis, keys);
+    const now = Date.now();
+    const b: BackfillRecord = {
+      v: 1, id: newBackfillId(now), pipeline: 'ledger', from: '2026-01', to: '2026-02', side: 'target', engine: 'databricks', env: 'dev', concurrency: 2, continueOnFailure: false,
+      requestedBy: 'U0ALICE', channel: 'C0LEDGER', periods: periodsBetween('2026-01', '2026-02').map((period) => ({ period, status: 'waiting', earlierRunIds: [] })),
+      state: 'running', retries: 0, createdAt: now, updatedAt: now, version: 1,
+    };
+    await backfills.create(b, who);
+    expect(await ttl(keys.backfill(b.id))).toBe(-1);
+    await backfills.update(b.id, (cur) => ({ ...cur, state: 'cancelled' }), who);
+    expect(await ttl(keys.backfill(b.id))).toBeGreaterThan(RETENTION.recordsMs - 60_000);
+    const exec = new CutoverExecStore(redis, keys);
+    await exec.save({ requestId: 'c-test-1', version: 0 } as never);
+    expect(await ttl(keys.cutoverExec('c-test-1'))).toBeGreaterThan(RETENTION.recordsMs - 60_000);
   });
 
   it('finding 10: the audit stream is kept unless CUTOVER_AUDIT_MAXLEN asks for a trim, then keeps about that many events', async () => {

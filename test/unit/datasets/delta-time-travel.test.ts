@@ -57,6 +57,9 @@ describe('time travel', () => {
     const report = await diffDelta(dir, w.root, rows(0, 20), { version: 'run', register: { run } });
     expect(differences(report)).toEqual(NONE);
     expect(report.sources?.target).toMatchObject({ version: 2, committedAt: new Date(T0 + 10 * MIN).toISOString() });
+    // A legacy side missing one of the run's rows: that one difference, not the other writer's 10 rows too.
+    const planted = await diffDelta(dir, w.root, rows(0, 19), { version: 'run', register: { run } });
+    expect(differences(planted)).toEqual({ ...NONE, onlyTarget: 1 });
   });
 
   it('`run` falls back to the newest commit inside the run window when no commit names the run', async () => {

@@ -138,6 +138,8 @@ describe('format: unload, UNLOAD defaults', () => {
     const text = rendered(base).map(([id, amount, active, name]) => [id, amount, active, name] as (string | null)[]);
     const r = await diffUnload(await unload({ rows: text }), target, {}, { options: { ignore: ['ts'] } });
     expect(r.verdict).toBe('clean');
+    (text[4] as (string | null)[])[3] = 'changed';
+    expectPlantedFound(await diffUnload(await unload({ rows: text }), target, {}, { options: { ignore: ['ts'] } }));
   });
 });
 
