@@ -177,6 +177,10 @@ describe('/pipeline run on Databricks, end to end', () => {
     const again = await command('run incites-monthly --env prod --period 2026-10', 'U0DAN');
     expect(JSON.parse(again.ackBody).text).toMatch(/Starting run `r-/);
     expect(slack.callsTo('usergroups.users.list').some((c) => c.body.usergroup === 'S0DATAENG')).toBe(true);
+    // Both runs post and finish before the next test: a late status post under load would take
+    // the 429 the Retry-After test plants for its own run.
+    const ids = [runIdOf(await confirmation(accepted))!, runIdOf(JSON.parse(again.ackBody).text)!];
+    await eventually(() => ids.every((id) => /succeeded/.test(statusOf(id)?.text ?? '')), 30_000, 'both prod runs succeeded');
   });
 
   it('answers bad command text with an ephemeral usage reply naming the problem', async () => {
@@ -186,6 +190,14 @@ describe('/pipeline run on Databricks, end to end', () => {
     expect(body.response_type).toBe('ephemeral');
     expect(body.text).toMatch(/unknown pipeline "nope"/);
     expect(body.text).toMatch(/\/pipeline run <pipeline>/);
+
+    // Issue 15 item 6: a future period is refused, and a run id is looked up as a run, never as a pipeline.
+    const future = await command('run incites-monthly --period 2099-01');
+    expect((JSON.parse(future.ackBody) as { text: string }).text).toMatch(/--period 2099-01 is in the future/);
+    const status = await command('status r-nope-0000');
+    const statusText = status.ackBody ? (JSON.parse(status.ackBody) as { text: string }).text : (await replyTo(status.responseId)).text;
+    expect(statusText).toMatch(/No run with id `r-nope-0000`/);
+    expect(statusText).not.toMatch(/unknown pipeline/);
   });
 
   it('rejects a forged signature and a stale timestamp with 401, and starts nothing', async () => {
