@@ -161,7 +161,9 @@ async function runOnce(o: ScaleOptions, processes: number): Promise<ScaleFigures
 
     // Wait for every final state to reach Slack (or give up after a generous bound).
     const finalAt = new Map<string, number>();
-    const deadline = Date.now() + (o.runS + o.startWindowS) * 1000 + 20 * 60_000;
+    // Slack's chat.update tier alone needs about 1.2 s a run once the burst is spent.
+    const deadline = Date.now() + (o.runS + o.startWindowS) * 1000 + o.runs * 1500 + 120_000;
+    let reported = Date.now();
     const byRun = new Map(started.map((s) => [s.runId, s]));
     let scanned = 0;
     while (finalAt.size < started.length && Date.now() < deadline) {
@@ -169,8 +171,13 @@ async function runOnce(o: ScaleOptions, processes: number): Promise<ScaleFigures
         const c = slack.calls[scanned]!;
         if (c.status !== 200 || c.error || (c.method !== 'chat.update' && c.method !== 'chat.postMessage') || c.body.thread_ts) continue;
         if (!/succeeded|failed/.test(String(c.body.text ?? ''))) continue;
-        const id = /r-[a-z0-9]+-[a-f0-9]{6}/.exec(String(c.body.blocks ?? ''))?.[0];
+        const blocks = c.body.blocks;
+        const id = /r-[a-z0-9]+-[a-f0-9]{6}/.exec(typeof blocks === 'string' ? blocks : JSON.stringify(blocks ?? ''))?.[0];
         if (id && byRun.has(id) && !finalAt.has(id)) finalAt.set(id, c.at);
+      }
+      if (Date.now() - reported > 30_000) {
+        reported = Date.now();
+        console.error(`  ${finalAt.size}/${started.length} final states in Slack, ${slack.calls.filter((c) => c.status === 429).length} 429s so far`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
