@@ -57,12 +57,28 @@ export function applyDqResult(cur: DqAlertRecord, r: DqResultInput): { next: DqA
     const next: DqAlertRecord = { ...base, state: 'failing', failingSince: r.now, resolvedAt: undefined, acknowledgedBy: reopened ? undefined : cur.acknowledgedBy };
     return withEvent(next, { kind: reopened ? 'reopened' : 'opened', at: r.now }, muted ? undefined : 'dq.failed');
   }
+  // An alert stored before missing data was its own outcome may hold only "no data" failures: real
+  // findings after it start their own "failing since", never inherit the not-found one's (issue 15 item 5).
+  if (cur.failing.length > 0 && cur.failing.every(isMissingDataFailure) && !r.failing.every(isMissingDataFailure)) {
+    // Every real finding is new, even on a check that earlier only said its data was missing.
+    const added = r.failing.filter((f) => !isMissingDataFailure(f)).map(failureLabel);
+    const removed = cur.failing.map(failureLabel).filter((l) => !r.failing.some((f) => failureLabel(f) === l));
+    return withEvent({ ...base, failingSince: r.now }, { kind: 'changed', at: r.now, added, removed }, added.length > 0 && !muted ? 'dq.failed' : undefined);
+  }
   const before = new Set(cur.failing.map(failureLabel));
   const after = new Set(r.failing.map(failureLabel));
   const added = [...after].filter((l) => !before.has(l));
   const removed = [...before].filter((l) => !after.has(l));
   if (added.length === 0 && removed.length === 0) return { next: base };
   return withEvent(base, { kind: 'changed', at: r.now, added, removed }, added.length > 0 && !muted ? 'dq.failed' : undefined);
+}
+
+/**
+ * A failure that only said the data was not there: today's wording (`no target data for …`) and
+ * the readers' own (`dataset not found: …`, `no parquet files under …`) kept by older records.
+ */
+export function isMissingDataFailure(f: Pick<FailingCheck, 'error' | 'failingRows'>): boolean {
+  return f.failingRows === 0 && f.error !== undefined && /^(no (target|legacy) data for |dataset not found: |no \w+ files under )/.test(f.error);
 }
 
 /** Records an event on the alert: numbered, kept (the last few), to be posted by the notifier. */

@@ -9,6 +9,19 @@ const fail = (cur: DqAlertRecord, failing: FailingCheck[], now = 1) => applyDqRe
 const pass = (cur: DqAlertRecord, now = 2) => applyDqResult(cur, { passed: true, total: 3, failing: [], source: 'command', now });
 
 describe('applyDqResult', () => {
+  it('"failing since" is not carried over from a not-found failure an older record kept (issue 15 item 5)', () => {
+    const notFound: FailingCheck = { output: 'customers', check: 'not_null(customer_id)', failingRows: 0, error: 'dataset not found: s3://b/customers/2026-09/' };
+    const opened = fail(fresh(), [notFound], 1).next;
+    expect(opened.failingSince).toBe(1);
+    const real = fail(opened, [NULLS], 50);
+    expect(real.next).toMatchObject({ state: 'failing', failingSince: 50 });
+    // The same check with a real finding is news, not a repeat of the not-found one.
+    expect(real.event).toMatchObject({ kind: 'changed' });
+    expect(real.publish).toBe('dq.failed');
+    // A real failure that stays keeps its own start.
+    expect(fail(real.next, [NULLS], 90).next.failingSince).toBe(50);
+  });
+
   it('a pass with no earlier failure is no news', () => {
     const out = pass(fresh());
     expect(out.next.state).toBe('passing');
