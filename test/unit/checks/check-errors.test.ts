@@ -144,7 +144,9 @@ ${checks}`;
   });
 
   it('rejects an invalid check naming its path', () => {
-    expect(problems('          - not_nul: [id]\n')).toContainEqual('pipelines.p.outputs.0.checks.0: Unrecognized key: "not_nul"');
+    expect(problems('          - not_nul: [id]\n')).toContainEqual(
+      'pipelines.p.outputs.0.checks.0: unknown check kind "not_nul" (valid check kinds: not_null, unique, row_count, accepted_values, range, regex, freshness, relationships, row_count_change, sql)',
+    );
     expect(problems('          - not_null: [id]\n          - row_count: {}\n')).toEqual(['pipelines.p.outputs.0.checks.1.row_count: row_count needs min or max']);
     expect(problems('          - regex: { column: e, pattern: "(" }\n')).toEqual(['pipelines.p.outputs.0.checks.0.regex.pattern: not a valid regular expression']);
     expect(problems('          - relationships: { column: id, to: { output: nope, column: id } }\n')).toEqual([
