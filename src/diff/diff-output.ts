@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { pushdownDiff, type WarehouseQuery } from './databricks/pushdown-diff.ts';
 import type { DatasetAccess } from '../datasets/register-dataset.ts';
-import type { JobRunWindow } from '../datasets/types.ts';
+import type { DatasetSource, JobRunWindow } from '../datasets/types.ts';
 import { diffDatasets } from './run-diff.ts';
 import type { CompareOptions, DiffCounts, DiffReport, EngineOptions } from './types.ts';
 
@@ -47,7 +47,7 @@ export function differingShare(c: DiffCounts): number {
  * metadata and temporary credentials with the Delta reader. `expectedShare` (the last run's
  * `differingShare`) only picks where DuckDB's checksum path starts.
  */
-export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target' | 'compare'>, deps: DiffOutputDeps = {}, expectedShare?: number): Promise<DiffReport> {
+export async function diffOutput(output: Pick<Output, 'key' | 'compare'> & { legacy: DatasetSource; target: DatasetSource }, deps: DiffOutputDeps = {}, expectedShare?: number): Promise<DiffReport> {
   const options = compareOptionsOf(output);
   const { legacy, target } = output;
   if ('table' in legacy && 'table' in target) {
