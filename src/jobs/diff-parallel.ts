@@ -86,9 +86,9 @@ function pinned(output: RenderedOutput, report: DiffReport): RenderedOutput {
   return { ...output, legacy: pin(output.legacy, report.sources?.legacy.version), target: pin(output.target, report.sources?.target.version) };
 }
 
-/** Up to 10,000 mismatched rows for the report file; not for two `table:` outputs (their rows stay in the warehouse). */
+/** Up to 10,000 mismatched rows for the report file; not for outputs diffed in the warehouse (their rows stay there). */
 async function mismatchCsv(deps: JobDeps, pipeline: string, output: RenderedOutput, signal?: AbortSignal): Promise<string | undefined> {
-  if ('table' in output.legacy && 'table' in output.target) return undefined;
+  if (output.engine === 'warehouse' || ('table' in output.legacy && 'table' in output.target)) return undefined;
   try {
     // Protected here, inside the try: a CSV that cannot be protected is not kept (fail closed).
     const csv = await exportMismatchedRows(
