@@ -33,6 +33,7 @@ import { ParallelStore } from './store/parallel-store.ts';
 import { BackfillStore } from './store/backfill-store.ts';
 import { registerBackfillActions } from './handlers/backfill-actions.ts';
 import { RunStore } from './store/run-store.ts';
+import { awsDatasetClients } from './datasets/aws-clients.ts';
 import { createS3Access } from './datasets/s3-source.ts';
 import { UnityCatalogClient } from './datasets/unity-catalog/uc-client.ts';
 import { SqlStatementClient } from './diff/databricks/sql-statement-client.ts';
@@ -262,16 +263,18 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
 }
 
 /**
- * S3 for `path:` outputs; Unity Catalog (table metadata and temporary credentials) for a `table:`
+ * S3 for `path:` outputs; Glue and the Redshift Data API for `glue:` and `redshift:` outputs; Unity Catalog (table metadata and temporary credentials) for a `table:`
  * output beside a `path:`; the SQL warehouse for two `table:` outputs when one is configured.
  */
 function datasetAccess(config: Config, metrics: Metrics): JobDeps['datasets'] {
   const s3 = createS3Access({ region: config.aws.region, endpoint: config.aws.endpoints.s3 });
+  // Glue tables and Redshift tables as outputs (issue 18).
+  const aws = { s3, ...awsDatasetClients(config) };
   const db = config.databricks;
   const tokens = databricksTokenSource(config);
-  if (!db.host || !tokens) return { access: { s3 } };
+  if (!db.host || !tokens) return { access: aws };
   const uc = new UnityCatalogClient({ host: db.host, getToken: () => tokens.token(), fetch: instrumentedFetch('databricks', metrics) });
-  const access = { s3, unityCatalog: { client: uc, s3: { region: config.aws.region, endpoint: config.aws.endpoints.s3 } } };
+  const access = { ...aws, unityCatalog: { client: uc, s3: { region: config.aws.region, endpoint: config.aws.endpoints.s3 } } };
   if (!db.warehouseId) return { access };
   const client = new SqlStatementClient({
     host: db.host,

@@ -1,5 +1,5 @@
-import type { Dataset } from '../config/catalog-schema.ts';
-import { registerDataset, type DatasetAccess, type JobRunWindow } from '../datasets/index.ts';
+import { registerDataset, type DatasetAccess, type DatasetSource, type JobRunWindow } from '../datasets/index.ts';
+import { datasetLabel } from '../datasets/render-dataset.ts';
 import { tableRef, type DuckDbSession, type WarehouseQuery } from '../diff/index.ts';
 import { UsageError } from '../errors.ts';
 import { databricksChecks, duckdbChecks, type CheckDialect } from './check-dialect.ts';
@@ -15,7 +15,7 @@ export interface OutputSource {
 
 export interface OutputSourcesOptions {
   /** Rendered datasets of the side being checked, by output name. */
-  datasets: ReadonlyMap<string, Dataset>;
+  datasets: ReadonlyMap<string, DatasetSource>;
   /** The one DuckDB session of the run; needed when any dataset is a `path:`. */
   session?: DuckDbSession;
   warehouse?: WarehouseQuery;
@@ -56,7 +56,7 @@ async function resolve(output: string, options: OutputSourcesOptions): Promise<O
   }
   // A path, or a table without a warehouse: read through the Delta reader (a table via Unity Catalog).
   const { session } = options;
-  if (!session) throw new Error(`no DuckDB session for ${'path' in dataset ? dataset.path : dataset.table}`);
+  if (!session) throw new Error(`no DuckDB session for ${datasetLabel(dataset)}`);
   const registered = await registerDataset(session, output, dataset, options.access, { run: options.run });
   return { engine: 'duckdb', dialect: duckdbChecks, relation: registered.view, query: (sql, values) => session.all(sql, values) };
 }

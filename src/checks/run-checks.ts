@@ -1,6 +1,8 @@
 import { periodSchema, type Check, type Dataset, type Output } from '../config/catalog-schema.ts';
 import { resolveParams } from '../config/params.ts';
-import { renderPath, renderTemplate, type TemplateValues } from '../config/template.ts';
+import type { TemplateValues } from '../config/template.ts';
+import type { DatasetSource } from '../datasets/index.ts';
+import { datasetLabel, renderDataset } from '../datasets/render-dataset.ts';
 import { withDuckDb, type DuckDbSession } from '../diff/index.ts';
 import { asCodedError, isCodedError, UsageError } from '../errors.ts';
 import { checkKind, checkLabel, compileCheck } from './compile-check.ts';
@@ -48,9 +50,9 @@ export function missingText(side: 'legacy' | 'target', period: string, dataset: 
   let where: string;
   try {
     const d = renderDataset(dataset, { period, params: input.params ?? {} });
-    where = 'path' in d ? d.path : d.table;
+    where = datasetLabel(d);
   } catch {
-    where = 'path' in dataset ? dataset.path : dataset.table;
+    where = datasetLabel(dataset);
   }
   // The reader's words only when they add something (`no parquet files under <the same path>` does not).
   return `no ${side} data for ${period} at ${where}${reason.includes(where.replace(/\/+$/, '')) ? '' : ` (${reason})`}`;
@@ -104,15 +106,11 @@ async function parentOf(name: string, own: OutputSource, source: (name: string) 
   return parent.relation;
 }
 
-function renderDataset(dataset: Dataset, values: TemplateValues): Dataset {
-  return 'table' in dataset ? { ...dataset, table: renderTemplate(dataset.table, values) } : { ...dataset, path: renderPath(dataset.path, values) };
-}
-
-/** True when any check of the output reads a `path:` dataset (its own or a relationship's). */
-function usesPaths(output: Output, datasets: ReadonlyMap<string, Dataset>): boolean {
+/** True when any check of the output reads a dataset DuckDB reads (any but a `table:`; its own or a relationship's). */
+function usesPaths(output: Output, datasets: ReadonlyMap<string, DatasetSource>): boolean {
   const isPath = (name: string) => {
     const d = datasets.get(name);
-    return d !== undefined && 'path' in d;
+    return d !== undefined && !('table' in d);
   };
   return isPath(output.name) || output.checks.some((c) => 'relationships' in c && isPath(c.relationships.to.output));
 }

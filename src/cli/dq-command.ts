@@ -1,3 +1,4 @@
+import { awsDatasetClients } from '../datasets/aws-clients.ts';
 import { parseArgs } from 'node:util';
 import { runChecks, RedisRowCountHistory, type RowCountHistory } from '../checks/index.ts';
 import { firstLine, formatChecksText } from '../checks/format-checks-text.ts';
@@ -86,7 +87,7 @@ export async function runDqCommand(args: string[], io: CliIo): Promise<number> {
       pipelineName: parsed.pipeline,
       period: parsed.period,
       params: parsed.params,
-      access: { s3: io.s3 ?? ownS3, unityCatalog: unityCatalogOf(config) },
+      access: { s3: io.s3 ?? ownS3, unityCatalog: unityCatalogOf(config), ...awsDatasetClients(config) },
       warehouse: warehouseOf(config),
       history,
     });

@@ -145,6 +145,78 @@ const csvOptions = z.strictObject({
   escape: z.union([z.boolean(), z.string().min(1).max(1)]).optional(),
 });
 
+const redshiftIdent = /^[A-Za-z_][\w$]*$/;
+
+/**
+ * A table in the AWS Glue Data Catalog, resolved through GetTable (location and format) and,
+ * with `partition:`, GetPartitions: read like a `path:` of the format its storage says.
+ */
+const glueDataset = z.strictObject({
+  glue: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,255}\.[a-z0-9_-]{1,255}$/, 'expected database.table in lower case, as Glue stores them')
+    .describe('A Glue Data Catalog table, `database.table`: its location and format (Parquet, CSV, Delta) come from GetTable; ORC, Avro, Iceberg and others are refused by name.'),
+  partition: z
+    .record(z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a partition column name'), z.string())
+    .refine((m) => Object.keys(m).length > 0, 'name at least one partition column')
+    .optional()
+    .describe('Partition column → value (templated, e.g. `period: "{{period}}"`): only the partitions GetPartitions finds for these values are read, their values added as columns.'),
+  catalogId: z.string().regex(/^\d{12}$/, 'expected an AWS account id').optional().describe('The Glue catalog (AWS account id) holding the table; default the caller\'s account.'),
+});
+
+/**
+ * A Redshift table read through the Data API: Cutover UNLOADs it to S3, reads the files and
+ * removes them. The connection defaults to the pipeline's `engine: redshift` legacy side.
+ */
+const redshiftDataset = z
+  .strictObject({
+    redshift: z
+      .string()
+      .regex(/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/, 'expected schema.table')
+      .describe('A Redshift table, `schema.table`, unloaded by Cutover through the Redshift Data API.'),
+    where: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('A SQL condition on the table (catalog text); `{{period}}` and `{{param.X}}` in it are bound as statement parameters, never pasted, so write them without quotes.'),
+    columns: z.array(z.string().regex(redshiftIdent, 'expected a column name')).min(1).optional().describe('The columns to read; default all.'),
+    clusterIdentifier: z.string().max(63).regex(/^[a-z]([a-z0-9]|-[a-z0-9])*$/, 'expected a Redshift cluster identifier').optional().describe('Provisioned cluster; default the legacy engine\'s.'),
+    workgroupName: z.string().min(3).max(128).optional().describe('Serverless workgroup; default the legacy engine\'s.'),
+    database: z.string().min(1).optional().describe('Database; default the legacy engine\'s.'),
+    secretArn: z.string().min(1).optional().describe('Secrets Manager secret with the credentials; default the legacy engine\'s.'),
+    dbUser: z.string().min(1).optional().describe('Database user (provisioned clusters, temporary credentials); default the legacy engine\'s.'),
+    unload: z
+      .strictObject({
+        to: z
+          .string()
+          .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S*\{\{\s*run\s*\}\}\S*\/$/, 'expected s3://bucket/prefix/{{run}}/ (a folder holding {{run}}, ending in /)')
+          .describe('Where the UNLOAD writes: an S3 folder holding `{{run}}`, which Cutover replaces by a fresh id per UNLOAD, so it deletes only files it wrote.'),
+        iamRole: z
+          .string()
+          .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN')
+          .describe('The IAM role Redshift assumes to write to S3 (UNLOAD … IAM_ROLE).'),
+        format: z
+          .enum(['parquet', 'text'])
+          .default('parquet')
+          .describe('`parquet` (falls back to text when the cluster refuses Parquet) or `text`: pipe-delimited parts with a verbose manifest.'),
+      })
+      .optional()
+      .describe('The UNLOAD Cutover issues; required unless the table is read through `directRowsUnder`.'),
+    directRowsUnder: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe('Read tables with fewer rows than this straight from GetStatementResult pages instead of unloading them.'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.clusterIdentifier && v.workgroupName) ctx.addIssue({ code: 'custom', path: ['clusterIdentifier'], message: 'set clusterIdentifier or workgroupName, not both' });
+    if (v.secretArn && v.dbUser) ctx.addIssue({ code: 'custom', path: ['dbUser'], message: 'set secretArn or dbUser, not both' });
+    if (!v.unload && v.directRowsUnder === undefined) ctx.addIssue({ code: 'custom', path: ['unload'], message: 'say where Cutover may UNLOAD the table (unload: { to, iamRole }), or set directRowsUnder' });
+  });
+
 const datasetSchema = z.union([
   z.strictObject({
     path: z.string().min(1),
@@ -157,6 +229,8 @@ const datasetSchema = z.union([
     table: z.string().regex(/^[\w`-]+\.[\w`-]+\.[\w`-]+$/, 'expected catalog.schema.table'),
     version: deltaVersion.optional(),
   }),
+  glueDataset,
+  redshiftDataset,
 ]);
 
 const compareSchema = z.strictObject({
@@ -362,6 +436,8 @@ export type Pipeline = z.infer<typeof pipelineSchema>;
 export type Output = Pipeline['outputs'][number];
 export type Dataset = Output['legacy'];
 export type Check = z.infer<typeof checkSchema>;
+export type GlueDatasetConfig = z.infer<typeof glueDataset>;
+export type RedshiftDatasetConfig = z.infer<typeof redshiftDataset>;
 export type ParamSpec = z.infer<typeof paramSpecSchema>;
 export type CutoverAction = z.infer<typeof actionSchema>;
 export type LegacyEngineConfig = z.infer<typeof legacyEngineSchema>;

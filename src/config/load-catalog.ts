@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { catalogSchema, legacyEngineSchema, pipelineSchema, targetEngineSchema, type Catalog, type Pipeline } from './catalog-schema.ts';
+import { catalogSchema, legacyEngineSchema, pipelineSchema, targetEngineSchema, type Catalog, type Pipeline, type RedshiftDatasetConfig } from './catalog-schema.ts';
 import { paramRegExp, RESERVED_PARAMS } from './params.ts';
 import { paramsUsed, pathTemplateProblem, quotedSqlPlaceholders, unknownPlaceholders } from './template.ts';
 
@@ -33,6 +33,7 @@ export function parseCatalog(text: string, source = 'pipelines.yaml'): Catalog {
   problems.push(...listProblems(raw));
   problems.push(...(result.success ? crossFieldProblems(result.data) : crossFieldProblemsOfValidParts(raw)));
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
+  inheritRedshiftConnections(result.data);
   return result.data;
 }
 
@@ -145,7 +146,9 @@ function pipelineProblems(name: string, p: Pipeline, approve: string[] | undefin
     problems.push(`${at}.cutover.approvers: no approvers here and permissions.approve is empty`);
   }
   for (const [path, text] of stringsOf(p, at)) {
-    for (const bad of unknownPlaceholders(text)) problems.push(`${path}: unknown placeholder {{${bad}}}`);
+    // `{{run}}` names one UNLOAD's own folder, so it belongs in a Redshift dataset's unload.to only.
+    const unknown = unknownPlaceholders(text).filter((n) => !(n === 'run' && /\.(legacy|target)\.unload\.to$/.test(path)));
+    for (const bad of unknown) problems.push(`${path}: unknown placeholder {{${bad}}}`);
     for (const name of paramsUsed(text)) {
       if (!Object.hasOwn(p.params, name)) problems.push(`${path}: {{param.${name}}} is not declared under ${at}.params`);
     }
@@ -225,6 +228,7 @@ function templateProblems(p: Catalog['pipelines'][string], at: string): string[]
       const d = o[side];
       const problem = 'path' in d ? pathTemplateProblem(d.path) : undefined;
       if (problem) problems.push(`${at}.outputs.${i}.${side}.path: ${problem}`);
+      if ('redshift' in d) problems.push(...redshiftDatasetProblems(d, p, `${at}.outputs.${i}.${side}`));
     }
     o.checks.forEach((c, j) => {
       if (!('sql' in c)) return;
@@ -234,6 +238,38 @@ function templateProblems(p: Catalog['pipelines'][string], at: string): string[]
     });
   });
   return problems;
+}
+
+/**
+ * A `redshift:` dataset: values in `where:` are bound, so never inside quotes; it needs a cluster
+ * or workgroup and a database, its own or the `engine: redshift` legacy side's.
+ */
+function redshiftDatasetProblems(d: RedshiftDatasetConfig, p: Pipeline, at: string): string[] {
+  const problems = quotedSqlPlaceholders(d.where ?? '').map((name) => `${at}.where: {{${name}}} is inside a quoted SQL string or comment: write it without quotes, it is bound as a statement parameter`);
+  if (/\{\{\s*output\s*\}\}/.test(d.where ?? '')) problems.push(`${at}.where: {{output}} has no meaning here: the condition is on ${d.redshift}`);
+  const engine = p.legacy?.engine === 'redshift' ? p.legacy : undefined;
+  if (!d.clusterIdentifier && !d.workgroupName && !engine) problems.push(`${at}.clusterIdentifier: set clusterIdentifier or workgroupName (or give the pipeline an engine: redshift legacy side to take them from)`);
+  else if (!d.database && !(engine && !d.clusterIdentifier && !d.workgroupName)) problems.push(`${at}.database: set the database Cutover reads ${d.redshift} from`);
+  return problems;
+}
+
+/**
+ * A `redshift:` dataset without a connection of its own reads through the pipeline's
+ * `engine: redshift` legacy side: the same cluster or workgroup, database and credentials.
+ */
+function inheritRedshiftConnections(catalog: Catalog): void {
+  for (const p of Object.values(catalog.pipelines)) {
+    const engine = p.legacy?.engine === 'redshift' ? p.legacy : undefined;
+    if (!engine) continue;
+    for (const o of p.outputs) {
+      for (const side of ['legacy', 'target'] as const) {
+        const d = o[side];
+        if (!('redshift' in d) || d.clusterIdentifier || d.workgroupName) continue;
+        const credentials = d.secretArn || d.dbUser ? { secretArn: d.secretArn, dbUser: d.dbUser } : { secretArn: engine.secretArn, dbUser: engine.dbUser };
+        o[side] = { ...d, clusterIdentifier: engine.clusterIdentifier, workgroupName: engine.workgroupName, database: d.database ?? engine.database, ...credentials };
+      }
+    }
+  }
 }
 
 function* stringsOf(value: unknown, path: string): Generator<[string, string]> {

@@ -9,6 +9,8 @@ export interface TemplateValues {
   period: string;
   params: Record<string, string>;
   output?: string;
+  /** `{{run}}`: only in a Redshift dataset's `unload.to`, the id of one UNLOAD. */
+  run?: string;
 }
 
 /** Names of placeholders in `text` that are not one of the known forms (used by catalog validation). */
@@ -25,6 +27,7 @@ export function paramsUsed(text: string): string[] {
 function valueOf(raw: string, values: TemplateValues): string {
   if (raw === 'period') return values.period;
   if (raw === 'output' && values.output !== undefined) return values.output;
+  if (raw === 'run' && values.run !== undefined) return values.run;
   if (raw.startsWith('param.')) {
     const name = raw.slice('param.'.length);
     const value = Object.hasOwn(values.params, name) ? values.params[name] : undefined;

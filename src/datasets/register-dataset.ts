@@ -1,9 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { UnsupportedError } from '../errors.ts';
 import { isCsvFileName } from './data-files.ts';
 import { registerDelta } from './delta/register-delta.ts';
+import { registerGlueTable } from './glue/register-glue.ts';
+import { registerRedshiftTable } from './redshift/register-redshift.ts';
 import { sqlString, type DuckDbSession } from '../diff/duckdb-session.ts';
 import { fetchCandidates, listCandidates } from './locate-files.ts';
 import { registerParquetFiles } from './parquet-files.ts';
@@ -20,6 +24,10 @@ export interface DatasetAccess {
   downloadConcurrency?: number;
   /** Unity Catalog, for `table:` datasets read beside a `path:` (not in a warehouse). */
   unityCatalog?: UnityCatalogAccess;
+  /** The Glue Data Catalog, for `glue:` datasets (GetTable, GetPartitions). */
+  glue?: GlueClient;
+  /** The Redshift Data API, for `redshift:` datasets (UNLOAD, or small tables read directly). */
+  redshiftData?: RedshiftDataClient;
   signal?: AbortSignal;
 }
 
@@ -58,6 +66,8 @@ export async function registerDataset(
     const table = await registerTable(session, viewName, dataset, access, options);
     return { ...table, columns: await describeRelation(session, table.view) };
   }
+  if ('glue' in dataset) return registerGlueTable(session, viewName, dataset, access, options);
+  if ('redshift' in dataset) return registerRedshiftTable(session, viewName, dataset, access, options);
   const format = dataset.format ?? (await detectFormat(dataset.path, access));
   switch (format) {
     case 'parquet':

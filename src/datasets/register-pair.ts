@@ -28,8 +28,8 @@ export async function registerPair(
 ): Promise<{ legacy: RegisteredDataset; target: RegisteredDataset }> {
   const ignore = new Set(options.ignore ?? []);
   const visible = (cols: SchemaColumn[]) => cols.filter((c) => !ignore.has(c.name));
-  // Formats are settled once here (a Unity Catalog table is Delta), so readers need not look again.
-  const settle = async (d: DatasetSource): Promise<DatasetSource> => ('table' in d ? d : { ...d, format: d.format ?? (await detectFormat(d.path, access)) });
+  // Formats are settled once here (a Unity Catalog table is Delta; a Glue or Redshift table says its own), so readers need not look again.
+  const settle = async (d: DatasetSource): Promise<DatasetSource> => (!('path' in d) ? d : { ...d, format: d.format ?? (await detectFormat(d.path, access)) });
   const [legacy, target] = [await settle(datasets.legacy), await settle(datasets.target)];
   const isText = (d: DatasetSource) => 'path' in d && (d.format === 'csv' || d.format === 'unload');
   const order = isText(legacy) && !isText(target) ? (['target', 'legacy'] as const) : (['legacy', 'target'] as const);

@@ -40,20 +40,50 @@ export interface TableDataset {
   version?: DeltaVersion;
 }
 
-export type DatasetSource = FileDataset | TableDataset;
+/** A Glue Data Catalog table (`database.table`), its partition values already rendered. */
+export interface GlueDataset {
+  glue: string;
+  /** Partition column → value: only the partitions GetPartitions finds for these are read. */
+  partition?: Record<string, string>;
+  catalogId?: string;
+}
+
+/**
+ * A Redshift table, read through the Data API. Once rendered, `where` holds `:name` markers and
+ * `parameters` their values (bound, never pasted); `unload.to` still holds `{{run}}`, which
+ * each UNLOAD replaces with its own id.
+ */
+export interface RedshiftDataset {
+  redshift: string;
+  where?: string;
+  parameters?: Record<string, string>;
+  columns?: string[];
+  clusterIdentifier?: string;
+  workgroupName?: string;
+  database?: string;
+  secretArn?: string;
+  dbUser?: string;
+  unload?: { to: string; iamRole: string; format: 'parquet' | 'text' };
+  directRowsUnder?: number;
+}
+
+export type DatasetSource = FileDataset | TableDataset | GlueDataset | RedshiftDataset;
 
 /**
  * What a reader actually read, for the report (`source: { format, version, committedAt }` per
  * side) so people can tell which snapshot a verdict is about.
  */
 export interface SourceInfo {
-  format: FileFormat;
+  /** `result`: rows read straight from a Redshift statement's result pages (a small table). */
+  format: FileFormat | 'result';
   /** Delta: the snapshot's version. */
   version?: number;
   /** Delta: the commit time of that version, ISO 8601. */
   committedAt?: string;
   /** Where it was read from, when resolved from something else (a Unity Catalog table, a Glue table). */
   location?: string;
+  /** What the catalog named, when it is not a path: `glue analytics.insights (period=2026-04)`, `redshift finance.revenue`. */
+  from?: string;
 }
 
 /** Options of one registration that depend on the other side of a diff. */

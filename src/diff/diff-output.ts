@@ -2,8 +2,9 @@ import type { Output } from '../config/catalog-schema.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { pushdownDiff, type WarehouseQuery } from './databricks/pushdown-diff.ts';
+import { warehouseRelation } from './databricks/warehouse-relations.ts';
 import type { DatasetAccess } from '../datasets/register-dataset.ts';
-import type { JobRunWindow } from '../datasets/types.ts';
+import type { DatasetSource, JobRunWindow } from '../datasets/types.ts';
 import { diffDatasets } from './run-diff.ts';
 import type { CompareOptions, DiffCounts, DiffReport, EngineOptions } from './types.ts';
 
@@ -42,17 +43,26 @@ export function differingShare(c: DiffCounts): number {
 }
 
 /**
- * Diffs one catalog output whose templates are already rendered: two `table:` datasets run in
- * the warehouse; otherwise DuckDB, a `table:` beside a `path:` read through Unity Catalog's
+ * Diffs one catalog output whose templates are already rendered: two `table:` datasets, or an
+ * output with `engine: warehouse` (a `path:` side read with `read_files`), run in the warehouse;
+ * otherwise DuckDB, a `table:` beside a `path:` read through Unity Catalog's
  * metadata and temporary credentials with the Delta reader. `expectedShare` (the last run's
  * `differingShare`) only picks where DuckDB's checksum path starts.
  */
-export async function diffOutput(output: Pick<Output, 'key' | 'legacy' | 'target' | 'compare'>, deps: DiffOutputDeps = {}, expectedShare?: number): Promise<DiffReport> {
+export async function diffOutput(
+  output: Pick<Output, 'key' | 'compare'> & Partial<Pick<Output, 'engine'>> & { legacy: DatasetSource; target: DatasetSource },
+  deps: DiffOutputDeps = {},
+  expectedShare?: number,
+): Promise<DiffReport> {
   const options = compareOptionsOf(output);
   const { legacy, target } = output;
-  if ('table' in legacy && 'table' in target) {
-    if (!deps.warehouse) throw new UsageError('both datasets are tables: set DATABRICKS_WAREHOUSE_ID to diff them in the warehouse');
-    return pushdownDiff({ query: deps.warehouse, legacyTable: legacy.table, targetTable: target.table, key: output.key, options });
+  const inWarehouse = output.engine === 'warehouse' || ('table' in legacy && 'table' in target);
+  if (inWarehouse) {
+    const why = output.engine === 'warehouse' ? 'the output says engine: warehouse' : 'both datasets are tables';
+    if (!deps.warehouse) throw new UsageError(`${why}: set DATABRICKS_WAREHOUSE_ID to diff them in the warehouse`);
+    const ctx = { access: deps.access, run: deps.run };
+    const [l, t] = await Promise.all([warehouseRelation(legacy, deps.warehouse, ctx), warehouseRelation(target, deps.warehouse, ctx)]);
+    return pushdownDiff({ query: deps.warehouse, legacy: l, target: t, key: output.key, options });
   }
   return diffDatasets({
     legacy,

@@ -1,4 +1,8 @@
+import { EMRServerlessClient } from '@aws-sdk/client-emr-serverless';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config/load-config.ts';
@@ -28,5 +32,9 @@ export function createPreflightClients(config: Config, logger: Logger): Prefligh
     airflow,
     s3: new S3Client({ ...aws(config.aws.endpoints.s3), ...(config.aws.endpoints.s3 ? { forcePathStyle: true } : {}) }),
     sns: new SNSClient(aws(config.aws.endpoints.sns)),
+    sfn: new SFNClient(aws(config.aws.endpoints.sfn)),
+    emrServerless: new EMRServerlessClient(aws(config.aws.endpoints.emrServerless)),
+    redshiftData: new RedshiftDataClient(aws(config.aws.endpoints.redshiftData)),
+    glue: new GlueClient(aws(config.aws.endpoints.glue)),
   };
 }

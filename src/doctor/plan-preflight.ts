@@ -1,6 +1,6 @@
 import type { Catalog, EngineConfig, Pipeline } from '../config/catalog-schema.ts';
 import type { Config } from '../config/load-config.ts';
-import type { Finding, Probe, Target, Use } from './types.ts';
+import type { Finding, Probe, RedshiftConnection, Target, Use } from './types.ts';
 
 /** What the preflight will look at: settings that are missing now, and the targets to reach. */
 export interface PreflightPlan {
@@ -44,6 +44,15 @@ export function planPreflight(catalog: Catalog, config: Config): PreflightPlan {
             need({ kind: 'airflow.dag', dagId: engine.dagId }, at(`${field}.dagId`));
           }
           break;
+        case 'stepfunctions':
+          need({ kind: 'sfn.stateMachine', arn: engine.stateMachineArn }, at(`${field}.stateMachineArn`));
+          break;
+        case 'emr-serverless':
+          need({ kind: 'emrServerless.application', applicationId: engine.applicationId }, at(`${field}.applicationId`));
+          break;
+        case 'redshift':
+          need({ kind: 'redshift.database', connection: redshiftConnection(engine) }, at(`${field}.${engine.clusterIdentifier ? 'clusterIdentifier' : 'workgroupName'}`));
+          break;
         case 'sandbox':
           break;
       }
@@ -56,6 +65,14 @@ export function planPreflight(catalog: Catalog, config: Config): PreflightPlan {
       for (const side of ['legacy', 'target'] as const) {
         const d = o[side];
         if ('path' in d && /^s3a?:\/\//.test(d.path)) need({ kind: 's3.prefix', url: literalPrefix(d.path) }, at(`outputs.${i}.${side}.path`));
+        if ('glue' in d) {
+          const [database, table] = d.glue.split('.') as [string, string];
+          need({ kind: 'glue.table', database, table, ...(d.catalogId ? { catalogId: d.catalogId } : {}) }, at(`outputs.${i}.${side}.glue`));
+        }
+        if ('redshift' in d && d.database) {
+          need({ kind: 'redshift.database', connection: redshiftConnection({ ...d, database: d.database }) }, at(`outputs.${i}.${side}.redshift`));
+          if (d.unload) need({ kind: 's3.prefix', url: literalPrefix(d.unload.to) }, at(`outputs.${i}.${side}.unload.to`));
+        }
       }
     });
     p.cutover?.steps.forEach((step, s) => {
@@ -75,6 +92,11 @@ export function planPreflight(catalog: Catalog, config: Config): PreflightPlan {
   if (config.databricks.warehouseId && databricksAuth) need({ kind: 'databricks.warehouse', warehouseId: config.databricks.warehouseId }, { field: 'DATABRICKS_WAREHOUSE_ID' });
   if (catalog.alerts.snsTopicArn) need({ kind: 'sns.topic', arn: catalog.alerts.snsTopicArn }, { field: 'alerts.snsTopicArn' });
   return { missing, probes: [...probes.values()] };
+}
+
+/** The connection fields of a Redshift engine or dataset, without the unset ones (targets compare by their JSON). */
+function redshiftConnection(c: RedshiftConnection): RedshiftConnection {
+  return Object.fromEntries(Object.entries({ clusterIdentifier: c.clusterIdentifier, workgroupName: c.workgroupName, database: c.database, secretArn: c.secretArn, dbUser: c.dbUser }).filter(([, v]) => v !== undefined)) as unknown as RedshiftConnection;
 }
 
 /** The engine blocks of a pipeline, with their catalog paths. */

@@ -1,7 +1,12 @@
 import { DescribeClusterCommand, type EMRClient } from '@aws-sdk/client-emr';
+import { GetApplicationCommand, type EMRServerlessClient } from '@aws-sdk/client-emr-serverless';
+import { GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
+import { ListDatabasesCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { WebClient } from '@slack/web-api';
+import { glueStorage } from '../datasets/glue/glue-format.ts';
 import { parseS3Url } from '../datasets/s3-source.ts';
 import type { SqlStatementClient } from '../diff/databricks/sql-statement-client.ts';
 import type { AirflowClient } from '../engines/airflow/client.ts';
@@ -17,6 +22,10 @@ export interface PreflightClients {
   airflow?: AirflowClient;
   s3: S3Client;
   sns: SNSClient;
+  sfn?: SFNClient;
+  emrServerless?: EMRServerlessClient;
+  redshiftData?: RedshiftDataClient;
+  glue?: GlueClient;
 }
 
 const DEAD_CLUSTER = new Set(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']);
@@ -74,6 +83,37 @@ async function probe(t: Target, c: PreflightClients, signal: AbortSignal): Promi
     case 'sns.topic':
       await c.sns.send(new GetTopicAttributesCommand({ TopicArn: t.arn }), { abortSignal: signal });
       return undefined;
+    case 'sfn.stateMachine': {
+      const m = await c.sfn!.send(new DescribeStateMachineCommand({ stateMachineArn: t.arn }), { abortSignal: signal });
+      if (m.status === 'DELETING') return `Step Functions state machine ${t.arn} is being deleted`;
+      return m.type === 'EXPRESS' ? `Step Functions state machine ${t.arn} is EXPRESS: Cutover runs Standard state machines (their executions can be described and stopped)` : undefined;
+    }
+    case 'emrServerless.application': {
+      const { application } = await c.emrServerless!.send(new GetApplicationCommand({ applicationId: t.applicationId }), { abortSignal: signal });
+      const state = application?.state;
+      if (state === 'TERMINATED') return `EMR Serverless application ${t.applicationId} is TERMINATED: job runs cannot start on it`;
+      if (state === 'STOPPED' && application?.autoStartConfiguration?.enabled === false) return `EMR Serverless application ${t.applicationId} is STOPPED and does not start by itself (autoStartConfiguration)`;
+      return undefined;
+    }
+    case 'redshift.database': {
+      const r = t.connection;
+      // Signs in as the runs will (cluster or workgroup, secret or user), without running SQL.
+      await c.redshiftData!.send(
+        new ListDatabasesCommand({ ClusterIdentifier: r.clusterIdentifier, WorkgroupName: r.workgroupName, Database: r.database, SecretArn: r.secretArn, DbUser: r.dbUser, MaxResults: 1 }),
+        { abortSignal: signal },
+      );
+      return undefined;
+    }
+    case 'glue.table': {
+      const { Table } = await c.glue!.send(new GetTableCommand({ DatabaseName: t.database, Name: t.table, CatalogId: t.catalogId }), { abortSignal: signal });
+      // The table is there; its format must be one Cutover reads (ORC, Avro, Iceberg are refused when the diff runs).
+      try {
+        if (Table) glueStorage(Table, `${t.database}.${t.table}`);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    }
   }
 }
 
@@ -98,6 +138,14 @@ export function describeTarget(t: Target): string {
       return `S3 list ${t.url}`;
     case 'sns.topic':
       return `SNS GetTopicAttributes ${t.arn}`;
+    case 'sfn.stateMachine':
+      return `Step Functions DescribeStateMachine ${t.arn}`;
+    case 'emrServerless.application':
+      return `EMR Serverless GetApplication ${t.applicationId}`;
+    case 'redshift.database':
+      return `Redshift Data ListDatabases on ${t.connection.clusterIdentifier ?? t.connection.workgroupName}/${t.connection.database}`;
+    case 'glue.table':
+      return `Glue GetTable ${t.database}.${t.table}`;
   }
 }
 

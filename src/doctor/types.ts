@@ -14,7 +14,20 @@ export type Target =
   | { kind: 'airflow.health' }
   | { kind: 'airflow.dag'; dagId: string }
   | { kind: 's3.prefix'; url: string }
-  | { kind: 'sns.topic'; arn: string };
+  | { kind: 'sns.topic'; arn: string }
+  | { kind: 'sfn.stateMachine'; arn: string }
+  | { kind: 'emrServerless.application'; applicationId: string }
+  | { kind: 'redshift.database'; connection: RedshiftConnection }
+  | { kind: 'glue.table'; database: string; table: string; catalogId?: string };
+
+/** Where a Redshift statement runs and as whom (the engine's or a `redshift:` dataset's settings). */
+export interface RedshiftConnection {
+  clusterIdentifier?: string;
+  workgroupName?: string;
+  database: string;
+  secretArn?: string;
+  dbUser?: string;
+}
 
 /** Who needs a target: a pipeline's catalog field, or a deployment-wide setting. */
 export interface Use {

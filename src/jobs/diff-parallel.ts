@@ -2,7 +2,9 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { runChecks } from '../checks/index.ts';
 import type { Output } from '../config/catalog-schema.ts';
 import { resolveParams } from '../config/params.ts';
-import { renderPath, renderTemplate, type TemplateValues } from '../config/template.ts';
+import type { TemplateValues } from '../config/template.ts';
+import { datasetLabel, renderDataset } from '../datasets/render-dataset.ts';
+import type { DatasetSource } from '../datasets/types.ts';
 import { compareOptionsOf, differingShare, diffOutput } from '../diff/diff-output.ts';
 import { exportMismatchedRows } from '../diff/mismatch-rows.ts';
 import type { DiffReport } from '../diff/types.ts';
@@ -75,15 +77,18 @@ async function databricksRun(deps: JobDeps, p: ParallelRecord): Promise<JobRunWi
   return { jobRunId: r.externalId, startedAt: r.startedAt ?? r.createdAt, endedAt: r.endedAt };
 }
 
+/** A catalog output whose dataset locations are rendered for one period. */
+type RenderedOutput = Omit<Output, 'legacy' | 'target'> & { legacy: DatasetSource; target: DatasetSource };
+
 /** The CSV reads the snapshots the diff read, even if a commit landed in between. */
-function pinned(output: Output, report: DiffReport): Output {
-  const pin = (d: Output['legacy'], version: number | undefined) => (version === undefined ? d : { ...d, version });
+function pinned(output: RenderedOutput, report: DiffReport): RenderedOutput {
+  const pin = (d: DatasetSource, version: number | undefined) => (version === undefined || !('path' in d || 'table' in d) ? d : { ...d, version });
   return { ...output, legacy: pin(output.legacy, report.sources?.legacy.version), target: pin(output.target, report.sources?.target.version) };
 }
 
-/** Up to 10,000 mismatched rows for the report file; not for two `table:` outputs (their rows stay in the warehouse). */
-async function mismatchCsv(deps: JobDeps, pipeline: string, output: Output, signal?: AbortSignal): Promise<string | undefined> {
-  if ('table' in output.legacy && 'table' in output.target) return undefined;
+/** Up to 10,000 mismatched rows for the report file; not for outputs diffed in the warehouse (their rows stay there). */
+async function mismatchCsv(deps: JobDeps, pipeline: string, output: RenderedOutput, signal?: AbortSignal): Promise<string | undefined> {
+  if (output.engine === 'warehouse' || ('table' in output.legacy && 'table' in output.target)) return undefined;
   try {
     // Protected here, inside the try: a CSV that cannot be protected is not kept (fail closed).
     const csv = await exportMismatchedRows(
@@ -98,13 +103,14 @@ async function mismatchCsv(deps: JobDeps, pipeline: string, output: Output, sign
   }
 }
 
-function diffOne(deps: JobDeps, output: Output, expectedShare: number | undefined, run: JobRunWindow | undefined, signal?: AbortSignal): Promise<DiffReport> {
+function diffOne(deps: JobDeps, output: RenderedOutput, expectedShare: number | undefined, run: JobRunWindow | undefined, signal?: AbortSignal): Promise<DiffReport> {
   return diffOutput(withRunVersion(output, run), { ...deps.datasets, run, signal, logger: deps.logger }, expectedShare);
 }
 
 /** DESIGN.md: `version: run` is the default for a parallel run's Databricks side. */
-function withRunVersion(output: Output, run: JobRunWindow | undefined): Output {
-  if (!run || output.target.version !== undefined) return output;
+function withRunVersion<O extends { target: DatasetSource }>(output: O, run: JobRunWindow | undefined): O {
+  // Only a Delta-capable side (a path or a Unity Catalog table) has versions.
+  if (!run || !('path' in output.target || 'table' in output.target) || output.target.version !== undefined) return output;
   return { ...output, target: { ...output.target, version: 'run' } };
 }
 
@@ -118,9 +124,8 @@ export function lastShare(earlier: ParallelRecord[], output: string): number | u
 }
 
 /** The output with `{{period}}` (and the declared params' defaults) rendered in its dataset locations. */
-function rendered(output: Output, values: TemplateValues): Output {
-  const render = (d: Output['legacy']) => ('path' in d ? { ...d, path: renderPath(d.path, values) } : { ...d, table: renderTemplate(d.table, values) });
-  return { ...output, legacy: render(output.legacy), target: render(output.target) };
+function rendered(output: Output, values: TemplateValues): RenderedOutput {
+  return { ...output, legacy: renderDataset(output.legacy, values), target: renderDataset(output.target, values) };
 }
 
 function summarize(output: string, r: DiffReport): OutputSummary {
@@ -174,7 +179,7 @@ export function verdictOf(p: ParallelRecord, dq: DqSummary | undefined): Pick<Pa
  * NotFoundError, which names the location it looked in.
  */
 export function missingSideText(output: Output, period: string, reason: string): string {
-  const where = (d: Output['legacy']) => ('path' in d ? d.path : d.table);
+  const where = (d: Output['legacy']) => datasetLabel(d);
   const mentions = (d: Output['legacy']) => reason.includes(where(d).replace(/\/+$/, ''));
   const side = mentions(output.legacy) ? 'legacy' : mentions(output.target) ? 'target' : undefined;
   if (!side) return `no data for ${period}: ${reason}`;

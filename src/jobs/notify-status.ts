@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { buildFailureAlert, buildStatusView } from '../slack/index.ts';
 import { isTerminal } from '../engines/types.ts';
 import type { MessageRef, RunRecord } from '../store/run-record.ts';
@@ -104,7 +104,11 @@ async function editAlert(deps: JobDeps, run: RunRecord, ref: MessageRef): Promis
   try {
     await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: alert.text, blocks: alert.blocks });
   } catch (err) {
-    throw toSlackJobError(err);
+    const coded = toSlackJobError(err);
+    // Someone deleted the alert (message_not_found) or it can no longer be edited: the status
+    // message, already edited, still tells the truth, so this must not fail its job every time.
+    if (!(coded instanceof UnrecoverableError)) throw coded;
+    deps.logger.warn({ runId: run.id, reason: coded.message }, 'could not edit the failure alert; leaving it as it is');
   }
   await deps.redis.set(key, shown, 'PX', SHOWN_TTL_MS);
 }

@@ -1,3 +1,4 @@
+import { resolvedSources } from '../slack/build-parallel-view.ts';
 import type { HistoryPoint } from '../charts/index.ts';
 import type { PlanEvaluation } from '../cutover/types.ts';
 import { costChange, costFigure, effectiveCost, formatMoney } from '../slack/cost-format.ts';
@@ -70,7 +71,7 @@ function parallelRuns(d: ReportData): string {
     const [lc, tc] = [effectiveCost(legacy), effectiveCost(target)];
     const change = typeof lc === 'object' && typeof tc === 'object' && lc.amount !== undefined && tc.amount !== undefined ? costChange(lc.amount, tc.amount) : undefined;
     const outputs = Object.values(p.outputs)
-      .map((o) => `${o.output}: ${o.verdict}${o.counts ? ` (${o.counts.legacy} / ${o.counts.target} rows, only legacy ${o.counts.onlyLegacy}, only target ${o.counts.onlyTarget}, changed ${o.counts.changed})` : ''}${o.error ? ` — ${o.error}` : ''}`)
+      .map((o) => `${o.output}: ${o.verdict}${o.counts ? ` (${o.counts.legacy} / ${o.counts.target} rows, only legacy ${o.counts.onlyLegacy}, only target ${o.counts.onlyTarget}, changed ${o.counts.changed})` : ''}${o.error ? ` — ${o.error}` : ''}${resolvedSources(o).map((r) => `; ${r}`).join('')}`)
       .join('; ');
     return `<tr>${td(p.period)}${td(p.kind)}${td(p.verdict ?? p.state, p.verdict ?? '')}${td(p.verdictReason ?? '')}${td(took(legacy))}${td(took(target))}${td(costFigure(lc))}${td(costFigure(tc))}${td(change ?? '')}${td(outputs)}${td(p.id)}${td(iso(p.createdAt))}</tr>`;
   });

@@ -206,7 +206,22 @@ export function outputLine(o: OutputSummary): string {
     return src?.version === undefined ? [] : [`${side} Delta v${src.version}${src.committedAt ? ` (${src.committedAt.slice(0, 16).replace('T', ' ')} UTC)` : ''}`];
   });
   if (versions.length > 0) parts.push(`read ${versions.join(', ')}`);
+  const resolved = resolvedSources(o);
+  if (resolved.length > 0) parts.push(resolved.map((r) => escapeMrkdwn(truncateText(r, 300))).join(' · '));
   return parts.join(' · ');
+}
+
+/**
+ * Sides named by a catalog entry rather than a path (a Glue table, a Redshift table): what they
+ * resolved to, so people see which files, in which format, the verdict is about.
+ */
+export function resolvedSources(o: Pick<OutputSummary, 'sources'>): string[] {
+  return (['legacy', 'target'] as const).flatMap((side) => {
+    const src = o.sources?.[side];
+    if (!src?.from) return [];
+    const format = src.format === 'result' ? 'query result' : src.format === 'unload' ? 'UNLOAD text' : src.format;
+    return [`${side} ${src.from} read as ${format}${src.location ? ` from ${src.location}` : ''}`];
+  });
 }
 
 function dqText(dq: DqSummary): string {

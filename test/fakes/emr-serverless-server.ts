@@ -4,7 +4,8 @@ import { AwsError, AwsFakeServer, canonicalJson, checkString, required, type Rou
 /**
  * A fake Amazon EMR Serverless (botocore `emr-serverless/2021-07-13`: REST-JSON) for job runs:
  * `POST /applications/{applicationId}/jobruns` (StartJobRun), `GET …/jobruns/{jobRunId}`
- * (GetJobRun), `DELETE …/jobruns/{jobRunId}` (CancelJobRun). It refuses what the service does:
+ * (GetJobRun), `DELETE …/jobruns/{jobRunId}` (CancelJobRun), and `GET /applications/{applicationId}`
+ * (GetApplication, for `cutover doctor`). It refuses what the service does:
  * an unknown application (`ResourceNotFoundException`, 404), a missing `executionRoleArn` or
  * `jobDriver`, a `clientToken` outside 1–64 `[A-Za-z0-9._-]`, a `jobDriver` with other than one
  * member (`ValidationException`), and a `clientToken` used before with other parameters
@@ -18,6 +19,9 @@ export interface ApplicationScript {
   stateDetails?: string;
   /** GetJobRun calls until the job run ends. Default 4. */
   pollsToFinish?: number;
+  /** What GetApplication says: its state (default CREATED) and whether it starts by itself (default true). */
+  state?: 'CREATING' | 'CREATED' | 'STARTING' | 'STARTED' | 'STOPPING' | 'STOPPED' | 'TERMINATED';
+  autoStart?: boolean;
 }
 
 interface JobRun {
@@ -61,6 +65,27 @@ export class FakeEmrServerless extends AwsFakeServer {
     switch (operation) {
       case 'StartJobRun':
         return this.startJobRun(input);
+      case 'GetApplication': {
+        const id = input.applicationId as string;
+        checkString('applicationId', id, { min: 1, max: 64, pattern: /^[0-9a-z]+$/ });
+        const app = this.apps.get(id);
+        if (!app) throw new AwsError('ResourceNotFoundException', `Application ${id} does not exist`, 404);
+        const at = new Date('2026-01-01T00:00:00Z');
+        return {
+          application: {
+            applicationId: id,
+            name: id,
+            arn: `arn:aws:emr-serverless:us-east-1:111122223333:/applications/${id}`,
+            releaseLabel: 'emr-7.2.0',
+            type: 'Spark',
+            state: app.state ?? 'CREATED',
+            createdAt: at,
+            updatedAt: at,
+            autoStartConfiguration: { enabled: app.autoStart ?? true },
+            autoStopConfiguration: { enabled: true, idleTimeoutMinutes: 15 },
+          },
+        };
+      }
       case 'GetJobRun': {
         const run = this.run(input);
         this.advance(run);
@@ -163,6 +188,8 @@ export class FakeEmrServerless extends AwsFakeServer {
 }
 
 function routeOf(method: string, url: URL, body: Record<string, unknown>): Route | undefined {
+  const app = /^\/applications\/([^/]+)$/.exec(url.pathname);
+  if (app && method === 'GET') return { operation: 'GetApplication', input: { applicationId: decodeURIComponent(app[1]!) } };
   const m = /^\/applications\/([^/]+)\/jobruns(?:\/([^/]+))?$/.exec(url.pathname);
   if (!m) return undefined;
   const applicationId = decodeURIComponent(m[1]!);

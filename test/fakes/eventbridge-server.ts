@@ -1,10 +1,12 @@
-import { AwsError, AwsFakeServer, required } from './aws-fake-server.ts';
+import { AwsError, AwsFakeServer, checkString, required } from './aws-fake-server.ts';
 
 /**
  * A fake Amazon EventBridge (botocore `events/2015-10-07`: AWS JSON 1.1, target prefix
  * `AWSEvents`) for rules: DescribeRule, DisableRule, EnableRule and ListTargetsByRule. An unknown
  * rule or bus is `ResourceNotFoundException`; a rule another service manages (`ManagedBy`)
- * refuses changes with `ManagedRuleException`; a missing `Name` / `Rule` is `ValidationException`.
+ * refuses changes with `ManagedRuleException`; a missing `Name` / `Rule`, one outside 1–64
+ * `[.\-_A-Za-z0-9]`, an `EventBusName` outside 1–1600 characters of its pattern, or a `Limit`
+ * outside 1–100 is `ValidationException`, before the rule is looked up.
  */
 
 export interface RuleRecord {
@@ -34,6 +36,10 @@ export class FakeEventBridge extends AwsFakeServer {
 
   protected dispatch(operation: string, input: Record<string, unknown>): unknown {
     const name = required<string>(input, operation === 'ListTargetsByRule' ? 'Rule' : 'Name');
+    checkString(operation === 'ListTargetsByRule' ? 'rule' : 'name', name, { min: 1, max: 64, pattern: /^[.\-_A-Za-z0-9]+$/ });
+    checkString('eventBusName', input.EventBusName, { min: 1, max: 1600, pattern: /^(arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[/.\-_A-Za-z0-9]+$/ });
+    const limit = input.Limit;
+    if (limit !== undefined && (typeof limit !== 'number' || limit < 1 || limit > 100)) throw new AwsError('ValidationException', `1 validation error detected: Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`);
     const bus = (input.EventBusName as string | undefined) ?? 'default';
     const rule = this.rules.get(`${bus}/${name}`);
     if (!rule) throw new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${bus}.`);

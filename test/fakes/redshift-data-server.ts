@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AwsError, AwsFakeServer, canonicalJson, checkString, required } from './aws-fake-server.ts';
+import { parseUnload, redshiftColumn, writeUnload, type ResultColumn, type UnloadTarget } from './redshift-unload.ts';
 
 /**
  * A fake Amazon Redshift Data API (botocore `redshift-data/2019-12-20`: AWS JSON 1.1, target
@@ -16,6 +17,13 @@ import { AwsError, AwsFakeServer, canonicalJson, checkString, required } from '.
  * `:name` in the SQL without a parameter; a `ClientToken` outside 1–64 characters, or one used
  * before with other parameters. The same token with the same request answers the first
  * statement's id and runs nothing. Unknown ids are `ResourceNotFoundException`.
+ *
+ * Sessions: `SessionKeepAliveSeconds` (0–86400) opens one on a connection of its own, whose id
+ * later statements pass as `SessionId` instead of the cluster and database (so a temp table
+ * lives on between them); an unknown or expired session is refused. `UNLOAD ('…') TO 's3://…'`
+ * runs its query here and writes the files into the fake S3 as Redshift would (see
+ * redshift-unload.ts); `parquet: false` plays a cluster that refuses FORMAT PARQUET.
+ * `GetStatementResult` pages a finished statement's rows as the Data API's typed fields.
  */
 
 export interface StatementRecord {
@@ -33,7 +41,8 @@ export interface StatementRecord {
   updated: Date;
   pid?: number;
   queryId: number;
-  result?: pg.QueryResult;
+  result?: { fields: ResultColumn[]; rows: (string | null)[][]; rowCount: number };
+  sessionId?: string;
   cancelRequested?: boolean;
   done: Promise<void>;
 }
@@ -41,7 +50,29 @@ export interface StatementRecord {
 export interface FakeRedshiftDataOptions {
   /** PostgreSQL connection; default 127.0.0.1:5432, database `test`, user `postgres` (trust auth). */
   connection?: pg.PoolConfig;
+  /** Where UNLOAD writes: the fake S3. Without it an UNLOAD fails as one without access would. */
+  s3?: UnloadTarget;
+  /** False: FORMAT PARQUET is refused, as by a cluster that cannot write it. Default true. */
+  parquet?: boolean;
+  /** Rows per GetStatementResult page. Default 1000. */
+  pageSize?: number;
 }
+
+interface Session {
+  id: string;
+  client: Promise<pg.PoolClient>;
+  keepAlive: number;
+  /** Statements of a session run one after the other, on its connection. */
+  tail: Promise<void>;
+  expires: number;
+  timer?: NodeJS.Timeout;
+  database: string;
+  clusterIdentifier?: string;
+  workgroupName?: string;
+}
+
+/** Every value as PostgreSQL's text, which for the types the fake knows is how Redshift renders it. */
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 const CLUSTER = /^[a-z]([a-z0-9]|-[a-z0-9])*$/;
 const WORKGROUP = /^(([a-z0-9-]+)|(arn:(aws(-[a-z]+)*):redshift-serverless:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:workgroup\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))$/;
@@ -50,17 +81,31 @@ const UUID = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$/;
 export class FakeRedshiftData extends AwsFakeServer {
   readonly pool: pg.Pool;
   private statements = new Map<string, StatementRecord>();
+  private sessions = new Map<string, Session>();
   private queryIds = 1000;
+  private readonly options: FakeRedshiftDataOptions;
 
-  constructor({ connection }: FakeRedshiftDataOptions = {}) {
+  constructor(options: FakeRedshiftDataOptions = {}) {
     super({ kind: 'json', targetPrefix: 'RedshiftData', jsonVersion: '1.1' });
-    this.pool = new pg.Pool({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', max: 8, ...connection });
+    this.options = options;
+    this.pool = new pg.Pool({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', max: 8, ...options.connection });
+  }
+
+  /** Plays a cluster that can (or cannot) write Parquet. */
+  setParquet(supported: boolean): void {
+    this.options.parquet = supported;
   }
 
   override async close(): Promise<void> {
     await super.close();
     await Promise.allSettled([...this.statements.values()].map((s) => s.done));
+    for (const s of this.sessions.values()) this.endSession(s);
     await this.pool.end();
+  }
+
+  /** Sessions still open (not expired): a caller that is done should leave none behind for long. */
+  openSessions(): string[] {
+    return [...this.sessions.keys()];
   }
 
   /** Every statement the fake accepted (one per distinct client token), oldest first. */
@@ -76,6 +121,10 @@ export class FakeRedshiftData extends AwsFakeServer {
         return this.describe(this.statement(input.Id));
       case 'CancelStatement':
         return this.cancel(this.statement(input.Id));
+      case 'GetStatementResult':
+        return this.resultPage(input);
+      case 'ListDatabases':
+        return this.listDatabases(input);
       default:
         throw new AwsError('UnknownOperationException', `${operation} is not supported by the fake`);
     }
@@ -83,12 +132,20 @@ export class FakeRedshiftData extends AwsFakeServer {
 
   private execute(input: Record<string, unknown>): unknown {
     const sql = required<string>(input, 'Sql');
-    const cluster = input.ClusterIdentifier as string | undefined;
-    const workgroup = input.WorkgroupName as string | undefined;
+    const keepAlive = input.SessionKeepAliveSeconds;
+    if (keepAlive !== undefined && (typeof keepAlive !== 'number' || !Number.isInteger(keepAlive) || keepAlive < 0 || keepAlive > 86_400)) {
+      throw new AwsError('ValidationException', `1 validation error detected: Value '${String(keepAlive)}' at 'sessionKeepAliveSeconds' failed to satisfy constraint: Member must have value between 0 and 86400`);
+    }
+    const session = input.SessionId !== undefined ? this.session(input.SessionId) : undefined;
+    if (session && (input.ClusterIdentifier || input.WorkgroupName || input.Database || input.SecretArn || input.DbUser)) {
+      throw new AwsError('ValidationException', 'A statement in a session (SessionId) takes no ClusterIdentifier, WorkgroupName, Database, SecretArn or DbUser: the session has them');
+    }
+    const cluster = session ? session.clusterIdentifier : (input.ClusterIdentifier as string | undefined);
+    const workgroup = session ? session.workgroupName : (input.WorkgroupName as string | undefined);
     if (Boolean(cluster) === Boolean(workgroup)) throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified, but not both');
     checkString('ClusterIdentifier', cluster, { min: 1, max: 63, pattern: CLUSTER });
     checkString('WorkgroupName', workgroup, { min: 3, max: 128, pattern: WORKGROUP });
-    const database = required<string>(input, 'Database');
+    const database = session ? session.database : required<string>(input, 'Database');
     if (input.SecretArn && input.DbUser) throw new AwsError('ValidationException', 'SecretArn and DbUser cannot both be specified');
     if (workgroup && input.DbUser) throw new AwsError('ValidationException', 'DbUser is not supported for serverless workgroups');
     checkString('ClientToken', input.ClientToken, { min: 1, max: 64 });
@@ -120,30 +177,126 @@ export class FakeRedshiftData extends AwsFakeServer {
       queryId: ++this.queryIds,
       done: Promise.resolve(),
     };
-    st.done = this.run(st, bound);
+    if (session) {
+      st.sessionId = session.id;
+      st.done = session.tail = session.tail.then(() => this.run(st, bound, session));
+    } else if (keepAlive !== undefined && keepAlive > 0) {
+      // A new session: its id is answered with the statement's.
+      const s: Session = { id: randomUUID(), client: this.pool.connect(), keepAlive, tail: Promise.resolve(), expires: Infinity, database, clusterIdentifier: cluster, workgroupName: workgroup };
+      this.sessions.set(s.id, s);
+      st.sessionId = s.id;
+      st.done = s.tail = this.run(st, bound, s);
+    } else {
+      st.done = this.run(st, bound);
+    }
     this.statements.set(st.Id, st);
     return this.executed(st);
   }
 
-  /** Runs the statement on its own connection, as the Data API runs each one in its own session. */
-  private async run(st: StatementRecord, bound: { text: string; values: string[] }): Promise<void> {
-    const client = await this.pool.connect();
+  private endSession(s: Session): void {
+    if (s.timer) clearTimeout(s.timer);
+    if (!this.sessions.delete(s.id)) return;
+    void s.client.then((c) => c.release(true));
+  }
+
+  /** Runs the statement on a connection of its own, or its session's, as the Data API does. */
+  private async run(st: StatementRecord, bound: { text: string; values: string[] }, session?: Session): Promise<void> {
+    const client = session ? await session.client : await this.pool.connect();
     try {
       st.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       Object.assign(st, { status: 'STARTED', updated: new Date() });
-      st.result = await client.query({ text: bound.text, values: bound.values });
+      const unload = parseUnload(bound.text);
+      const query = unload ? unload.select : bound.text;
+      const r = await client.query({ text: query, values: unload ? [] : bound.values, rowMode: 'array', types: RAW_TEXT });
+      const fields = r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID, dataTypeModifier: f.dataTypeModifier }));
+      const rows = r.rows as (string | null)[][];
+      if (unload) {
+        if (unload.format === 'parquet' && this.options.parquet === false) throw new Error('ERROR: UNLOAD to Parquet format is not supported by this cluster');
+        if (!this.options.s3) throw new Error(`ERROR: S3ServiceException: Access Denied writing to ${unload.to}`);
+        const n = await writeUnload(unload, fields, rows, this.options.s3);
+        st.result = { fields: [], rows: [], rowCount: n };
+      } else {
+        st.result = { fields, rows, rowCount: r.rowCount ?? rows.length };
+      }
       Object.assign(st, { status: 'FINISHED', updated: new Date() });
     } catch (err) {
       const e = err as pg.DatabaseError;
-      const lines = [`ERROR: ${e.message}`, e.detail && `DETAIL: ${e.detail}`, e.where && `CONTEXT: ${e.where}`, e.hint && `HINT: ${e.hint}`].filter(Boolean);
+      const message = e.message.startsWith('ERROR:') ? e.message : `ERROR: ${e.message}`;
+      const lines = [message, e.detail && `DETAIL: ${e.detail}`, e.where && `CONTEXT: ${e.where}`, e.hint && `HINT: ${e.hint}`].filter(Boolean);
       Object.assign(st, { status: st.cancelRequested ? 'ABORTED' : 'FAILED', error: lines.join('\n'), updated: new Date() });
     } finally {
-      client.release();
+      if (session) this.touch(session);
+      else client.release();
     }
   }
 
+  /** The session lives on for its keep-alive after each statement, then closes (its temp tables with it). */
+  private touch(s: Session): void {
+    if (s.timer) clearTimeout(s.timer);
+    const ms = s.keepAlive * 1000;
+    s.expires = Date.now() + ms;
+    s.timer = setTimeout(() => this.endSession(s), ms);
+    s.timer.unref();
+  }
+
+  private session(id: unknown): Session {
+    checkString('SessionId', id, { pattern: UUID });
+    const s = this.sessions.get(String(id));
+    if (!s || s.expires < Date.now()) throw new AwsError('ValidationException', `Session ${String(id)} is not active: it expired or never existed`);
+    return s;
+  }
+
   private executed(st: StatementRecord): unknown {
-    return { Id: st.Id, CreatedAt: st.created, Database: st.database, ClusterIdentifier: st.clusterIdentifier, WorkgroupName: st.workgroupName };
+    return { Id: st.Id, CreatedAt: st.created, Database: st.database, ClusterIdentifier: st.clusterIdentifier, WorkgroupName: st.workgroupName, SessionId: st.sessionId };
+  }
+
+  /**
+   * The databases of the cluster or workgroup, signing in as ExecuteStatement would (the same
+   * members and the same refusals); `Database` is the one connected to and must exist.
+   */
+  private async listDatabases(input: Record<string, unknown>): Promise<unknown> {
+    const cluster = input.ClusterIdentifier as string | undefined;
+    const workgroup = input.WorkgroupName as string | undefined;
+    if (Boolean(cluster) === Boolean(workgroup)) throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified, but not both');
+    checkString('ClusterIdentifier', cluster, { min: 1, max: 63, pattern: CLUSTER });
+    checkString('WorkgroupName', workgroup, { min: 3, max: 128, pattern: WORKGROUP });
+    const database = required<string>(input, 'Database');
+    if (input.SecretArn && input.DbUser) throw new AwsError('ValidationException', 'SecretArn and DbUser cannot both be specified');
+    if (workgroup && input.DbUser) throw new AwsError('ValidationException', 'DbUser is not supported for serverless workgroups');
+    const max = input.MaxResults;
+    if (max !== undefined && (typeof max !== 'number' || max < 0 || max > 1000)) throw new AwsError('ValidationException', `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000`);
+    const names = (await this.pool.query<{ datname: string }>('SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname')).rows.map((r) => r.datname);
+    // The fake's databases are PostgreSQL's; `dev`, Redshift's default, is always there.
+    const all = [...new Set(['dev', ...names])].sort();
+    if (!all.includes(database)) throw new AwsError('DatabaseConnectionException', `FATAL: database "${database}" does not exist`, 500);
+    return { Databases: max ? all.slice(0, max as number) : all };
+  }
+
+  /** One page of a finished statement's rows, as typed Data API fields with Redshift's column metadata. */
+  private resultPage(input: Record<string, unknown>): unknown {
+    const st = this.statement(required(input, 'Id'));
+    if (st.status !== 'FINISHED' || !st.result || st.result.fields.length === 0) throw new AwsError('ValidationException', `Query does not have result. Please check query status with DescribeStatement: ${st.Id}`);
+    const { fields, rows } = st.result;
+    const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64').toString('utf8')) : 0;
+    if (!Number.isInteger(start) || start < 0 || start > rows.length) throw new AwsError('ValidationException', 'Invalid NextToken');
+    const size = this.options.pageSize ?? 1000;
+    const columns = fields.map((f) => ({ field: f, ...redshiftColumn(f) }));
+    const records = rows.slice(start, start + size).map((r) =>
+      r.map((v, i) => {
+        if (v === null) return { isNull: true };
+        const t = columns[i]!.typeName;
+        if (t === 'int2' || t === 'int4' || t === 'int8') return { longValue: Number(v) };
+        if (t === 'float4' || t === 'float8') return { doubleValue: Number(v) };
+        if (t === 'bool') return { booleanValue: v === 't' };
+        return { stringValue: v };
+      }),
+    );
+    return {
+      Records: records,
+      ColumnMetadata: columns.map((c) => ({ name: c.field.name, label: c.field.name, typeName: c.typeName, precision: c.precision ?? 0, scale: c.scale ?? 0, nullable: 1 })),
+      TotalNumRows: rows.length,
+      NextToken: start + size < rows.length ? Buffer.from(String(start + size)).toString('base64') : undefined,
+    };
   }
 
   private describe(st: StatementRecord): unknown {
@@ -161,7 +314,8 @@ export class FakeRedshiftData extends AwsFakeServer {
       RedshiftPid: st.pid,
       RedshiftQueryId: st.status === 'SUBMITTED' ? undefined : st.queryId,
       HasResultSet: Boolean(st.result?.fields.length),
-      ResultRows: st.result ? (st.result.rowCount ?? -1) : -1,
+      ResultRows: st.result ? st.result.rowCount : -1,
+      SessionId: st.sessionId,
       Duration: (st.updated.getTime() - st.created.getTime()) * 1e6,
     };
   }

@@ -5,13 +5,16 @@ import type { AddressInfo } from 'node:net';
 /**
  * A tiny S3 on 127.0.0.1 speaking the REST protocol, path-style (`/bucket/key`), for the real
  * `S3Client` with `forcePathStyle: true`: ListObjectsV2 (prefix, continuation-token, max-keys),
- * GetObject, HeadObject and PutObject. Signatures are not checked, but `restrict()` serves a
- * prefix only to one SigV4 access key id (from the Authorization header), and that key nothing
- * else, as S3 does for a Unity Catalog table's temporary credentials.
+ * GetObject, HeadObject, PutObject and DeleteObject (204 whether or not the key existed, as S3).
+ * Signatures are not checked, but `restrict()` serves a prefix only to one SigV4 access key id
+ * (from the Authorization header), and that key nothing else, as S3 does for a Unity Catalog
+ * table's temporary credentials.
  */
 export interface FakeS3 {
   url: string;
   put(bucket: string, key: string, body: Buffer | string): void;
+  /** Keys under `bucket/prefix`, sorted (what a service writing into the fake, like UNLOAD, checks). */
+  keys(bucket: string, prefix?: string): string[];
   /** `METHOD /path?query` of every request, for assertions. */
   requests: string[];
   /** Answer this key with this HTTP status instead of its bytes. */
@@ -85,6 +88,11 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
       return;
     }
     if (!objects) return sendError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (req.method === 'DELETE' && key) {
+      objects.delete(key);
+      res.writeHead(204).end();
+      return;
+    }
     if (!key && url.searchParams.get('list-type') === '2') return list(res, bucket, objects, url.searchParams);
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -131,6 +139,7 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
   return {
     url: `http://127.0.0.1:${port}`,
     put,
+    keys: (bucket, prefix = '') => [...(buckets.get(bucket)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort(),
     requests,
     fail: (key, status) => faults.set(key, status),
     restrict: (bucket, prefix, accessKeyId) => restricted.push({ bucket, prefix, key: accessKeyId }),

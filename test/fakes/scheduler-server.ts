@@ -1,14 +1,17 @@
-import { AwsError, AwsFakeServer, required, type Route } from './aws-fake-server.ts';
+import { AwsError, AwsFakeServer, checkString, required, type Route } from './aws-fake-server.ts';
 
 /**
  * A fake Amazon EventBridge Scheduler (botocore `scheduler/2021-06-30`: REST-JSON) for
  * GetSchedule (`GET /schedules/{Name}?groupName=`) and UpdateSchedule (`PUT /schedules/{Name}`).
  * As the service documents, UpdateSchedule replaces the schedule with exactly what it is sent:
  * an optional field left out falls back to its default (no description, no time zone, no start
- * date, State ENABLED). It refuses what the service refuses: no `ScheduleExpression`,
- * `FlexibleTimeWindow` (or a FLEXIBLE one without `MaximumWindowInMinutes`) or `Target` with its
- * `Arn` and `RoleArn` (`ValidationException`), a StartDate more than 5 minutes in the past, and
- * an unknown schedule or group (`ResourceNotFoundException`, 404).
+ * date, State ENABLED). It refuses what the service refuses: a `Name` or `groupName` outside
+ * 1–64 `[0-9a-zA-Z-_.]`, no `ScheduleExpression`, `FlexibleTimeWindow` (or a FLEXIBLE one
+ * without `MaximumWindowInMinutes` in 1–1440) or `Target` with its `Arn` and `RoleArn`, a
+ * `State` other than ENABLED/DISABLED, a `ClientToken` outside 1–64 characters
+ * (`ValidationException`, checked before the schedule is looked up, as input validation comes
+ * first), a StartDate more than 5 minutes in the past, and an unknown schedule or group
+ * (`ResourceNotFoundException`, 404).
  */
 
 export interface ScheduleRecord {
@@ -41,20 +44,33 @@ export class FakeScheduler extends AwsFakeServer {
     return this.schedules.get(`${group}/${name}`);
   }
 
+  private lookup(group: string, name: string): ScheduleRecord {
+    const existing = this.schedules.get(`${group}/${name}`);
+    if (!existing) throw new AwsError('ResourceNotFoundException', `Schedule ${name} does not exist.`, 404);
+    return existing;
+  }
+
   protected dispatch(operation: string, input: Record<string, unknown>): unknown {
     const group = (input.GroupName as string | undefined) ?? 'default';
     const name = String(input.Name);
-    const existing = this.schedules.get(`${group}/${name}`);
-    if (!existing) throw new AwsError('ResourceNotFoundException', `Schedule ${name} does not exist.`, 404);
+    checkString('name', name, { min: 1, max: 64, pattern: NAME });
+    checkString('groupName', group, { min: 1, max: 64, pattern: NAME });
     if (operation === 'GetSchedule') {
+      const existing = this.lookup(group, name);
       const created = new Date(0);
       return { ...existing, Arn: arnOf(group, name), CreationDate: created, LastModificationDate: created };
     }
     const window = required<ScheduleRecord['FlexibleTimeWindow']>(input, 'FlexibleTimeWindow');
     if (!window.Mode || (window.Mode === 'FLEXIBLE' && !window.MaximumWindowInMinutes)) throw new AwsError('ValidationException', 'FlexibleTimeWindow needs Mode, and MaximumWindowInMinutes when FLEXIBLE');
+    const maxWindow = window.MaximumWindowInMinutes;
+    if (maxWindow !== undefined && (maxWindow < 1 || maxWindow > 1440)) throw new AwsError('ValidationException', `1 validation error detected: Value '${maxWindow}' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value between 1 and 1440`);
     const target = required<ScheduleRecord['Target']>(input, 'Target');
     required(target, 'Arn');
     required(target, 'RoleArn');
+    required(input, 'ScheduleExpression');
+    if (input.State !== undefined && input.State !== 'ENABLED' && input.State !== 'DISABLED') throw new AwsError('ValidationException', `1 validation error detected: Value '${String(input.State)}' at 'state' failed to satisfy enum value set: [ENABLED, DISABLED]`);
+    checkString('clientToken', input.ClientToken, { min: 1, max: 64 });
+    this.lookup(group, name);
     const date = (v: unknown) => (typeof v === 'number' ? new Date(v * 1000) : undefined);
     const startDate = date(input.StartDate);
     if (startDate && startDate.getTime() < Date.now() - 5 * 60_000) throw new AwsError('ValidationException', 'The StartDate you specify cannot be earlier than 5 minutes ago.');
@@ -76,6 +92,8 @@ export class FakeScheduler extends AwsFakeServer {
     return { ScheduleArn: arnOf(group, name) };
   }
 }
+
+const NAME = /^[0-9a-zA-Z-_.]+$/;
 
 const arnOf = (group: string, name: string) => `arn:aws:scheduler:us-east-1:111122223333:schedule/${group}/${name}`;
 

@@ -1,21 +1,21 @@
-import { UsageError } from '../../errors.ts';
 import { buildReport } from '../build-report.ts';
-import { planColumns, resolveOptions, type DiffPlan, type SchemaColumn } from '../column-plan.ts';
+import { planColumns, resolveOptions, type DiffPlan } from '../column-plan.ts';
 import { databricksDialect as d } from '../databricks-dialect.ts';
 import { runDetailLevels, toCount } from '../detail-level.ts';
 import { bucketChecksumSql, canonicalRowsSql, keyNotNull, keyParts } from '../level-sql.ts';
 import type { ResolvedOptions } from '../sql-dialect.ts';
 import type { CompareOptions, DiffReport } from '../types.ts';
 import type { StatementParameter } from './sql-statement-client.ts';
+import type { WarehouseRelation } from './warehouse-relations.ts';
 
 /** Runs one statement on the warehouse; `SqlStatementClient.query` fits. */
 export type WarehouseQuery = (sql: string, opts?: { parameters?: StatementParameter[] }) => Promise<Record<string, unknown>[]>;
 
 export interface PushdownInput {
   query: WarehouseQuery;
-  /** Unity Catalog names, `catalog.schema.table`. */
-  legacyTable: string;
-  targetTable: string;
+  /** What each side reads: a Unity Catalog table, `read_files(…)` over S3, a Delta path (`warehouseRelation`). */
+  legacy: WarehouseRelation;
+  target: WarehouseRelation;
   key: string[];
   options?: CompareOptions;
   /** Key buckets of the checksum level. Default 4096 (the bucket list comes back inline). */
@@ -25,8 +25,9 @@ export interface PushdownInput {
 }
 
 /**
- * The diff levels as Databricks SQL, for two `table:` outputs in one warehouse:
- * 1. schemas from information_schema;
+ * The diff levels as Databricks SQL, for two `table:` outputs in one warehouse, or any output with
+ * `engine: warehouse`:
+ * 1. schemas (information_schema for tables, `DESCRIBE QUERY` for files);
  * 2. one statement: per key bucket, row count and the sum of md5-based row checksums
  *    (DECIMAL(38,0)), both tables — compared here;
  * 3. the detail statements (keys, mismatches, samples) restricted to differing buckets, with
@@ -36,8 +37,8 @@ export interface PushdownInput {
 export async function pushdownDiff(input: PushdownInput): Promise<DiffReport> {
   const started = performance.now();
   const o = resolveOptions(input.options);
-  const [legacy, target] = [tableRef(input.legacyTable), tableRef(input.targetTable)];
-  const schemas = [await describeTable(input.query, legacy), await describeTable(input.query, target)] as const;
+  const { legacy, target } = input;
+  const schemas = [await legacy.describe(input.query), await target.describe(input.query)] as const;
   const plan = planColumns(d, schemas[0], schemas[1], input.key, o);
   const buckets = input.buckets ?? 4096;
 
@@ -59,12 +60,13 @@ export async function pushdownDiff(input: PushdownInput): Promise<DiffReport> {
   const fullJoin = differing.length > (input.switchFraction ?? 0.25) * buckets;
 
   const detail = await detailStatements(input.query, plan, o, { legacy: legacy.sql, target: target.sql }, buckets, fullJoin ? undefined : differing);
-  return buildReport(plan, { totals, detail }, {
+  const report = buildReport(plan, { totals, detail }, {
     engine: 'databricks',
     strategy: fullJoin ? 'pushdown-join' : 'pushdown-checksum',
     buckets: { total: buckets, differing: differing.length },
     durationMs: Math.round(performance.now() - started),
   });
+  return legacy.source && target.source ? { ...report, sources: { legacy: legacy.source, target: target.source } } : report;
 }
 
 async function detailStatements(
@@ -104,29 +106,4 @@ async function detailStatements(
     materialise,
     query: (sql) => query(`WITH ${ctes.join(',\n')}\n${sql}`),
   });
-}
-
-interface TableRef {
-  catalog: string;
-  schema: string;
-  table: string;
-  sql: string;
-}
-
-/** `catalog.schema.table`, back-quoted or not, as parts and as a safely quoted name. */
-export function tableRef(name: string): TableRef {
-  const parts = name.split('.').map((p) => p.replace(/^`|`$/g, ''));
-  if (parts.length !== 3 || parts.some((p) => p === '')) throw new UsageError(`expected catalog.schema.table, not "${name}"`);
-  const [catalog, schema, table] = parts as [string, string, string];
-  return { catalog, schema, table, sql: parts.map((p) => d.quote(p)).join('.') };
-}
-
-async function describeTable(query: WarehouseQuery, t: TableRef): Promise<SchemaColumn[]> {
-  const rows = await query(
-    `SELECT column_name, full_data_type FROM ${d.quote(t.catalog)}.information_schema.columns
-      WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position`,
-    { parameters: [{ name: 'schema', value: t.schema.toLowerCase() }, { name: 'table', value: t.table.toLowerCase() }] },
-  );
-  if (rows.length === 0) throw new UsageError(`table ${t.catalog}.${t.schema}.${t.table} not found (or no columns visible)`);
-  return rows.map((r) => ({ name: String(r.column_name), type: String(r.full_data_type) }));
 }

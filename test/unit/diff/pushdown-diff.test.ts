@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { pushdownDiff, SqlStatementClient, tableRef } from '../../../src/diff/index.ts';
+import { diffOutput, pushdownDiff, SqlStatementClient, tableRef, tableRelation, warehouseRelation } from '../../../src/diff/index.ts';
+import { UnsupportedError, UsageError } from '../../../src/errors.ts';
 import { startFakeSqlWarehouse, type ExecuteRequest, type FakeAnswer, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
 
 /**
@@ -21,6 +22,18 @@ function warehouse(req: ExecuteRequest): FakeAnswer {
     const table = req.parameters?.find((p) => p.name === 'table')?.value;
     const amount = table === 'orders_new' ? 'decimal(18,4)' : 'decimal(18,2)';
     return { columns: cols('column_name', 'full_data_type'), rows: [['id', 'bigint'], ['name', 'string'], ['amount', amount]] };
+  }
+  if (sql.startsWith('DESCRIBE QUERY')) return { columns: cols('col_name', 'data_type'), rows: [['id', 'bigint'], ['name', 'string'], ['amount', 'decimal(18,2)']] };
+  if (sql.startsWith('DESCRIBE HISTORY')) {
+    // Newest first, as Databricks answers: v5 by another writer after the run, v4 by job run 77.
+    return {
+      columns: cols('version', 'timestamp', 'job'),
+      rows: [
+        ['5', '2026-05-01T12:00:00Z', null],
+        ['4', '2026-05-01T10:30:00Z', JSON.stringify({ jobId: '9', jobRunId: '77' })],
+        ['3', '2026-04-01T10:00:00Z', JSON.stringify({ jobId: '9', jobRunId: '70' })],
+      ],
+    };
   }
   if (sql.includes("SELECT 'legacy' AS side")) {
     return {
@@ -45,8 +58,8 @@ describe('pushdownDiff', () => {
     const client = new SqlStatementClient({ host: fake.url, getToken: async () => 't', warehouseId: 'wh', pollIntervalMs: 5 });
     const report = await pushdownDiff({
       query: (sql, opts) => client.query(sql, opts),
-      legacyTable: 'main.sales.orders',
-      targetTable: 'main.`sales`.orders_new',
+      legacy: tableRelation('main.sales.orders'),
+      target: tableRelation('main.`sales`.orders_new'),
       key: ['id'],
       buckets: 16,
     });
@@ -76,5 +89,48 @@ describe('pushdownDiff', () => {
   it('names tables safely', () => {
     expect(tableRef('main.`my schema`.t').sql).toBe('`main`.`my schema`.`t`');
     expect(() => tableRef('just_a_table')).toThrow(/catalog\.schema\.table/);
+  });
+});
+
+describe('engine: warehouse', () => {
+  const compare = { ignore: [], numeric: {}, timestamps: 'us' as const, trim: false, ignoreCase: false };
+  const run = { jobRunId: '77', startedAt: Date.parse('2026-05-01T10:00:00Z'), endedAt: Date.parse('2026-05-01T11:00:00Z') };
+
+  it('reads a path: side with read_files and the table at the version its job run committed, all in the warehouse', async () => {
+    fake = await startFakeSqlWarehouse({ token: 't', answer: warehouse });
+    const client = new SqlStatementClient({ host: fake.url, getToken: async () => 't', warehouseId: 'wh', pollIntervalMs: 5 });
+    const report = await diffOutput(
+      { key: ['id'], compare, engine: 'warehouse', legacy: { path: 's3://emr-out/orders/period=2026-04/', format: 'parquet' }, target: { table: 'main.sales.orders_new', version: 'run' } },
+      { warehouse: (sql, opts) => client.query(sql, opts), run },
+    );
+    expect(report).toMatchObject({ engine: 'databricks', verdict: 'different', counts: { changed: 1 } });
+    expect(report.sources).toEqual({ legacy: { format: 'parquet' }, target: { format: 'delta', from: 'table main.sales.orders_new', version: 4 } });
+    const statements = fake.executed.map((e) => e.statement ?? '');
+    expect(statements).toContain("DESCRIBE QUERY SELECT * FROM read_files('s3://emr-out/orders/period=2026-04/', format => 'parquet')");
+    expect(statements).toContain('DESCRIBE HISTORY `main`.`sales`.`orders_new`');
+    // Every data statement reads both sides where they are: nothing is downloaded to the worker.
+    for (const s of statements.filter((x) => x.includes('diff_dl AS'))) {
+      expect(s).toContain("FROM read_files('s3://emr-out/orders/period=2026-04/', format => 'parquet')");
+      expect(s).toContain('FROM `main`.`sales`.`orders_new` VERSION AS OF 4');
+    }
+  });
+
+  it('passes CSV options and Delta versions as read_files options and time travel', async () => {
+    const query = async () => [];
+    const csv = await warehouseRelation({ path: 's3://b/out/', format: 'csv', csv: { header: false, delimiter: ';', null: 'NA' } }, query);
+    expect(csv.sql).toBe("read_files('s3://b/out/', format => 'csv', header => false, sep => ';', nullValue => 'NA')");
+    const delta = await warehouseRelation({ path: 's3://b/delta/', format: 'delta', version: 12 }, query);
+    expect(delta.sql).toBe('delta.`s3://b/delta/` VERSION AS OF 12');
+    expect(delta.source).toEqual({ format: 'delta', version: 12 });
+  });
+
+  it('refuses what the warehouse cannot read the way its engine wrote it, by name', async () => {
+    const query = async () => [];
+    await expect(warehouseRelation({ path: 's3://b/unload/', format: 'unload' }, query)).rejects.toThrow(UnsupportedError);
+    await expect(warehouseRelation({ path: '/data/local/', format: 'parquet' }, query)).rejects.toThrow(/cannot see the worker's disk/);
+    await expect(warehouseRelation({ path: "s3://b/x') UNION SELECT 1 --/", format: 'parquet' }, query)).rejects.toThrow(UsageError);
+    await expect(diffOutput({ key: ['id'], compare, engine: 'warehouse', legacy: { path: 's3://b/a/', format: 'parquet' }, target: { table: 'main.s.t' } })).rejects.toThrow(
+      /engine: warehouse: set DATABRICKS_WAREHOUSE_ID/,
+    );
   });
 });
