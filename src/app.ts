@@ -26,6 +26,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { SocketModeConnections } from './slack/socket-mode-receiver.ts';
 import { createSlackClient, slackClientOptions } from './slack/client.ts';
+import { botAuthorization } from './slack/bot-authorization.ts';
 import { RedisRateLimiter } from './rate-limit/token-bucket.ts';
 import { AuditLog } from './store/audit-log.ts';
 import { createRedis, keyspace, untilReady } from './store/redis.ts';
@@ -127,7 +128,8 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
       });
     }
     boltApp = new App({
-      token: config.slack.botToken,
+      // Not `token:`: Bolt would call auth.test at once and crash the process when Slack is away.
+      authorize: botAuthorization(slack, config.slack.botToken ?? ''),
       receiver: socketMode ?? receiver,
       // Bolt's own client (views.open, respond) shares the Slack buckets with ours.
       clientOptions: slackClientOptions(slackOptions),
