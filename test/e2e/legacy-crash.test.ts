@@ -98,9 +98,9 @@ beforeAll(async () => {
   for (const h of holds) h.release();
   workers.push(await startAppProcess({ catalogYaml: CATALOG, prefix, role: 'worker', env }));
   for (const [pipeline, runId] of Object.entries(runIds)) {
-    await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 60_000, `${pipeline} succeeded after the restart`);
+    await eventually(() => /succeeded/.test(statusOf(runId)?.text ?? ''), 100_000, `${pipeline} succeeded after the restart`);
   }
-}, 150_000);
+}, 200_000);
 
 describe('a worker killed right after the start call', () => {
   it('Step Functions: the retried StartExecution finds the same execution; one execution in all', () => {

@@ -56,7 +56,12 @@ describe('preflight in the app', () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ ok: true, status: 'degraded', redis: 'up', preflight: { ok: false } });
     expect(ready.body.preflight!.problems).toEqual(['orders-monthly target.jobId: Databricks jobs/get 999: RESOURCE_DOES_NOT_EXIST: Job 999 does not exist.']);
-    expect(app.logs.filter((l) => l.msg === 'preflight problem').map((l) => l.problem)).toEqual(ready.body.preflight!.problems);
+    // The log line reaches the test through the process's stdout pipe, maybe after /readyz answered.
+    const logged = await eventually(() => {
+      const problems = app!.logs.filter((l) => l.msg === 'preflight problem').map((l) => l.problem);
+      return problems.length > 0 ? problems : undefined;
+    }, 10_000, 'the preflight problem in the log');
+    expect(logged).toEqual(ready.body.preflight!.problems);
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/^cutover_preflight_problems 1$/m);
   });

@@ -58,13 +58,34 @@ export class DatabricksRunListing {
     let pageToken: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const res = await this.opts.client.listRuns({ jobId, activeOnly: true, expandTasks: true, pageToken }, signal);
-      // A run whose tasks did not all fit (`has_more`) is left out: runs/get reads it whole.
-      for (const run of res.runs ?? []) if (!run.has_more) runs[String(run.run_id)] = run;
+      // A run whose tasks did not all fit (`has_more`) is left out: runs/get reads it whole. So
+      // is an ended one (its final state, failure texts included, comes from runs/get).
+      for (const run of res.runs ?? []) if (!run.has_more && !ended(run)) runs[String(run.run_id)] = withoutTexts(run);
       pageToken = res.has_more ? res.next_page_token : undefined;
       if (!pageToken) return { at: Date.now(), runs, truncated: false };
     }
     return { at: Date.now(), runs, truncated: true };
   }
+}
+
+const ENDED = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
+
+function ended(run: Run): boolean {
+  return ENDED.has(run.state?.life_cycle_state ?? '') || run.status?.state === 'TERMINATED';
+}
+
+/**
+ * The listing is stored in Redis before any pipeline's PII policy has seen it (issue 14 finding 8),
+ * so it keeps no free text: state and termination messages may quote a row's values. Polls need
+ * only the states and task keys from it.
+ */
+function withoutTexts(run: Run): Run {
+  const strip = <T extends Pick<Run, 'state' | 'status'>>(x: T): T => ({
+    ...x,
+    ...(x.state ? { state: { ...x.state, state_message: '' } } : {}),
+    ...(x.status ? { status: { ...x.status, ...(x.status.termination_details ? { termination_details: { ...x.status.termination_details, message: '' } } : {}), ...(x.status.queue_details ? { queue_details: { ...x.status.queue_details, message: '' } } : {}) } } : {}),
+  });
+  return { ...strip(run), ...(run.tasks ? { tasks: run.tasks.map(strip) } : {}) };
 }
 
 async function readListing(redis: Redis, key: string): Promise<Listing | undefined> {
