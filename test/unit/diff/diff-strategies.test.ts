@@ -96,9 +96,10 @@ function reference(legacy: Row[], target: Row[], abs: number) {
 }
 
 describe('checksum strategies against the plain join and a JS reference', () => {
-  it('agree on 40 random dataset pairs', async () => {
+  // Every strategy runs on every pair; 16 seeds still produce every kind of difference (asserted below).
+  it('agree on 16 random dataset pairs', async () => {
     const seen = { onlyLegacy: 0, onlyTarget: 0, changed: 0, dupTarget: 0, nullKeys: 0, floatBeyondTolerance: 0 };
-    for (let seed = 1; seed <= 40; seed++) {
+    for (let seed = 1; seed <= 16; seed++) {
       const rand = prng(seed);
       const { legacy, target } = randomRows(rand);
       const [l, t] = [`${dir}/l${seed}.parquet`, `${dir}/t${seed}.parquet`];
