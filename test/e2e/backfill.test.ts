@@ -87,10 +87,11 @@ function maxConcurrent(entries: TimelineEntry[]): number {
 
 /**
  * Oldest first: no period's run starts before an older period's. Runs started by one advance
- * (filling two free slots) reach the engine within milliseconds of each other, in either order.
+ * (filling two free slots) reach the engine close together, in either order (a few hundred ms
+ * apart on a loaded machine); the next advance waits for a run to end, seconds later.
  */
 function expectOldestFirst(entries: TimelineEntry[]): void {
-  for (const a of entries) for (const b of entries) if (a.params.period! < b.params.period!) expect(a.startedAt).toBeLessThanOrEqual(b.startedAt + 150);
+  for (const a of entries) for (const b of entries) if (a.params.period! < b.params.period!) expect(a.startedAt).toBeLessThanOrEqual(b.startedAt + 600);
 }
 
 describe('/pipeline backfill end to end', () => {
