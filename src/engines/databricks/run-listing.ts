@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { isTerminal } from '../types.ts';
 import type { DatabricksClient } from './client.ts';
+import { mapRunState } from './map-state.ts';
 import type { Run } from './types.ts';
 
 /** One job's active runs as one `runs/list` saw them; shared by every worker through Redis. */
@@ -68,10 +70,9 @@ export class DatabricksRunListing {
   }
 }
 
-const ENDED = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
-
+/** Ended by the project's one reading of Databricks states (v2 `status` or the legacy life cycle). */
 function ended(run: Run): boolean {
-  return ENDED.has(run.state?.life_cycle_state ?? '') || run.status?.state === 'TERMINATED';
+  return isTerminal(mapRunState(run));
 }
 
 /**
@@ -80,12 +81,13 @@ function ended(run: Run): boolean {
  * only the states and task keys from it.
  */
 function withoutTexts(run: Run): Run {
-  const strip = <T extends Pick<Run, 'state' | 'status'>>(x: T): T => ({
-    ...x,
-    ...(x.state ? { state: { ...x.state, state_message: '' } } : {}),
-    ...(x.status ? { status: { ...x.status, ...(x.status.termination_details ? { termination_details: { ...x.status.termination_details, message: '' } } : {}), ...(x.status.queue_details ? { queue_details: { ...x.status.queue_details, message: '' } } : {}) } } : {}),
-  });
-  return { ...strip(run), ...(run.tasks ? { tasks: run.tasks.map(strip) } : {}) };
+  const copy = structuredClone(run);
+  for (const x of [copy, ...(copy.tasks ?? [])]) {
+    if (x.state) x.state.state_message = '';
+    if (x.status?.termination_details) x.status.termination_details.message = '';
+    if (x.status?.queue_details) x.status.queue_details.message = '';
+  }
+  return copy;
 }
 
 async function readListing(redis: Redis, key: string): Promise<Listing | undefined> {
