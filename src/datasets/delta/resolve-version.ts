@@ -25,23 +25,41 @@ export async function resolveVersion(store: TableStore, version: DeltaVersion | 
   if (version === undefined || version === 'latest') return { version: 'latest' };
   if (typeof version === 'number') return { version };
   if (!run) return { version: 'latest' };
-  const end = run.endedAt ?? now;
   const commits = (await store.listLog())
     .map((e) => ({ ...e, version: Number(COMMIT.exec(e.name)?.[1] ?? -1) }))
     .filter((e) => e.version >= 0)
     .sort((a, b) => b.version - a.version);
-  let inWindow: number | undefined;
-  for (const commit of commits) {
-    const info = parseNdjson((await store.readLogFile(commit.name)).toString('utf8'), `${store.root}: commit ${commit.version}`).find((a) => a.commitInfo)?.commitInfo;
-    const parsed = info ? parseCommitInfo(info) : undefined;
-    const time = parsed?.inCommitTimestamp ?? (await store.logFileTime(commit));
-    if (run.jobRunId !== undefined && (parsed?.jobRunId === run.jobRunId || (parsed?.jobRunId === undefined && parsed?.taskRunId === run.jobRunId))) {
-      return { version: commit.version, by: 'job-run' };
+  async function* seen(): AsyncGenerator<CommitSeen> {
+    for (const commit of commits) {
+      const info = parseNdjson((await store.readLogFile(commit.name)).toString('utf8'), `${store.root}: commit ${commit.version}`).find((a) => a.commitInfo)?.commitInfo;
+      const parsed = info ? parseCommitInfo(info) : undefined;
+      yield { version: commit.version, jobRunId: parsed?.jobRunId ?? parsed?.taskRunId, time: parsed?.inCommitTimestamp ?? (await store.logFileTime(commit)) };
     }
-    if (inWindow === undefined && time >= run.startedAt && time <= end) inWindow = commit.version;
-    if (time < run.startedAt) break;
+  }
+  return pickRunVersion(seen(), run, store.root, now);
+}
+
+/** One commit as `version: run` weighs it: the job run it names (writers older than `job.jobRunId` give the task's run id) and when it was made. */
+export interface CommitSeen {
+  version: number;
+  jobRunId?: string;
+  time: number;
+}
+
+/**
+ * The rule of `version: run`, whoever lists the commits (the Delta log here, `DESCRIBE HISTORY` in
+ * the warehouse): given commits newest first, the first naming the run, else the newest made
+ * inside its window; commits older than the window end the search.
+ */
+export async function pickRunVersion(commits: AsyncIterable<CommitSeen> | Iterable<CommitSeen>, run: JobRunWindow, where: string, now = Date.now()): Promise<ResolvedVersion> {
+  const end = run.endedAt ?? now;
+  let inWindow: number | undefined;
+  for await (const commit of commits) {
+    if (run.jobRunId !== undefined && commit.jobRunId === run.jobRunId) return { version: commit.version, by: 'job-run' };
+    if (inWindow === undefined && commit.time >= run.startedAt && commit.time <= end) inWindow = commit.version;
+    if (commit.time < run.startedAt) break;
   }
   if (inWindow !== undefined) return { version: inWindow, by: 'window' };
   const window = `${new Date(run.startedAt).toISOString()} – ${new Date(end).toISOString()}`;
-  throw new NotFoundError(`${store.root}: no version was committed by Databricks run ${run.jobRunId ?? '(unknown)'} or during it (${window})`);
+  throw new NotFoundError(`${where}: no version was committed by Databricks run ${run.jobRunId ?? '(unknown)'} or during it (${window})`);
 }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NotFoundError, UnsupportedError, UsageError } from '../../errors.ts';
-import { resolveVersion } from '../../datasets/delta/resolve-version.ts';
+import { UnsupportedError, UsageError } from '../../errors.ts';
+import { pickRunVersion, resolveVersion, type CommitSeen } from '../../datasets/delta/resolve-version.ts';
 import { s3TableStore } from '../../datasets/delta/table-store.ts';
 import { detectFormat, type DatasetAccess } from '../../datasets/register-dataset.ts';
 import { isS3Path } from '../../datasets/s3-source.ts';
@@ -58,22 +58,15 @@ export function tableRelation(name: string, version?: Exclude<DeltaVersion, 'run
  * `job.jobRunId` (or, from older writers, `job.runId`) is the run's, else the newest committed
  * inside the run's window; as the Delta reader decides it from the log.
  */
-async function tableRunVersion(name: string, query: WarehouseQuery, run: JobRunWindow | undefined, now = Date.now()): Promise<number | 'latest'> {
+async function tableRunVersion(name: string, query: WarehouseQuery, run: JobRunWindow | undefined): Promise<number | 'latest'> {
   if (!run) return 'latest';
   const rows = await query(`DESCRIBE HISTORY ${tableRef(name).sql}`);
-  const end = run.endedAt ?? now;
-  let inWindow: number | undefined;
-  for (const row of rows) {
-    const version = Number(row.version);
-    const job = typeof row.job === 'string' ? (JSON.parse(row.job) as Record<string, unknown> | null) : (row.job as Record<string, unknown> | null | undefined);
+  const commits = rows.map((row): CommitSeen => {
+    const job = (typeof row.job === 'string' ? JSON.parse(row.job) : row.job) as Record<string, unknown> | null | undefined;
     const jobRunId = job?.jobRunId ?? job?.runId;
-    if (run.jobRunId !== undefined && jobRunId !== undefined && jobRunId !== null && String(jobRunId) === run.jobRunId) return version;
-    const at = Date.parse(String(row.timestamp));
-    if (inWindow === undefined && at >= run.startedAt && at <= end) inWindow = version;
-  }
-  if (inWindow !== undefined) return inWindow;
-  const window = `${new Date(run.startedAt).toISOString()} – ${new Date(end).toISOString()}`;
-  throw new NotFoundError(`${name}: no version was committed by Databricks run ${run.jobRunId ?? '(unknown)'} or during it (${window})`);
+    return { version: Number(row.version), jobRunId: jobRunId === undefined || jobRunId === null ? undefined : String(jobRunId), time: Date.parse(String(row.timestamp)) };
+  });
+  return (await pickRunVersion(commits, run, name)).version;
 }
 
 async function pathRelation(dataset: FileDataset, ctx: RelationContext): Promise<WarehouseRelation> {
