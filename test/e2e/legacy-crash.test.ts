@@ -80,7 +80,9 @@ async function startRun(pipeline: string): Promise<string> {
   return /`(r-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)![1]!;
 }
 
-const statusOf = (runId: string) => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+// The newest status message of the run: a worker killed between Slack storing its first post and
+// the run recording it leaves that post behind, and the next worker posts again (issue 17 note).
+const statusOf = (runId: string) => slack.messages.findLast((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
 
 const runIds: Record<string, string> = {};
 
