@@ -104,7 +104,9 @@ function makeSelfSignedCertificate(commonName: string): SigningIdentity {
   const name = seq(tlv(0x31, seq(tlv(0x06, Buffer.from('550403', 'hex')), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const now = Date.now();
   const serial = randomBytes(8);
-  serial[0] = serial[0]! & 0x7f; // positive INTEGER
+  // DER wants a positive, minimally encoded INTEGER: first byte 0x01..0x7f (a leading 0x00
+  // followed by a byte below 0x80 is "illegal padding", which failed one CI run in 256).
+  serial[0] = 1 + (serial[0]! % 0x7f);
   const tbs = seq(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // version v3
     tlv(0x02, serial),
