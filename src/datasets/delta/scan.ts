@@ -1,3 +1,4 @@
+import { BIGINT, DuckDBDataChunk, UBIGINT } from '@duckdb/node-api';
 import { UnsupportedError } from '../../errors.ts';
 import { sqlString, type DuckDbSession } from '../../diff/duckdb-session.ts';
 import type { AddFile } from './actions/file-actions.ts';
@@ -174,14 +175,29 @@ async function createFileTable(session: DuckDbSession, table: string, groups: Ar
   }
 }
 
+/** Rows per appended chunk: DuckDB's vector size. */
+const CHUNK_ROWS = 2048;
+
 /**
  * Deleted positions of every file with a DV, keyed by the file's position in the DV group's list;
- * DV files are read once each, however many DVs they hold.
+ * DV files are read once each, however many DVs they hold. Appended a chunk (2,048 rows) at a
+ * time: a native call per value cost ~0.1 s at 500,000 deleted rows, a chunk about half that.
  */
 async function createDeletedTable(session: DuckDbSession, table: string, files: Array<{ file: AddFile }>, store: TableStore, where: string): Promise<void> {
   await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (idx UBIGINT, "row" BIGINT)`);
   const dvFiles = new Map<string, Promise<Buffer>>();
   const appender = await session.connection.createAppender(table.slice(1, -1).replaceAll('""', '"'));
+  const chunk = DuckDBDataChunk.create([UBIGINT, BIGINT], CHUNK_ROWS);
+  let idxs: bigint[] = [];
+  let rows: bigint[] = [];
+  const flush = () => {
+    chunk.rowCount = rows.length;
+    chunk.setColumnValues(0, idxs);
+    chunk.setColumnValues(1, rows);
+    appender.appendDataChunk(chunk);
+    idxs = [];
+    rows = [];
+  };
   try {
     for (const [idx, { file }] of files.entries()) {
       const dv = file.deletionVector!;
@@ -193,12 +209,14 @@ async function createDeletedTable(session: DuckDbSession, table: string, files: 
         dvFiles.set(path, cached);
         bytes = await cached;
       }
+      const key = BigInt(idx);
       for (const row of decodeDeletionVector(dv, bytes, `${where}: deletion vector of ${file.path}`)) {
-        appender.appendUBigInt(BigInt(idx));
-        appender.appendBigInt(BigInt(row));
-        appender.endRow();
+        idxs.push(key);
+        rows.push(BigInt(row));
+        if (rows.length === CHUNK_ROWS) flush();
       }
     }
+    if (rows.length > 0) flush();
     appender.flushSync();
   } finally {
     appender.closeSync();

@@ -222,6 +222,20 @@ describe('deletion vectors', () => {
     expect(differences(await diffDelta(dir, w.root, `SELECT * FROM (${rows(0, 20_000)}) WHERE id % 4 <> 0 OR id >= 20000`))).toEqual(NONE);
     expect(differences(await diffDelta(dir, w.root, `SELECT * FROM (${rows(0, 20_000)}) WHERE id % 4 <> 0 OR id = 8`))).toEqual({ ...NONE, onlyLegacy: 1 });
   });
+  it('keeps every deleted position with its own file when the positions of several files span many 2,048-row load batches', async () => {
+    const w = await newTable(SIMPLE, { protocol: DV_PROTOCOL });
+    const adds = [await w.dataFile(rows(0, 10_000)), await w.dataFile(rows(10_000, 20_000)), await w.dataFile(rows(20_000, 30_000))];
+    await w.append(adds);
+    // 3,000 + 2,500 positions (file 2 keeps its DV-free rows): batches mix the files' positions.
+    const a = await w.withDeletionVector(adds[0]!, Array.from({ length: 3000 }, (_, i) => i * 3));
+    const c = await w.withDeletionVector(adds[2]!, Array.from({ length: 2500 }, (_, i) => i * 4 + 1));
+    const remove = (x: AddAction) => ({ remove: { path: x.path, deletionTimestamp: Date.now(), dataChange: true } });
+    await w.commit([remove(adds[0]!), remove(adds[2]!), { add: a }, { add: c }], { operation: 'DELETE' });
+    const live = `SELECT * FROM (${rows(0, 30_000)}) WHERE NOT ((id < 9000 AND id % 3 = 0) OR (id >= 20000 AND id < 30000 AND (id - 20000) % 4 = 1))`;
+    expect(differences(await diffDelta(dir, w.root, live))).toEqual(NONE);
+    // One deleted row of each DV file back in the legacy output: both are found.
+    expect(differences(await diffDelta(dir, w.root, `${live} UNION ALL SELECT * FROM (${rows(0, 30_000)}) WHERE id IN (8997, 29997)`))).toEqual({ ...NONE, onlyLegacy: 2 });
+  });
 });
 
 describe('schema evolution', () => {
