@@ -18,6 +18,8 @@ export interface PollListingOptions<T> {
   engine: string;
   /** A listing younger than this is used as it is; the first poll after that lists again. */
   freshMs: number;
+  /** The clock listings are dated by. Default `Date.now`; tests step it from tick to tick. */
+  now?: () => number;
   /**
    * Reads one group's active runs from the engine (through the engine's rate-limited client).
    * What it returns is stored in Redis before any pipeline's PII policy has seen it (issue 14
@@ -43,16 +45,16 @@ export class PollListing<T> {
   }
 
   async #listing(group: string, signal?: AbortSignal): Promise<Listed<T>> {
-    const { redis, prefix, engine, freshMs, list } = this.opts;
+    const { redis, prefix, engine, freshMs, list, now = Date.now } = this.opts;
     const key = `${prefix}:pollbatch:${engine}:${group}`;
     const lock = `${key}:lock`;
     const deadline = Date.now() + 5000;
     for (;;) {
       const cached = await readListing<T>(redis, key);
-      if (cached && Date.now() - cached.at < freshMs) return cached;
+      if (cached && now() - cached.at < freshMs) return cached;
       if (await redis.set(lock, '1', 'PX', 10_000, 'NX')) {
         try {
-          const listing: Stored<T> = { ...(await list(group, signal)), at: Date.now() };
+          const listing: Stored<T> = { ...(await list(group, signal)), at: now() };
           await redis.set(key, JSON.stringify(listing), 'PX', Math.max(freshMs * 4, 60_000));
           return listing;
         } finally {

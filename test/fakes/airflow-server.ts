@@ -372,8 +372,8 @@ export class FakeAirflow {
 
   /**
    * `GET /dags/{dag_id}/dagRuns`: `state` repeated for several (OR), `limit` (at most 100, Airflow's
-   * default `maximum_page_limit`) and `offset`. A listing filtered by state (a batched poll)
-   * observes each run it would show, as a GET of that run does: it moves on, and one that has
+   * default `maximum_page_limit`) and `offset`. A listing filtered by state (a batched poll; its
+   * first page) observes each run it would show, as a GET of that run does: it moves on, and one that has
    * just ended drops out of the answer.
    */
   private listRuns(v: Version, dagId: string, paused: boolean, url: URL): unknown {
@@ -381,7 +381,8 @@ export class FakeAirflow {
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 100), 100);
     const offset = Number(url.searchParams.get('offset') ?? 0);
     const ofDag = [...this.runs.values()].filter((r) => r.dagId === dagId);
-    if (states.length) for (const r of ofDag) if (states.includes(r.state)) this.advance(r, paused);
+    // Only the first page observes the runs, so later pages of the same listing see the same states.
+    if (states.length && offset === 0) for (const r of ofDag) if (states.includes(r.state)) this.advance(r, paused);
     const all = ofDag.filter((r) => !states.length || states.includes(r.state));
     return { dag_runs: all.slice(offset, offset + limit).map((r) => this.runWire(r, v)), total_entries: all.length };
   }

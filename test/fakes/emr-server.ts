@@ -253,8 +253,9 @@ export class FakeEmr {
     const states = body.StepStates as string[] | undefined;
     const ids = body.StepIds as string[] | undefined;
     // A listing of active steps (a batched poll) observes each step it would show, as a
-    // DescribeStep does: it moves on, and one that has just ended drops out of the answer.
-    if (states?.length) {
+    // DescribeStep does: it moves on, and one that has just ended drops out of the answer. Only
+    // the first page does, so later pages of the same listing see the same states.
+    if (states?.length && !body.Marker) {
       for (const step of this.stepsOf(clusterId)) if (states.includes(step.state) && (!ids?.length || ids.includes(step.Id))) this.advance(step);
     }
     const all = this.steps(clusterId).filter(

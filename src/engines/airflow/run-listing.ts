@@ -30,7 +30,7 @@ export interface ListedDagRun {
 export class AirflowRunListing {
   readonly #shared: PollListing<ListedDagRun>;
 
-  constructor(opts: { redis: Redis; prefix: string; client: AirflowClient; freshMs: number }) {
+  constructor(opts: { redis: Redis; prefix: string; client: AirflowClient; freshMs: number; now?: () => number }) {
     const { client } = opts;
     this.#shared = new PollListing<ListedDagRun>({ ...opts, engine: 'airflow', list: (dagId, signal) => list(client, dagId, signal) });
   }

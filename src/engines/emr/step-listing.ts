@@ -32,7 +32,7 @@ export interface ListedStep {
 export class EmrStepListing {
   readonly #shared: PollListing<ListedStep>;
 
-  constructor(opts: { redis: Redis; prefix: string; client: EMRClient; freshMs: number }) {
+  constructor(opts: { redis: Redis; prefix: string; client: EMRClient; freshMs: number; now?: () => number }) {
     const { client } = opts;
     this.#shared = new PollListing<ListedStep>({ ...opts, engine: 'emr', list: (clusterId, signal) => list(client, clusterId, signal) });
   }
