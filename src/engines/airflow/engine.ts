@@ -83,7 +83,7 @@ export function createAirflowEngine({ client, logTailLines = 30, logMaxBytes = 8
       const { dagId, dagRunId } = parseAirflowExternalId(externalId);
       // Batched: an active run is read from its DAG's shared listing (the DAG of the external id);
       // one that is not there has ended (or was triggered after it) and is read on its own.
-      const listed = listing && group !== undefined ? await listing.activeRun(dagId, dagRunId, signal) : undefined;
+      const listed = listing && group !== undefined ? await listing.active(dagId, dagRunId, signal) : undefined;
       // Run first, then tasks: the task list is then never older than the run state it explains.
       // A listed run carries no note (no free text is stored in Redis); a run read on its own does.
       const run: ListedDagRun['run'] & Partial<Pick<DagRun, 'note'>> = listed?.run ?? (await client.getDagRun(dagId, dagRunId, signal));

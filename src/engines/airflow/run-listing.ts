@@ -25,20 +25,13 @@ export interface ListedDagRun {
  * request (`POST /dags/~/dagRuns/~/taskInstances/list` with `dag_run_ids`), shared by all workers
  * through Redis (src/engines/poll-listing.ts). A run that is not in the listing has ended (or
  * was triggered after it): the caller reads it on its own as before, which is also where its
- * final state, failed tasks and their logs come from.
+ * final state, failed tasks and their logs come from. Groups are DAG ids, items DAG run ids.
  */
-export class AirflowRunListing {
-  readonly #shared: PollListing<ListedDagRun>;
+export type AirflowRunListing = PollListing<ListedDagRun>;
 
-  constructor(opts: { redis: Redis; prefix: string; client: AirflowClient; freshMs: number; now?: () => number }) {
-    const { client } = opts;
-    this.#shared = new PollListing<ListedDagRun>({ ...opts, engine: 'airflow', list: (dagId, signal) => list(client, dagId, signal) });
-  }
-
-  /** The run as its DAG's latest listing shows it, or undefined when it is not active there. */
-  activeRun(dagId: string, dagRunId: string, signal?: AbortSignal): Promise<ListedDagRun | undefined> {
-    return this.#shared.active(dagId, dagRunId, signal);
-  }
+export function airflowRunListing(opts: { redis: Redis; prefix: string; client: AirflowClient; freshMs: number; now?: () => number }): AirflowRunListing {
+  const { client } = opts;
+  return new PollListing<ListedDagRun>({ ...opts, engine: 'airflow', list: (dagId, signal) => list(client, dagId, signal) });
 }
 
 async function list(client: AirflowClient, dagId: string, signal?: AbortSignal): Promise<Listed<ListedDagRun>> {

@@ -12,20 +12,13 @@ const MAX_PAGES = 40; // 1000 active runs of one job
  * `runs/list?job_id=…&active_only=true&expand_tasks=true`, shared by all workers through
  * Redis (src/engines/poll-listing.ts). A run that is not in the listing has ended (or began
  * after it): the caller reads it with `runs/get`, which is also where its final state, tasks
- * and repair history come from.
+ * and repair history come from. Groups are job ids, items run ids (both as decimal strings).
  */
-export class DatabricksRunListing {
-  readonly #shared: PollListing<Run>;
+export type DatabricksRunListing = PollListing<Run>;
 
-  constructor(opts: { redis: Redis; prefix: string; client: Pick<DatabricksClient, 'listRuns'>; freshMs: number }) {
-    const { client } = opts;
-    this.#shared = new PollListing<Run>({ ...opts, engine: 'databricks', list: (jobId, signal) => list(client, Number(jobId), signal) });
-  }
-
-  /** The run as the job's latest listing shows it, or undefined when it is not active there. */
-  activeRun(jobId: number, runId: number, signal?: AbortSignal): Promise<Run | undefined> {
-    return this.#shared.active(String(jobId), String(runId), signal);
-  }
+export function databricksRunListing(opts: { redis: Redis; prefix: string; client: Pick<DatabricksClient, 'listRuns'>; freshMs: number }): DatabricksRunListing {
+  const { client } = opts;
+  return new PollListing<Run>({ ...opts, engine: 'databricks', list: (jobId, signal) => list(client, Number(jobId), signal) });
 }
 
 async function list(client: Pick<DatabricksClient, 'listRuns'>, jobId: number, signal?: AbortSignal): Promise<Listed<Run>> {

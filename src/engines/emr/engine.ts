@@ -135,7 +135,7 @@ export function createEmrEngine({
       // external id: the catalog's may have changed since the step was added); one that is not
       // there has ended (or was added after the listing), and DescribeStep reads its final state.
       const { clusterId, stepId } = parseExternalId(externalId);
-      const listed = listing && group !== undefined ? await listing.activeStep(clusterId, stepId, signal) : undefined;
+      const listed = listing && group !== undefined ? await listing.active(clusterId, stepId, signal) : undefined;
       if (listed) return toRunStatus(toStep(listed), consoleUrl(await region(), clusterId));
       const { step } = await describe(externalId, signal);
       const status = toRunStatus(step, consoleUrl(await region(), clusterId));

@@ -27,20 +27,13 @@ export interface ListedStep {
  * `ListSteps {ClusterId, StepStates: [PENDING, CANCEL_PENDING, RUNNING]}` (paged with `Marker`),
  * shared by all workers through Redis (src/engines/poll-listing.ts). A step that is not in the
  * listing has ended (or was added after it): the caller reads it with DescribeStep, which is also
- * where its final state and FailureDetails come from.
+ * where its final state and FailureDetails come from. Groups are cluster ids, items step ids.
  */
-export class EmrStepListing {
-  readonly #shared: PollListing<ListedStep>;
+export type EmrStepListing = PollListing<ListedStep>;
 
-  constructor(opts: { redis: Redis; prefix: string; client: EMRClient; freshMs: number; now?: () => number }) {
-    const { client } = opts;
-    this.#shared = new PollListing<ListedStep>({ ...opts, engine: 'emr', list: (clusterId, signal) => list(client, clusterId, signal) });
-  }
-
-  /** The step as its cluster's latest listing shows it, or undefined when it is not active there. */
-  activeStep(clusterId: string, stepId: string, signal?: AbortSignal): Promise<ListedStep | undefined> {
-    return this.#shared.active(clusterId, stepId, signal);
-  }
+export function emrStepListing(opts: { redis: Redis; prefix: string; client: EMRClient; freshMs: number; now?: () => number }): EmrStepListing {
+  const { client } = opts;
+  return new PollListing<ListedStep>({ ...opts, engine: 'emr', list: (clusterId, signal) => list(client, clusterId, signal) });
 }
 
 async function list(client: EMRClient, clusterId: string, signal?: AbortSignal): Promise<Listed<ListedStep>> {

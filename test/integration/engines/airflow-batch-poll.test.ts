@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LegacyEngineConfig } from '../../../src/config/catalog-schema.ts';
 import { AirflowClient, createAirflowEngine, type AirflowApiVersion } from '../../../src/engines/airflow/index.ts';
-import { AirflowRunListing } from '../../../src/engines/airflow/run-listing.ts';
+import { airflowRunListing } from '../../../src/engines/airflow/run-listing.ts';
 import { isTerminal, type Engine, type EngineRunStatus, type TaskFailure } from '../../../src/engines/types.ts';
 import { FakeAirflow, type DagRunScript } from '../../fakes/airflow-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
@@ -32,7 +32,7 @@ describe.each<AirflowApiVersion>(['v1', 'v2'])('batched polling of Airflow DAG r
   /** An engine as one worker process builds it: its own Redis connection and client, the shared prefix and clock. */
   const workerEngine = (conn: typeof redis, batching = true): Engine => {
     const client = new AirflowClient({ baseUrl: `${fake.url}/api/${apiVersion}/`, token: fake.token, apiVersion });
-    const listing = batching ? new AirflowRunListing({ redis: conn, prefix: `${prefix}-${apiVersion}`, client, freshMs: INTERVAL / 2, now: () => clock }) : undefined;
+    const listing = batching ? airflowRunListing({ redis: conn, prefix: `${prefix}-${apiVersion}`, client, freshMs: INTERVAL / 2, now: () => clock }) : undefined;
     return createAirflowEngine({ client, listing });
   };
 

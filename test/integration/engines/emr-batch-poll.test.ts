@@ -2,7 +2,7 @@ import { EMRClient } from '@aws-sdk/client-emr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LegacyEngineConfig } from '../../../src/config/catalog-schema.ts';
 import { createEmrEngine } from '../../../src/engines/emr/index.ts';
-import { EmrStepListing } from '../../../src/engines/emr/step-listing.ts';
+import { emrStepListing } from '../../../src/engines/emr/step-listing.ts';
 import { isTerminal, type Engine, type EngineRunStatus, type TaskFailure } from '../../../src/engines/types.ts';
 import { FakeEmr } from '../../fakes/emr-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
@@ -38,7 +38,7 @@ afterAll(async () => {
 /** An engine as one worker process builds it: its own Redis connection and SDK client, the shared prefix and clock. */
 const workerEngine = (conn: typeof redis, batching = true): Engine => {
   const c = client();
-  return createEmrEngine({ client: c, listing: batching ? new EmrStepListing({ redis: conn, prefix, client: c, freshMs: INTERVAL / 2, now: () => clock }) : undefined });
+  return createEmrEngine({ client: c, listing: batching ? emrStepListing({ redis: conn, prefix, client: c, freshMs: INTERVAL / 2, now: () => clock }) : undefined });
 };
 
 /** Adds steps named s0…s<n-1> through the engine, the i-th scripted by `script(i)`; their external ids. */
