@@ -146,6 +146,11 @@ describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () =>
     const final = await eventually(() => (/failed/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'failed verdict');
     const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('FileNotFoundException')), 20_000, 'EMR failure in thread');
     expect(JSON.stringify(alert.blocks)).toContain('s3://logs/j-ABC123/steps/stderr.gz');
+    // Batched polling (issue 17, on by default): the step was seen active in its cluster's ListSteps
+    // of active steps, and read on its own (FailureDetails) only once it had left that listing.
+    const stepId = emr.steps('j-ABC123').find((s) => (s.Status as { State: string }).State === 'FAILED')?.Id; // the only failed step of the file
+    expect(emr.calls('ListSteps').filter((r) => r.body.ClusterId === 'j-ABC123' && Array.isArray(r.body.StepStates)).length).toBeGreaterThanOrEqual(2);
+    expect(emr.calls('DescribeStep').filter((r) => r.body.StepId === stepId)).toHaveLength(1);
   });
 
   it('finding 11: a corrupt Parquet file fails the diff at once instead of retrying for days', async () => {
@@ -168,6 +173,11 @@ describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () =>
     expect(triggers).toHaveLength(1);
     expect(JSON.stringify(triggers[0]!.body)).toMatch(/"dag_run_id":"cutover-r-[a-z0-9]+-[a-f0-9]{6}"/);
     expect(JSON.stringify(triggers[0]!.body)).toContain('"period":"2026-07"');
+    // Batched polling (issue 17, on by default): the run was seen in its DAG's listing of active
+    // runs, and read on its own only once it had left it (the fake ends it on its third look).
+    const dagRunId = (triggers[0]!.body as { dag_run_id: string }).dag_run_id;
+    expect(airflow.requests.filter((r) => r.method === 'GET' && r.path === '/dags/billing_rollup/dagRuns' && r.query.state).length).toBeGreaterThanOrEqual(2);
+    expect(airflow.requests.filter((r) => r.method === 'GET' && r.path === `/dags/billing_rollup/dagRuns/${dagRunId}`)).toHaveLength(1);
   });
 
   it('lists the parallel runs with their verdicts in /pipeline history', async () => {
