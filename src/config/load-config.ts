@@ -213,7 +213,7 @@ export interface Config {
    * (`CUTOVER_ENGINE_RATE_LIMITS`). Rates are calls per minute.
    */
   rateLimits: { slack: SlackRateLimits; engines: Record<'databricks' | 'airflow' | 'emr', BucketSpec> };
-  /** Runs of one Databricks job polled with one `runs/list` (`CUTOVER_POLL_BATCHING`, default on). */
+  /** Runs of one Databricks job, EMR cluster or Airflow DAG polled with one listing (`CUTOVER_POLL_BATCHING`, default on). */
   pollBatching: boolean;
 }
 
