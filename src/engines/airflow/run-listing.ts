@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ApiError } from '../../errors.ts';
 import { PollListing, type Listed } from '../poll-listing.ts';
 import { isTerminal } from '../types.ts';
 import type { AirflowClient, DagRun, TaskInstance } from './client.ts';
@@ -16,7 +17,8 @@ const RUN_IDS_PER_REQUEST = 100;
  */
 export interface ListedDagRun {
   run: Pick<DagRun, 'dag_id' | 'dag_run_id' | 'state' | 'start_date' | 'end_date'>;
-  tasks: TaskInstance[];
+  /** Absent when the Airflow refused the batch request (before 2.7.1): the poll reads the run's own. */
+  tasks?: TaskInstance[];
 }
 
 /**
@@ -31,24 +33,36 @@ export type AirflowRunListing = PollListing<ListedDagRun>;
 
 export function airflowRunListing(opts: { redis: Redis; prefix: string; client: AirflowClient; freshMs: number; now?: () => number }): AirflowRunListing {
   const { client } = opts;
-  return new PollListing<ListedDagRun>({ ...opts, engine: 'airflow', list: (dagId, signal) => list(client, dagId, signal) });
+  const batch = { refused: false };
+  return new PollListing<ListedDagRun>({ ...opts, engine: 'airflow', list: (dagId, signal) => list(client, dagId, batch, signal) });
 }
 
-async function list(client: AirflowClient, dagId: string, signal?: AbortSignal): Promise<Listed<ListedDagRun>> {
+async function list(client: AirflowClient, dagId: string, batch: { refused: boolean }, signal?: AbortSignal): Promise<Listed<ListedDagRun>> {
   const { runs, truncated } = await client.listDagRuns(dagId, ['queued', 'running'], { maxPages: MAX_PAGES, signal });
   // Ended by the project's own reading of DAG run states, whatever the filter let through.
   const active = runs.filter((r) => !isTerminal(mapDagRunState(r.state)));
   const items: Record<string, ListedDagRun> = {};
   for (const r of active) {
-    items[r.dag_run_id] = { run: { dag_id: r.dag_id, dag_run_id: r.dag_run_id, state: r.state, start_date: r.start_date, end_date: r.end_date }, tasks: [] };
+    items[r.dag_run_id] = { run: { dag_id: r.dag_id, dag_run_id: r.dag_run_id, state: r.state, start_date: r.start_date, end_date: r.end_date } };
   }
+  if (batch.refused) return { items, truncated };
   // Run first, then tasks: the task list is never older than the run state it explains.
-  for (let i = 0; i < active.length; i += RUN_IDS_PER_REQUEST) {
-    const ids = active.slice(i, i + RUN_IDS_PER_REQUEST).map((r) => r.dag_run_id);
-    for (const ti of await client.listTaskInstancesOfRuns(dagId, ids, signal)) {
-      const { task_id, map_index, state, start_date, end_date, try_number } = ti;
-      items[ti.dag_run_id]?.tasks.push({ task_id, map_index, state, start_date, end_date, try_number });
+  const tasks = new Map<string, TaskInstance[]>(active.map((r) => [r.dag_run_id, []]));
+  try {
+    for (let i = 0; i < active.length; i += RUN_IDS_PER_REQUEST) {
+      const ids = active.slice(i, i + RUN_IDS_PER_REQUEST).map((r) => r.dag_run_id);
+      for (const ti of await client.listTaskInstancesOfRuns(dagId, ids, signal)) {
+        const { task_id, map_index, state, start_date, end_date, try_number } = ti;
+        tasks.get(ti.dag_run_id)?.push({ task_id, map_index, state, start_date, end_date, try_number });
+      }
     }
+  } catch (err) {
+    // Airflow 2 before 2.7.1 has no `dag_run_ids` and refuses the field (400). Its runs are still
+    // listed together; each poll reads its own run's tasks, and this process stops asking.
+    if (!(err instanceof ApiError) || ![400, 404, 405, 422].includes(err.statusCode ?? 0)) throw err;
+    batch.refused = true;
+    return { items, truncated };
   }
+  for (const [id, list] of tasks) items[id]!.tasks = list;
   return { items, truncated };
 }

@@ -148,6 +148,20 @@ describe.each<AirflowApiVersion>(['v1', 'v2'])('batched polling of Airflow DAG r
     expect(statuses.every((s) => s.state === 'pending' && s.tasks.length === 3)).toBe(true);
   });
 
+  it('an Airflow that refuses the task-instance batch (2.x before 2.7.1: no dag_run_ids) still lists runs together; each poll reads its own tasks', async () => {
+    fake.failNext({ status: 400, path: 'taskInstances/list', times: 100 });
+    const engine = workerEngine(redis);
+    const externalIds = await trigger(engine, 3, () => ({ outcome: 'success', afterPolls: 3 }));
+    const { done, ticks, statuses } = await pollToTheEnd([engine], externalIds);
+    expect(ticks.map((t) => [t.list, t.taskBatch, t.runGets, t.runTaskGets])).toEqual([
+      [1, 1, 0, 3], // refused once, then never asked again by this process
+      [1, 0, 0, 3],
+      [1, 0, 3, 3],
+    ]);
+    expect(statuses[1]![0]).toMatchObject({ state: 'running', tasks: [{ key: 'extract', state: 'running' }, { key: 'transform', state: 'pending' }, { key: 'load', state: 'pending' }] });
+    expect([...done.values()].every((d) => d.status.state === 'succeeded')).toBe(true);
+  });
+
   it('with batching off, every poll reads its run and its tasks', async () => {
     const engine = workerEngine(redis, false);
     expect(engine.pollGroup!(config)).toBeUndefined();
