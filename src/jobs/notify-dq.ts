@@ -43,11 +43,15 @@ async function render(deps: JobDeps, alert: DqAlertRecord): Promise<DqAlertRecor
       await deps.slack.chat.update({ channel: alert.summary.channel, ts: alert.summary.ts, text: view.text, blocks: view.blocks });
     }
     for (const event of current.events.filter((e) => e.seq > current.notedSeq)) {
-      if (postsNote(current, event)) {
-        const note = buildDqNote(current, event);
-        await deps.slack.chat.postMessage({ channel: current.summary!.channel, thread_ts: threadTsOf(current), text: note.text, blocks: note.blocks, unfurl_links: false });
+      const at = current;
+      const mark = () => deps.dqAlerts.update(at, (a) => (a.notedSeq >= event.seq ? undefined : { next: { ...a, notedSeq: event.seq } }), { ...BOT, action: 'dq.message' });
+      if (postsNote(at, event)) {
+        const note = buildDqNote(at, event);
+        const where = { channel: at.summary!.channel, thread_ts: threadTsOf(at) };
+        current = await postOnce(deps, `dq-${at.pipeline}-${at.period}-note-${event.seq}`, { ...where, text: note.text, blocks: note.blocks }, mark);
+      } else {
+        current = await mark();
       }
-      current = await deps.dqAlerts.update(current, (a) => (a.notedSeq >= event.seq ? undefined : { next: { ...a, notedSeq: event.seq } }), { ...BOT, action: 'dq.message' });
     }
   } catch (err) {
     throw toSlackJobError(err);

@@ -64,8 +64,8 @@ export async function postParallelDetails(deps: JobDeps, job: Job<{ parallelId: 
     for (const [output, report] of Object.entries(reports)) {
       if (posted.has(output)) continue;
       const view = buildDiffDetails(output, report);
-      await deps.slack.chat.postMessage({ channel: p.message.channel, thread_ts: p.message.ts, text: view.text, blocks: view.blocks, unfurl_links: false });
-      await parallels.markDetailPosted(p.id, output);
+      const where = { channel: p.message.channel, thread_ts: p.message.ts };
+      await postOnce(deps, `${p.id}-detail-${output}`, { ...where, text: view.text, blocks: view.blocks }, () => parallels.markDetailPosted(p.id, output));
     }
     const files = buildReportFiles(p, reports, csvs);
     if (files.length > 0 && !posted.has('__files')) {
