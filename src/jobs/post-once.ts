@@ -41,7 +41,7 @@ interface Intent {
   at: number;
 }
 
-export type PostOnceDeps = Pick<JobDeps, 'slack' | 'redis' | 'keys' | 'logger' | 'now' | 'crashPoint'>;
+export type PostOnceDeps = Pick<JobDeps, 'slack' | 'redis' | 'keys' | 'logger' | 'crashPoint'>;
 
 /**
  * Posts the message of `slot` (or adopts the one a killed attempt posted, edited to `args`) and
@@ -52,12 +52,11 @@ export async function postOnce<T>(deps: PostOnceDeps, slot: string, args: PostAr
   const key = deps.keys.postIntent(slot);
   let intent = parseIntent(await deps.redis.get(key));
   let ref = intent ? await findOrphan(deps, slot, intent, args) : undefined;
-  if (ref) {
-    deps.logger.info({ slot, ts: ref.ts }, 'adopting a message an interrupted attempt posted');
-    await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: args.text, blocks: args.blocks });
-  } else {
+  if (ref && !(await adopt(deps, slot, ref, args))) ref = undefined;
+  if (!ref) {
     if (!intent) {
-      intent = { nonce: randomUUID(), at: deps.now() };
+      // Slack's clock, not an injected one, is what the history read compares it with.
+      intent = { nonce: randomUUID(), at: Date.now() };
       await deps.redis.set(key, JSON.stringify(intent), 'PX', INTENT_TTL_MS);
     }
     ref = await post(deps, slot, intent, args);
@@ -67,6 +66,18 @@ export async function postOnce<T>(deps: PostOnceDeps, slot: string, args: PostAr
   const out = await record(ref);
   await deps.redis.del(key);
   return out;
+}
+
+/** Edits the orphan to what the message shows now; false when it vanished meanwhile (deleted by someone), so it is posted anew. */
+async function adopt(deps: PostOnceDeps, slot: string, ref: MessageRef, args: PostArgs): Promise<boolean> {
+  deps.logger.info({ slot, ts: ref.ts }, 'adopting a message an interrupted attempt posted');
+  try {
+    await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: args.text, blocks: args.blocks });
+    return true;
+  } catch (err) {
+    if (slackErrorOf(err) === 'message_not_found') return false;
+    throw err;
+  }
 }
 
 async function post(deps: PostOnceDeps, slot: string, intent: Intent, args: PostArgs): Promise<MessageRef> {

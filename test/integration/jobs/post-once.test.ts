@@ -32,7 +32,6 @@ beforeAll(async () => {
     redis,
     keys,
     logger,
-    now: Date.now,
     crashPoint: (name) => {
       if (crashAfterPost && name === 'slack.posted') throw new Killed(name);
     },
@@ -105,6 +104,14 @@ describe('postOnce', () => {
     const ref = await postOnce(deps, 'alert-r-parent', { channel: CHANNEL, thread_ts: parent.ts, text: 'alert v2' }, record('alert-r-parent'));
     expect(slack.threadReplies(CHANNEL, parent.ts)).toEqual([expect.objectContaining({ ts: ref.ts, text: 'alert v2' })]);
     expect(slack.callsTo('conversations.replies').at(-1)!.body).toMatchObject({ channel: CHANNEL, ts: parent.ts, include_all_metadata: 'true' });
+  });
+
+  it('posts anew when the orphan is deleted between the history read and the edit', async () => {
+    await killedAttempt('r-deleted', { channel: CHANNEL, text: 'queued' });
+    slack.failNext('chat.update', [{ error: 'message_not_found' }]);
+    const ref = await postOnce(deps, 'r-deleted', { channel: CHANNEL, text: 'running' }, record('r-deleted'));
+    expect(topLevel('r-deleted').map((m) => m.ts)).toContain(ref.ts);
+    expect(slack.message(CHANNEL, ref.ts)!.text).toBe('running');
   });
 
   it('posts once when the killed attempt never reached Slack (an intent, no message)', async () => {
