@@ -105,7 +105,10 @@ async function parallel(period: string, pipeline = 'incites-monthly'): Promise<{
   const reply = await eventually(() => slack.responses.find((r) => r.id === `par-${pipeline}-${period}`)?.body as { text: string } | undefined, 10_000, 'reply');
   const id = /`(p-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)?.[1];
   expect(id, reply.text).toBeDefined();
-  return { id: id!, message: () => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes(period) && (m.text ?? '').includes(pipeline)) };
+  // The parallel run's own message: a failing DQ check of the same period posts its alert beside it,
+  // sometimes first (finding 11's corrupt file does), and it names the pipeline and period too.
+  const own = (m: FakeMessage) => m.channel === CHANNEL && !m.thread_ts && [period, pipeline, 'parallel run'].every((s) => (m.text ?? '').includes(s));
+  return { id: id!, message: () => slack.messages.find(own) };
 }
 
 const threadOf = (m: FakeMessage) => slack.messages.filter((r) => r.thread_ts === m.ts);
