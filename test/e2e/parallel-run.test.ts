@@ -105,11 +105,10 @@ async function parallel(period: string, pipeline = 'incites-monthly'): Promise<{
   const reply = await eventually(() => slack.responses.find((r) => r.id === `par-${pipeline}-${period}`)?.body as { text: string } | undefined, 10_000, 'reply');
   const id = /`(p-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)?.[1];
   expect(id, reply.text).toBeDefined();
-  // The parallel run's own message ("<pipeline> <period> parallel run: …"), not a DQ alert on the
-  // same pipeline and period, which a failing check may post first when both wait for the channel's
-  // chat.postMessage budget.
-  const mine = (m: FakeMessage) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes(`${pipeline} ${period} parallel run:`);
-  return { id: id!, message: () => slack.messages.find(mine) };
+  // The parallel run's own message: a failing DQ check of the same period posts its alert beside it,
+  // sometimes first (finding 11's corrupt file does), and it names the pipeline and period too.
+  const own = (m: FakeMessage) => m.channel === CHANNEL && !m.thread_ts && [period, pipeline, 'parallel run'].every((s) => (m.text ?? '').includes(s));
+  return { id: id!, message: () => slack.messages.find(own) };
 }
 
 const threadOf = (m: FakeMessage) => slack.messages.filter((r) => r.thread_ts === m.ts);
