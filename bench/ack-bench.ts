@@ -116,7 +116,7 @@ export async function runAckBench({ amount = 500, connections = 20, rounds = 5 }
 }
 
 /** Field-wise median over rounds. */
-function median(rounds: AckFigures[]): AckFigures {
+export function median(rounds: AckFigures[]): AckFigures {
   const mid = (pick: (f: AckFigures) => number) => {
     const xs = rounds.map(pick).sort((a, b) => a - b);
     return xs[Math.floor(xs.length / 2)]!;

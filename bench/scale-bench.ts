@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- scale [--runs 500 --channels 20 --jobs 50 --start-window-s 60 --run-s 120
- * --fail-pct 2 --poll-s 15 --workers 1,2 --ack-requests 50]` (issue 17): many runs started within
+ * --fail-pct 2 --poll-s 15 --workers 1,2 --ack-requests 200 --ack-rounds 3]` (issue 17): many runs started within
  * a window across channels and Databricks jobs, the fake Databricks moving each through pending,
  * three tasks and a final state, the fake Slack enforcing Slack's published tiers with 429 and
  * Retry-After. Once with one process (CUTOVER_ROLE=all), once with that process plus a worker.
@@ -13,7 +13,7 @@ import { FakeSlack } from '../test/fakes/slack-server.ts';
 import { SIGNING_SECRET, startAppProcess, type AppProcess } from '../test/helpers/app-process.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../test/helpers/redis.ts';
 import { postSigned, slashCommandBody } from '../test/helpers/slack-requests.ts';
-import { load, startBareBolt, type AckFigures } from './ack-bench.ts';
+import { load, median, startBareBolt, type AckFigures } from './ack-bench.ts';
 
 export interface ScaleOptions {
   runs: number;
@@ -25,6 +25,7 @@ export interface ScaleOptions {
   pollS: number;
   workers: number[];
   ackRequests: number;
+  ackRounds: number;
 }
 
 export function parseScaleArgs(argv: string[]): ScaleOptions {
@@ -46,7 +47,8 @@ export function parseScaleArgs(argv: string[]): ScaleOptions {
     failPct: num('fail-pct', 2),
     pollS: num('poll-s', 15),
     workers: get('workers', '1,2').split(',').map(Number),
-    ackRequests: num('ack-requests', 50),
+    ackRequests: num('ack-requests', 200),
+    ackRounds: Math.max(1, num('ack-rounds', 3)),
   };
 }
 
@@ -147,12 +149,16 @@ async function runOnce(o: ScaleOptions, processes: number): Promise<ScaleFigures
       const statusBody = slashCommandBody({ text: 'status scale-0', userId: 'U0BENCH', channelId: 'C0CH0', responseUrl: slack.responseUrl('ack-status') });
       const runBody = slashCommandBody({ text: 'run bench-ack --period 2026-01', userId: 'U0BENCH', channelId: 'C0ACK', responseUrl: slack.responseUrl('ack-run') });
       const conc = 5;
-      return {
-        bareStatus: await load(`${bare.url}/slack/events`, statusBody, o.ackRequests, conc),
-        status: await load(`${all.url}/slack/events`, statusBody, o.ackRequests, conc),
-        bareRun: await load(`${bare.url}/slack/events`, runBody, o.ackRequests, conc),
-        run: await load(`${all.url}/slack/events`, runBody, o.ackRequests, conc),
-      };
+      // Bare Bolt and Cutover alternate, round after round, and each keeps its median round: the
+      // load changes from second to second, so one after the other would compare two moments.
+      const rounds = { bareStatus: [] as AckFigures[], status: [] as AckFigures[], bareRun: [] as AckFigures[], run: [] as AckFigures[] };
+      for (let i = 0; i < o.ackRounds; i++) {
+        rounds.bareStatus.push(await load(`${bare.url}/slack/events`, statusBody, o.ackRequests, conc));
+        rounds.status.push(await load(`${all.url}/slack/events`, statusBody, o.ackRequests, conc));
+        rounds.bareRun.push(await load(`${bare.url}/slack/events`, runBody, o.ackRequests, conc));
+        rounds.run.push(await load(`${all.url}/slack/events`, runBody, o.ackRequests, conc));
+      }
+      return { bareStatus: median(rounds.bareStatus), status: median(rounds.status), bareRun: median(rounds.bareRun), run: median(rounds.run) };
     })();
 
     await Promise.all(sends);
@@ -238,7 +244,7 @@ export function formatScale(o: ScaleOptions, results: ScaleFigures[]): string {
     if (!r.ack) continue;
     const a = r.ack;
     lines.push(
-      `  ack under load (${r.processes} process${r.processes > 1 ? 'es' : ''}), ${o.ackRequests} requests each at concurrency 5, ms:  p50 / p99`,
+      `  ack under load (${r.processes} process${r.processes > 1 ? 'es' : ''}), ${o.ackRequests} requests a round at concurrency 5, median of ${o.ackRounds} alternating rounds, ms:  p50 / p99`,
       `    /pipeline status  cutover ${f(a.status.p50, 2)} / ${f(a.status.p99, 2)}   bare bolt ${f(a.bareStatus.p50, 2)} / ${f(a.bareStatus.p99, 2)}   ratio p99 ${f(a.status.p99 / a.bareStatus.p99, 2)}  (non-2xx ${a.status.non2xx})`,
       `    /pipeline run     cutover ${f(a.run.p50, 2)} / ${f(a.run.p99, 2)}   bare bolt ${f(a.bareRun.p50, 2)} / ${f(a.bareRun.p99, 2)}   ratio p99 ${f(a.run.p99 / a.bareRun.p99, 2)}  (non-2xx ${a.run.non2xx})`,
     );

@@ -195,6 +195,7 @@ export function createApp(opts: CreateAppOptions): CutoverApp {
     measureCost: working ? createRunCostMeter(config, { catalog, clients, metrics, now }) : undefined,
     costTiming: config.cost,
     now,
+    crashPoint,
     datasets: working ? datasetAccess(config, metrics) : {},
   };
   const intake = new IntakeConsumer({ redis: intakeConnection, keys, queues, logger, consumer: `${hostname()}-${process.pid}`, onGroupLost: () => recoverWork(jobDeps) });

@@ -18,7 +18,9 @@ import { createRedshiftEngine } from './redshift/index.ts';
 import { createStepFunctionsEngine } from './stepfunctions/index.ts';
 import { createSandboxEngine } from './sandbox/index.ts';
 import type { EngineRegistry } from './types.ts';
-import { DatabricksRunListing } from './databricks/run-listing.ts';
+import { databricksRunListing } from './databricks/run-listing.ts';
+import { emrStepListing } from './emr/step-listing.ts';
+import { airflowRunListing } from './airflow/run-listing.ts';
 import { limitedFetch } from '../rate-limit/limited-fetch.ts';
 import type { RedisRateLimiter } from '../rate-limit/token-bucket.ts';
 import type { Redis } from 'ioredis';
@@ -43,17 +45,18 @@ export function createEngines(
   // The in-process sandbox (the playground's engine) needs no credentials: present whenever a pipeline uses it.
   const usesSandbox = Object.values(catalog?.pipelines ?? {}).some((p) => p.legacy?.engine === 'sandbox' || p.target.engine === 'sandbox');
   if (catalog && usesSandbox) engines.sandbox = createSandboxEngine({ catalog, logger });
+  // Batched polling (issue 17): half a poll interval, so every run of a group polled on one tick
+  // shares one listing (src/jobs/poll-run.ts). Off without Redis or with CUTOVER_POLL_BATCHING=off.
+  const shared = redis && config.pollBatching ? { redis, prefix: config.redisPrefix, freshMs: config.pollIntervalMs / 2 } : undefined;
   if (clients.databricks) {
-    // Half a poll interval: every run of a job polled on one tick shares one listing (src/jobs/poll-run.ts).
-    const listing =
-      redis && config.pollBatching ? new DatabricksRunListing({ redis, prefix: config.redisPrefix, client: clients.databricks, freshMs: config.pollIntervalMs / 2 }) : undefined;
+    const listing = shared && databricksRunListing({ ...shared, client: clients.databricks });
     engines.databricks = createDatabricksEngine(clients.databricks, { listing });
   }
-  engines.emr = createEmrEngine({ client: clients.emr });
+  engines.emr = createEmrEngine({ client: clients.emr, listing: shared && emrStepListing({ ...shared, client: clients.emr }) });
   engines.redshift = createRedshiftEngine({ client: clients.redshiftData });
   engines.stepfunctions = createStepFunctionsEngine({ client: clients.sfn });
   engines['emr-serverless'] = createEmrServerlessEngine({ client: clients.emrServerless });
-  if (clients.airflow) engines.airflow = createAirflowEngine({ client: clients.airflow });
+  if (clients.airflow) engines.airflow = createAirflowEngine({ client: clients.airflow, listing: shared && airflowRunListing({ ...shared, client: clients.airflow }) });
   return engines;
 }
 

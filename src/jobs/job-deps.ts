@@ -20,6 +20,7 @@ import type { ApiClients } from '../engines/index.ts';
 import type { FailingCheck } from '../store/dq-alert-record.ts';
 import type { DiffReport } from '../diff/types.ts';
 import type { MeasureCost } from '../cost/types.ts';
+import type { CrashPoint } from '../crash-point.ts';
 
 /**
  * Makes samples safe to leave the engine (issue 7): PII columns masked or hashed per the
@@ -67,6 +68,8 @@ export interface JobDeps {
   /** How often and how long a pending cost is looked up again (`config.cost`). */
   costTiming: { retryMs: number; waitMs: number };
   now: () => number;
+  /** Test-only SIGKILL points (src/crash-point.ts); a no-op or absent in production. */
+  crashPoint?: CrashPoint;
 }
 
 /** The bot's own actor id in the audit stream. */

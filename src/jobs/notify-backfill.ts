@@ -5,6 +5,7 @@ import { buildBackfillView } from '../slack/index.ts';
 import { loadBackfillRuns } from '../store/backfill-runs.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
+import { postOnce } from './post-once.ts';
 import { postAlertIfNeeded } from './notify-status.ts';
 import { toSlackJobError } from './slack-errors.ts';
 
@@ -29,9 +30,9 @@ export async function notifyBackfill(deps: JobDeps, job: Job<{ backfillId: strin
       let current = b;
       try {
         if (!b.message) {
-          const res = await deps.slack.chat.postMessage({ channel: b.channel, text: view.text, blocks: view.blocks, unfurl_links: false });
-          const ref = { channel: res.channel ?? b.channel, ts: res.ts! };
-          current = await backfills.update(id, (cur) => (cur.message ? undefined : { ...cur, message: ref }), { ...BOT, action: 'backfill.message' });
+          current = await postOnce(deps, id, { channel: b.channel, text: view.text, blocks: view.blocks }, (ref) =>
+            backfills.update(id, (cur) => (cur.message ? undefined : { ...cur, message: ref }), { ...BOT, action: 'backfill.message' }),
+          );
         } else {
           await deps.slack.chat.update({ channel: b.message.channel, ts: b.message.ts, text: view.text, blocks: view.blocks });
         }

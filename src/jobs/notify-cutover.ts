@@ -9,6 +9,7 @@ import type { CutoverRequest } from '../store/cutover-record.ts';
 import { buildExecutionProgress } from '../slack/build-cutover-progress.ts';
 import type { JobDeps } from './job-deps.ts';
 import { renderInSlot, withSlotLock } from './message-slot.ts';
+import { postOnce } from './post-once.ts';
 import { toSlackJobError } from './slack-errors.ts';
 import { approvedActions } from './execute-cutover-step.ts';
 
@@ -28,8 +29,7 @@ export async function notifyCutoverRequest(deps: JobDeps, job: Job<{ requestId: 
     const view = buildApprovalRequest(request, deps.now(), { step: plan?.steps.find((s) => s.id === request.step), config, parallelLinks: links, outcome });
     try {
       if (!request.message) {
-        const res = await deps.slack.chat.postMessage({ channel: config?.channel ?? '', text: view.text, blocks: view.blocks, unfurl_links: false });
-        await deps.cutover.setRequestMessage(request.id, { channel: res.channel ?? config?.channel ?? '', ts: res.ts! });
+        await postOnce(deps, `cutover-${request.id}`, { channel: config?.channel ?? '', text: view.text, blocks: view.blocks }, (ref) => deps.cutover.setRequestMessage(request.id, ref));
       } else {
         await deps.slack.chat.update({ channel: request.message.channel, ts: request.message.ts, text: view.text, blocks: view.blocks });
       }
@@ -83,8 +83,8 @@ export async function notifyCutoverProgress(deps: JobDeps, job: Job<{ requestId:
       try {
         const ref = await deps.cutoverExec.message(requestId);
         if (!ref) {
-          const res = await deps.slack.chat.postMessage({ channel: request.message.channel, thread_ts: request.message.ts, text: view.text, blocks: view.blocks, unfurl_links: false });
-          await deps.cutoverExec.setMessage(requestId, { channel: res.channel ?? request.message.channel, ts: res.ts! });
+          const where = { channel: request.message.channel, thread_ts: request.message.ts };
+          await postOnce(deps, `cutover-exec-${requestId}`, { ...where, text: view.text, blocks: view.blocks }, (ref) => deps.cutoverExec.setMessage(requestId, ref));
         } else {
           await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: view.text, blocks: view.blocks });
         }

@@ -4,6 +4,7 @@ import { buildDqNote, buildDqMissingReply, buildDqReply, buildDqSummary } from '
 import { threadTsOf, type DqAlertRecord } from '../store/dq-alert-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
+import { postOnce } from './post-once.ts';
 import { toSlackJobError } from './slack-errors.ts';
 
 type AlertJob = { pipeline: string; period: string };
@@ -33,22 +34,24 @@ async function render(deps: JobDeps, alert: DqAlertRecord): Promise<DqAlertRecor
   let current = alert;
   try {
     if (!alert.summary) {
-      const message = { text: view.text, blocks: view.blocks, unfurl_links: false };
-      const res = alert.anchor
-        ? await deps.slack.chat.postMessage({ channel: alert.anchor.channel, thread_ts: alert.anchor.ts, reply_broadcast: true, ...message })
-        : await deps.slack.chat.postMessage({ channel: alert.channel, ...message });
-      const summary = { channel: res.channel ?? alert.anchor?.channel ?? alert.channel, ts: res.ts! };
+      const where = alert.anchor ? { channel: alert.anchor.channel, thread_ts: alert.anchor.ts, reply_broadcast: true } : { channel: alert.channel };
       // The opening event is the summary itself: mark it (and anything before it) as noted.
-      current = await deps.dqAlerts.update(alert, (a) => ({ next: { ...a, summary, notedSeq: Math.max(a.notedSeq, openingSeq(a)) } }), { ...BOT, action: 'dq.message' });
+      current = await postOnce(deps, `dq-${alert.pipeline}-${alert.period}`, { ...where, text: view.text, blocks: view.blocks }, (summary) =>
+        deps.dqAlerts.update(alert, (a) => ({ next: { ...a, summary, notedSeq: Math.max(a.notedSeq, openingSeq(a)) } }), { ...BOT, action: 'dq.message' }),
+      );
     } else {
       await deps.slack.chat.update({ channel: alert.summary.channel, ts: alert.summary.ts, text: view.text, blocks: view.blocks });
     }
     for (const event of current.events.filter((e) => e.seq > current.notedSeq)) {
-      if (postsNote(current, event)) {
-        const note = buildDqNote(current, event);
-        await deps.slack.chat.postMessage({ channel: current.summary!.channel, thread_ts: threadTsOf(current), text: note.text, blocks: note.blocks, unfurl_links: false });
+      const at = current;
+      const mark = () => deps.dqAlerts.update(at, (a) => (a.notedSeq >= event.seq ? undefined : { next: { ...a, notedSeq: event.seq } }), { ...BOT, action: 'dq.message' });
+      if (postsNote(at, event)) {
+        const note = buildDqNote(at, event);
+        const where = { channel: at.summary!.channel, thread_ts: threadTsOf(at) };
+        current = await postOnce(deps, `dq-${at.pipeline}-${at.period}-note-${event.seq}`, { ...where, text: note.text, blocks: note.blocks }, mark);
+      } else {
+        current = await mark();
       }
-      current = await deps.dqAlerts.update(current, (a) => (a.notedSeq >= event.seq ? undefined : { next: { ...a, notedSeq: event.seq } }), { ...BOT, action: 'dq.message' });
     }
   } catch (err) {
     throw toSlackJobError(err);

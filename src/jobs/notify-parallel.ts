@@ -3,6 +3,7 @@ import type { RunRecord } from '../store/run-record.ts';
 import { buildDiffDetails, buildParallelView, buildReportFiles } from '../slack/index.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
+import { postOnce } from './post-once.ts';
 import { postAlertIfNeeded } from './notify-status.ts';
 import { toSlackJobError } from './slack-errors.ts';
 
@@ -24,9 +25,9 @@ export async function notifyParallel(deps: JobDeps, job: Job<{ parallelId: strin
       let current = p;
       try {
         if (!p.message) {
-          const res = await deps.slack.chat.postMessage({ channel: p.channel, text: view.text, blocks: view.blocks, unfurl_links: false });
-          const ref = { channel: res.channel ?? p.channel, ts: res.ts! };
-          current = await parallels.update(id, (cur) => ({ ...cur, message: ref }), { ...BOT, action: 'parallel.message' });
+          current = await postOnce(deps, id, { channel: p.channel, text: view.text, blocks: view.blocks }, (ref) =>
+            parallels.update(id, (cur) => ({ ...cur, message: ref }), { ...BOT, action: 'parallel.message' }),
+          );
         } else {
           await deps.slack.chat.update({ channel: p.message.channel, ts: p.message.ts, text: view.text, blocks: view.blocks });
         }
@@ -63,8 +64,8 @@ export async function postParallelDetails(deps: JobDeps, job: Job<{ parallelId: 
     for (const [output, report] of Object.entries(reports)) {
       if (posted.has(output)) continue;
       const view = buildDiffDetails(output, report);
-      await deps.slack.chat.postMessage({ channel: p.message.channel, thread_ts: p.message.ts, text: view.text, blocks: view.blocks, unfurl_links: false });
-      await parallels.markDetailPosted(p.id, output);
+      const where = { channel: p.message.channel, thread_ts: p.message.ts };
+      await postOnce(deps, `${p.id}-detail-${output}`, { ...where, text: view.text, blocks: view.blocks }, () => parallels.markDetailPosted(p.id, output));
     }
     const files = buildReportFiles(p, reports, csvs);
     if (files.length > 0 && !posted.has('__files')) {

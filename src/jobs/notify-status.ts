@@ -5,6 +5,7 @@ import { isTerminal } from '../engines/types.ts';
 import type { MessageRef, RunRecord } from '../store/run-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 import { renderInSlot } from './message-slot.ts';
+import { postOnce } from './post-once.ts';
 import { toSlackJobError } from './slack-errors.ts';
 
 /**
@@ -49,9 +50,9 @@ async function render(deps: JobDeps, run: RunRecord): Promise<RunRecord> {
   let current = run;
   try {
     if (!run.statusMessage) {
-      const res = await slack.chat.postMessage({ channel: run.channel, text: view.text, blocks: view.blocks, unfurl_links: false });
-      const ref = { channel: res.channel ?? run.channel, ts: res.ts! };
-      current = await runs.update(run.id, (r) => ({ ...r, statusMessage: ref }), { ...BOT, action: 'run.message' });
+      current = await postOnce(deps, run.id, { channel: run.channel, text: view.text, blocks: view.blocks }, (ref) =>
+        runs.update(run.id, (r) => ({ ...r, statusMessage: ref }), { ...BOT, action: 'run.message' }),
+      );
     } else {
       await slack.chat.update({ channel: run.statusMessage.channel, ts: run.statusMessage.ts, text: view.text, blocks: view.blocks });
     }
@@ -77,17 +78,11 @@ export async function postAlertIfNeeded(deps: JobDeps, run: RunRecord): Promise<
   if (run.state !== 'failed' || !run.statusMessage) return run;
   const alert = buildFailureAlert(run);
   try {
-    const res = await deps.slack.chat.postMessage({
-      channel: run.statusMessage.channel,
-      thread_ts: run.statusMessage.ts,
-      reply_broadcast: true,
-      text: alert.text,
-      blocks: alert.blocks,
-      unfurl_links: false,
+    const where = { channel: run.statusMessage.channel, thread_ts: run.statusMessage.ts, reply_broadcast: true };
+    return await postOnce(deps, `alert-${run.id}`, { ...where, text: alert.text, blocks: alert.blocks }, async (ref) => {
+      await deps.redis.set(deps.keys.notifyShown(`alert-${run.id}`), fingerprint(alert), 'PX', SHOWN_TTL_MS);
+      return deps.runs.update(run.id, (r) => ({ ...r, alertThread: ref }), { ...BOT, action: 'run.alert' });
     });
-    const ref = { channel: res.channel ?? run.statusMessage.channel, ts: res.ts! };
-    await deps.redis.set(deps.keys.notifyShown(`alert-${run.id}`), fingerprint(alert), 'PX', SHOWN_TTL_MS);
-    return await deps.runs.update(run.id, (r) => ({ ...r, alertThread: ref }), { ...BOT, action: 'run.alert' });
   } catch (err) {
     throw toSlackJobError(err);
   }

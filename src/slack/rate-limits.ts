@@ -25,6 +25,9 @@ export const SLACK_TIERS: Readonly<SlackRateLimits> = {
   'chat.getPermalink': TIER4,
   'conversations.info': TIER3,
   'conversations.open': TIER3,
+  // Finding a message a killed worker posted (src/jobs/post-once.ts); Tier 3 for internal apps.
+  'conversations.history': TIER3,
+  'conversations.replies': TIER3,
   'users.info': TIER4,
   'usergroups.users.list': TIER2,
   'views.open': TIER4,

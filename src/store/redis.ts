@@ -75,6 +75,8 @@ export function keyspace(prefix: string, retention: Retention = DEFAULT_RETENTIO
     notifyLock: (id: string) => `${prefix}:notify:lock:${id}`,
     /** Fingerprint of what a message last showed (edits that change nothing are skipped). */
     notifyShown: (id: string) => `${prefix}:notify:shown:${id}`,
+    /** A post under way for a message slot (nonce and time; src/jobs/post-once.ts), deleted once its ts is recorded. */
+    postIntent: (id: string) => `${prefix}:notify:intent:${id}`,
     stage: (pipeline: string) => `${prefix}:stage:${pipeline}`,
     parallel: (id: string) => `${prefix}:parallel:${id}`,
     parallelReports: (id: string) => `${prefix}:parallel:${id}:reports`,

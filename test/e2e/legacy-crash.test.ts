@@ -80,9 +80,8 @@ async function startRun(pipeline: string): Promise<string> {
   return /`(r-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)![1]!;
 }
 
-// The newest status message of the run: a worker killed between Slack storing its first post and
-// the run recording it leaves that post behind, and the next worker posts again (issue 17 note).
-const statusOf = (runId: string) => slack.messages.findLast((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+const statusMessagesOf = (runId: string) => slack.messages.filter((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+const statusOf = (runId: string) => statusMessagesOf(runId)[0];
 
 const runIds: Record<string, string> = {};
 
@@ -122,5 +121,9 @@ describe('a worker killed right after the start call', () => {
     expect(redshift.callsTo('ExecuteStatement').filter((c) => c.input.ClientToken === token).length).toBeGreaterThanOrEqual(2);
     expect(redshift.list().map((s) => s.token)).toEqual([token]);
     expect((await redshift.pool.query(`SELECT period FROM ${schema}.loads`)).rows).toEqual([{ period: '2026-03' }]);
+  });
+
+  it('each run has one status message, whatever the kill interrupted (a post the killed worker made is adopted)', () => {
+    for (const [pipeline, runId] of Object.entries(runIds)) expect(statusMessagesOf(runId), pipeline).toHaveLength(1);
   });
 });

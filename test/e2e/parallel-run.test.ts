@@ -105,7 +105,10 @@ async function parallel(period: string, pipeline = 'incites-monthly'): Promise<{
   const reply = await eventually(() => slack.responses.find((r) => r.id === `par-${pipeline}-${period}`)?.body as { text: string } | undefined, 10_000, 'reply');
   const id = /`(p-[a-z0-9]+-[a-f0-9]{6})`/.exec(reply.text)?.[1];
   expect(id, reply.text).toBeDefined();
-  return { id: id!, message: () => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && (m.text ?? '').includes(period) && (m.text ?? '').includes(pipeline)) };
+  // The parallel run's own message: a failing DQ check of the same period posts its alert beside it,
+  // sometimes first (finding 11's corrupt file does), and it names the pipeline and period too.
+  const own = (m: FakeMessage) => m.channel === CHANNEL && !m.thread_ts && [period, pipeline, 'parallel run'].every((s) => (m.text ?? '').includes(s));
+  return { id: id!, message: () => slack.messages.find(own) };
 }
 
 const threadOf = (m: FakeMessage) => slack.messages.filter((r) => r.thread_ts === m.ts);
@@ -146,6 +149,11 @@ describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () =>
     const final = await eventually(() => (/failed/.test(message()?.text ?? '') ? message() : undefined), 60_000, 'failed verdict');
     const alert = await eventually(() => threadOf(final).find((m) => JSON.stringify(m.blocks ?? []).includes('FileNotFoundException')), 20_000, 'EMR failure in thread');
     expect(JSON.stringify(alert.blocks)).toContain('s3://logs/j-ABC123/steps/stderr.gz');
+    // Batched polling (issue 17, on by default): the step was seen active in its cluster's ListSteps
+    // of active steps, and read on its own (FailureDetails) only once it had left that listing.
+    const stepId = emr.steps('j-ABC123').find((s) => (s.Status as { State: string }).State === 'FAILED')?.Id; // the only failed step of the file
+    expect(emr.calls('ListSteps').filter((r) => r.body.ClusterId === 'j-ABC123' && Array.isArray(r.body.StepStates)).length).toBeGreaterThanOrEqual(2);
+    expect(emr.calls('DescribeStep').filter((r) => r.body.StepId === stepId)).toHaveLength(1);
   });
 
   it('finding 11: a corrupt Parquet file fails the diff at once instead of retrying for days', async () => {
@@ -168,6 +176,11 @@ describe('/pipeline parallel, end to end (EMR + Databricks + S3 Parquet)', () =>
     expect(triggers).toHaveLength(1);
     expect(JSON.stringify(triggers[0]!.body)).toMatch(/"dag_run_id":"cutover-r-[a-z0-9]+-[a-f0-9]{6}"/);
     expect(JSON.stringify(triggers[0]!.body)).toContain('"period":"2026-07"');
+    // Batched polling (issue 17, on by default): the run was seen in its DAG's listing of active
+    // runs, and read on its own only once it had left it (the fake ends it on its third look).
+    const dagRunId = (triggers[0]!.body as { dag_run_id: string }).dag_run_id;
+    expect(airflow.requests.filter((r) => r.method === 'GET' && r.path === '/dags/billing_rollup/dagRuns' && r.query.state).length).toBeGreaterThanOrEqual(2);
+    expect(airflow.requests.filter((r) => r.method === 'GET' && r.path === `/dags/billing_rollup/dagRuns/${dagRunId}`)).toHaveLength(1);
   });
 
   it('lists the parallel runs with their verdicts in /pipeline history', async () => {

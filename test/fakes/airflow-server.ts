@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  * sells JWTs for them at `POST /auth/token` (Airflow 3), valid until `expireJwts()`.
  *
  * A DAG run is `queued` on its first GET, `running` after, and takes its scripted outcome on
- * GET number `afterPolls`; a paused DAG's runs stay queued. Other processes drive it over
+ * GET number `afterPolls` (a listing of the DAG's runs by state counts as a GET of each run it
+ * would show); a paused DAG's runs stay queued. Other processes drive it over
  * `GET /__fake/state` and `POST /__fake/control` (a `FakeAirflowControl` body).
  */
 
@@ -90,6 +91,7 @@ interface FakeRun {
 type Version = 'v1' | 'v2';
 const V2_TRIGGER_KEYS = new Set(['dag_run_id', 'data_interval_start', 'data_interval_end', 'logical_date', 'run_after', 'conf', 'note']);
 const V1_TRIGGER_KEYS = new Set(['dag_run_id', 'logical_date', 'execution_date', 'data_interval_start', 'data_interval_end', 'conf', 'note']);
+const TI_BATCH_KEYS = new Set(['dag_ids', 'dag_run_ids', 'task_ids', 'state', 'pool', 'queue', 'page_offset', 'page_limit', 'order_by']);
 const UNFINISHED = new Set([null, 'scheduled', 'queued', 'running', 'up_for_retry']);
 
 class HttpError extends Error {
@@ -254,6 +256,7 @@ export class FakeAirflow {
   private route(method: string, v: Version, seg: string[], url: URL, body: unknown, accept = ''): unknown {
     const [dags, dagId, runs, runId, tis, taskId, logs, tryNumber] = seg;
     if (dags !== 'dags' || !dagId) throw new HttpError(404, 'Not Found', 'Not Found');
+    if (seg.join('/') === 'dags/~/dagRuns/~/taskInstances/list' && method === 'POST') return this.taskInstancesBatch(v, (body ?? {}) as Record<string, unknown>);
     const dag = this.findDag(dagId);
     if (seg.length === 2 && method === 'GET') return this.dagWire(dagId, v);
     if (seg.length === 2 && method === 'PATCH') {
@@ -262,6 +265,7 @@ export class FakeAirflow {
     }
     if (runs !== 'dagRuns') throw new HttpError(404, 'Not Found', 'Not Found');
     if (seg.length === 3 && method === 'POST') return this.trigger(v, dagId, body as Record<string, unknown>);
+    if (seg.length === 3 && method === 'GET') return this.listRuns(v, dagId, dag.paused, url);
     const run = this.findRun(dagId, runId);
     if (seg.length === 4 && method === 'GET') return this.runWire(this.advance(run, dag.paused), v);
     if (seg.length === 4 && method === 'PATCH') return this.runWire(this.patchRun(v, run, body as Record<string, unknown>), v);
@@ -364,6 +368,41 @@ export class FakeAirflow {
     };
     this.runs.set(`${dagId}/${runId}`, run);
     return this.runWire(run, v);
+  }
+
+  /**
+   * `GET /dags/{dag_id}/dagRuns`: `state` repeated for several (OR), `limit` (at most 100, Airflow's
+   * default `maximum_page_limit`) and `offset`. A listing filtered by state (a batched poll; its
+   * first page) observes each run it would show, as a GET of that run does: it moves on, and one that has
+   * just ended drops out of the answer.
+   */
+  private listRuns(v: Version, dagId: string, paused: boolean, url: URL): unknown {
+    const states = url.searchParams.getAll('state');
+    const limit = Math.min(Number(url.searchParams.get('limit') ?? 100), 100);
+    const offset = Number(url.searchParams.get('offset') ?? 0);
+    const ofDag = [...this.runs.values()].filter((r) => r.dagId === dagId);
+    // Only the first page observes the runs, so later pages of the same listing see the same states.
+    if (states.length && offset === 0) for (const r of ofDag) if (states.includes(r.state)) this.advance(r, paused);
+    const all = ofDag.filter((r) => !states.length || states.includes(r.state));
+    return { dag_runs: all.slice(offset, offset + limit).map((r) => this.runWire(r, v)), total_entries: all.length };
+  }
+
+  /**
+   * `POST /dags/~/dagRuns/~/taskInstances/list` (v1 since 2.7.1 for `dag_run_ids`; v2): task
+   * instances of the given DAGs and runs, `page_limit` (at most 100) and `page_offset`. Unknown
+   * fields are refused, as both APIs' schemas do.
+   */
+  private taskInstancesBatch(v: Version, body: Record<string, unknown>): unknown {
+    const extra = Object.keys(body).filter((k) => !TI_BATCH_KEYS.has(k));
+    if (extra.length) throw new HttpError(v === 'v2' ? 422 : 400, `unexpected fields: ${extra.join(', ')}`, 'Bad Request');
+    const dagIds = body.dag_ids as string[] | undefined;
+    const runIds = body.dag_run_ids as string[] | undefined;
+    const limit = Math.min(Number(body.page_limit ?? 100), 100);
+    const offset = Number(body.page_offset ?? 0);
+    const all = [...this.runs.values()]
+      .filter((r) => (!dagIds || dagIds.includes(r.dagId)) && (!runIds || runIds.includes(r.runId)))
+      .flatMap((r) => r.tasks.map((t) => this.taskWire(r, t, v)));
+    return { task_instances: all.slice(offset, offset + limit), total_entries: all.length };
   }
 
   private advance(run: FakeRun, paused: boolean): FakeRun {

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  * errors as `{"__type", "message"}`. SigV4 signatures are accepted unverified, but an
  * `Authorization` header must be present, as with the real endpoint.
  *
- * Steps move PENDING → RUNNING → scripted outcome as DescribeStep is called. Other processes
+ * Steps move PENDING → RUNNING → scripted outcome as DescribeStep is called, or as a ListSteps
+ * of running steps (a batched poll) lists them. Other processes
  * drive it over `GET /__fake/state` and `POST /__fake/control` (a `FakeEmrControl` body).
  */
 
@@ -251,6 +252,13 @@ export class FakeEmr {
   private listSteps(clusterId: string, body: Record<string, unknown>): unknown {
     const states = body.StepStates as string[] | undefined;
     const ids = body.StepIds as string[] | undefined;
+    // A listing of running steps (a batched poll asks for every active state) observes each step
+    // it would show, as a DescribeStep does: it moves on, and one that has just ended drops out of
+    // the answer. Only its first page does, so later pages see the same states. A listing of
+    // PENDING steps alone (`emr.cancelPending`) observes nothing.
+    if (states?.includes('RUNNING') && !body.Marker) {
+      for (const step of this.stepsOf(clusterId)) if (states.includes(step.state) && (!ids?.length || ids.includes(step.Id))) this.advance(step);
+    }
     const all = this.steps(clusterId).filter(
       (s) => (!states?.length || states.includes((s.Status as { State: string }).State)) && (!ids?.length || ids.includes(s.Id as string)),
     );

@@ -52,6 +52,8 @@ export const PUBLISHED_RATE_LIMITS: Record<string, FakeRateLimit> = {
   'chat.getPermalink': { rate: 100, burst: 25 },
   'conversations.info': { rate: 50, burst: 12 },
   'conversations.open': { rate: 50, burst: 12 },
+  'conversations.history': { rate: 50, burst: 12 },
+  'conversations.replies': { rate: 50, burst: 12 },
   'users.info': { rate: 100, burst: 25 },
   'usergroups.users.list': { rate: 20, burst: 5 },
   'views.open': { rate: 100, burst: 25 },
@@ -125,6 +127,7 @@ export class FakeSlack {
   /** Methods another fake answers through this Web API (socket-mode-server.ts: `apps.connections.open`); they check the token. */
   private readonly served = new Map<string, (body: Json, token: string) => Json>();
   private seq = 0;
+  private lastMicros = 0;
   private server?: Server;
 
   constructor(private readonly options: FakeSlackOptions = {}) {
@@ -229,10 +232,13 @@ export class FakeSlack {
     if (body.users) Object.assign(this.users, body.users);
   }
 
-  /** Message timestamps as Slack makes them: unique, increasing, `1700000000.000100` style. */
+  /**
+   * Message timestamps as Slack makes them: unique and increasing, from the clock (history reads
+   * with `oldest` compare them with real times).
+   */
   nextTs(): string {
-    const micros = ++this.seq * 100;
-    return `${1_700_000_000 + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+    const micros = (this.lastMicros = Math.max(Date.now() * 1000, this.lastMicros + 1));
+    return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
   }
 
   nextId(prefix: string): string {

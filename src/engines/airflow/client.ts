@@ -66,12 +66,15 @@ export interface TriggerInput {
 
 interface RequestOptions {
   body?: unknown;
-  query?: Record<string, string | number | boolean | undefined>;
+  /** An array value repeats the parameter (`state=queued&state=running`), as Airflow's list filters take it. */
+  query?: Record<string, string | number | boolean | string[] | undefined>;
   accept?: string;
   signal?: AbortSignal;
 }
 
 const TASK_PAGE = 100;
+/** Airflow's default `maximum_page_limit`: a larger `limit` is cut to it. */
+const RUN_PAGE = 100;
 
 /** A thin typed client for the parts of Airflow's REST API that Cutover uses (STYLE 11). */
 export class AirflowClient {
@@ -114,6 +117,41 @@ export class AirflowClient {
 
   getDagRun(dagId: string, dagRunId: string, signal?: AbortSignal): Promise<DagRun> {
     return this.json('GET', `/dags/${seg(dagId)}/dagRuns/${seg(dagRunId)}`, { signal });
+  }
+
+  /**
+   * The DAG's runs in the given states, across pages (`GET /dags/{dag_id}/dagRuns?state=…`, in
+   * v1 and v2 alike; newest first is not guaranteed, nor needed). At most `maxPages` pages of 100:
+   * `truncated` says more existed.
+   */
+  async listDagRuns(dagId: string, states: DagRunState[], opts: { maxPages: number; signal?: AbortSignal }): Promise<{ runs: DagRun[]; truncated: boolean }> {
+    const runs: DagRun[] = [];
+    for (let page = 0; page < opts.maxPages; page++) {
+      const res = await this.json<{ dag_runs: DagRun[]; total_entries: number }>('GET', `/dags/${seg(dagId)}/dagRuns`, {
+        query: { state: states, limit: RUN_PAGE, offset: page * RUN_PAGE },
+        signal: opts.signal,
+      });
+      runs.push(...res.dag_runs);
+      if (res.dag_runs.length < RUN_PAGE || runs.length >= res.total_entries) return { runs, truncated: false };
+    }
+    return { runs, truncated: true };
+  }
+
+  /**
+   * The task instances of several runs of one DAG in one request (the batch endpoint
+   * `POST /dags/~/dagRuns/~/taskInstances/list` with `dag_ids` and `dag_run_ids`; Airflow 2.7.1+
+   * and 3), across pages.
+   */
+  async listTaskInstancesOfRuns(dagId: string, dagRunIds: string[], signal?: AbortSignal): Promise<(TaskInstance & { dag_run_id: string })[]> {
+    const all: (TaskInstance & { dag_run_id: string })[] = [];
+    for (let offset = 0; ; offset += TASK_PAGE) {
+      const page = await this.json<{ task_instances: (TaskInstance & { dag_run_id: string })[]; total_entries: number }>('POST', '/dags/~/dagRuns/~/taskInstances/list', {
+        body: { dag_ids: [dagId], dag_run_ids: dagRunIds, page_offset: offset, page_limit: TASK_PAGE },
+        signal,
+      });
+      all.push(...page.task_instances);
+      if (page.task_instances.length < TASK_PAGE || all.length >= page.total_entries) return all;
+    }
   }
 
   /**
@@ -265,7 +303,10 @@ export class AirflowClient {
 
   private async send(method: string, path: string, { body, query, accept, signal }: RequestOptions, authorization: string | undefined): Promise<Response> {
     const url = new URL(`${this.root}/api/${this.apiVersion}${path}`);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
+      else if (v !== undefined) url.searchParams.set(k, String(v));
+    }
     const headers: Record<string, string> = { accept: accept ?? 'application/json' };
     if (authorization) headers.authorization = authorization;
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -1,8 +1,9 @@
 import { ApiError, ConfigError, NotFoundError } from '../../errors.ts';
 import type { Engine, EngineRunStatus, SubmitRequest, SubmitResult, TaskFailure, TaskStatus } from '../types.ts';
-import type { AirflowClient, TaskInstance } from './client.ts';
+import type { AirflowClient, DagRun, TaskInstance } from './client.ts';
 import { errorLine } from './log-lines.ts';
 import { mapDagRunState, mapTaskState } from './map-state.ts';
+import type { AirflowRunListing, ListedDagRun } from './run-listing.ts';
 
 export interface AirflowEngineOptions {
   client: AirflowClient;
@@ -10,6 +11,8 @@ export interface AirflowEngineOptions {
   logTailLines?: number;
   /** At most this much of a log is read to find its end; a larger log is linked, not read. Default 8 MiB. */
   logMaxBytes?: number;
+  /** Batched polling (issue 17): the active runs of a DAG read together; absent, each run read on its own. */
+  listing?: AirflowRunListing;
 }
 
 /** Our run id is the DAG run's id, so a retried trigger hits Airflow's 409 instead of starting a second run. */
@@ -37,7 +40,7 @@ const taskKey = (ti: TaskInstance): string => (ti.map_index !== undefined && ti.
  * `submit` sends `req.config.conf` as it is (the caller renders the catalog templates before
  * calling) with `req.params` merged over it, as DESIGN.md passes `--param` to Airflow `conf`.
  */
-export function createAirflowEngine({ client, logTailLines = 30, logMaxBytes = 8 * 1024 * 1024 }: AirflowEngineOptions): Engine {
+export function createAirflowEngine({ client, logTailLines = 30, logMaxBytes = 8 * 1024 * 1024, listing }: AirflowEngineOptions): Engine {
   async function failureOf(dagId: string, dagRunId: string, ti: TaskInstance, signal?: AbortSignal): Promise<TaskFailure> {
     const task = taskKey(ti);
     const logUrl = client.runUrl(dagId, dagRunId, ti.task_id);
@@ -66,6 +69,8 @@ export function createAirflowEngine({ client, logTailLines = 30, logMaxBytes = 8
   return {
     name: 'airflow',
 
+    pollGroup: (config) => (listing && config.engine === 'airflow' ? config.dagId : undefined),
+
     async submit(req: SubmitRequest): Promise<SubmitResult> {
       const config = req.config;
       if (config.engine !== 'airflow') throw new ConfigError('airflow engine', [`config.engine: expected airflow, got ${config.engine}`]);
@@ -74,11 +79,15 @@ export function createAirflowEngine({ client, logTailLines = 30, logMaxBytes = 8
       return { externalId: `${run.dag_id}/${run.dag_run_id}`, url: client.runUrl(run.dag_id, run.dag_run_id) };
     },
 
-    async poll(externalId: string, signal?: AbortSignal): Promise<EngineRunStatus> {
+    async poll(externalId: string, signal?: AbortSignal, group?: string): Promise<EngineRunStatus> {
       const { dagId, dagRunId } = parseAirflowExternalId(externalId);
+      // Batched: an active run is read from its DAG's shared listing (the DAG of the external id);
+      // one that is not there has ended (or was triggered after it) and is read on its own.
+      const listed = listing && group !== undefined ? await listing.active(dagId, dagRunId, signal) : undefined;
       // Run first, then tasks: the task list is then never older than the run state it explains.
-      const run = await client.getDagRun(dagId, dagRunId, signal);
-      const instances = await client.listTaskInstances(dagId, dagRunId, signal);
+      // A listed run carries no note (no free text is stored in Redis); a run read on its own does.
+      const run: ListedDagRun['run'] & Partial<Pick<DagRun, 'note'>> = listed?.run ?? (await client.getDagRun(dagId, dagRunId, signal));
+      const instances = listed?.tasks ?? (await client.listTaskInstances(dagId, dagRunId, signal));
       const tasks: TaskStatus[] = instances.map((ti) => ({
         key: taskKey(ti),
         state: mapTaskState(ti.state),

@@ -43,7 +43,7 @@ export function createDatabricksEngine(client: DatabricksEngineClient, opts: { l
     async poll(externalId: string, signal?: AbortSignal, group?: string): Promise<EngineRunStatus> {
       // Batched: an active run is read from its job's shared listing; one that is not there has
       // ended (or started after the listing), and runs/get reads its final state and history.
-      const listed = listing && group && /^\d+$/.test(group) ? await listing.activeRun(Number(group), toRunId(externalId), signal) : undefined;
+      const listed = listing && group && /^\d+$/.test(group) ? await listing.active(group, String(toRunId(externalId)), signal) : undefined;
       const run = listed ?? (await client.getRun(toRunId(externalId), { includeHistory: true }, signal));
       return {
         state: mapRunState(run),

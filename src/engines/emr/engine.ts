@@ -10,6 +10,7 @@ import type { Engine, EngineRunStatus, SubmitRequest, SubmitResult, TaskFailure 
 import { findStepByName } from './find-step.ts';
 import { consoleUrl, formatExternalId, parseExternalId, toFailures, toRunStatus } from './step-status.ts';
 import { toAwsApiError } from './to-api-error.ts';
+import { toStep, type EmrStepListing } from './step-listing.ts';
 
 export interface EmrEngineOptions {
   /** An EMRClient for the cluster's region; tests point its `endpoint` at a fake. */
@@ -19,6 +20,8 @@ export interface EmrEngineOptions {
   /** At most this many ListSteps pages (50 steps each) are read per submit. Default: 20. */
   maxListPages?: number;
   now?: () => number;
+  /** Batched polling (issue 17): the active steps of a cluster read together; absent, one DescribeStep per poll. */
+  listing?: EmrStepListing;
 }
 
 /** EMR limits a step `Name` to 256 characters. */
@@ -52,7 +55,14 @@ export function createEmrEngine({
   lookbackMs = 7 * 24 * 3600_000,
   maxListPages = 20,
   now = Date.now,
+  listing,
 }: EmrEngineOptions): Engine {
+  /**
+   * Failed steps whose DescribeStep `poll` just read, for `failures` (which the poll job calls
+   * right after): FailureDetails come with that same answer, so a failed step costs one
+   * DescribeStep, not two. Taken out when read; bounded in case a failures call never comes.
+   */
+  const failedSteps = new Map<string, Step>();
   async function send<T>(operation: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       return await run();
@@ -78,6 +88,8 @@ export function createEmrEngine({
 
   return {
     name: 'emr',
+
+    pollGroup: (config) => (listing && config.engine === 'emr' ? config.clusterId : undefined),
 
     async submit(req: SubmitRequest): Promise<SubmitResult> {
       const config = req.config;
@@ -118,15 +130,27 @@ export function createEmrEngine({
       return { externalId: formatExternalId(clusterId, stepId), url };
     },
 
-    async poll(externalId: string, signal?: AbortSignal): Promise<EngineRunStatus> {
-      const { step, clusterId } = await describe(externalId, signal);
-      return toRunStatus(step, consoleUrl(await region(), clusterId));
+    async poll(externalId: string, signal?: AbortSignal, group?: string): Promise<EngineRunStatus> {
+      // Batched: an active step is read from its cluster's shared listing (the cluster of the
+      // external id: the catalog's may have changed since the step was added); one that is not
+      // there has ended (or was added after the listing), and DescribeStep reads its final state.
+      const { clusterId, stepId } = parseExternalId(externalId);
+      const listed = listing && group !== undefined ? await listing.active(clusterId, stepId, signal) : undefined;
+      if (listed) return toRunStatus(toStep(listed), consoleUrl(await region(), clusterId));
+      const { step } = await describe(externalId, signal);
+      const status = toRunStatus(step, consoleUrl(await region(), clusterId));
+      if (status.state === 'failed') {
+        if (failedSteps.size >= 1000) failedSteps.clear();
+        failedSteps.set(externalId, step);
+      }
+      return status;
     },
 
     async failures(externalId: string, status: EngineRunStatus, signal?: AbortSignal): Promise<TaskFailure[]> {
       if (status.state !== 'failed') return [];
-      // FailureDetails is only on DescribeStep, not in the status we keep, so read the step again.
-      const { step } = await describe(externalId, signal);
+      // FailureDetails is only on DescribeStep, not in the status we keep: the poll's answer, else read the step again.
+      const step = failedSteps.get(externalId) ?? (await describe(externalId, signal)).step;
+      failedSteps.delete(externalId);
       return toFailures(step);
     },
 

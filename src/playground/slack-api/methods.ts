@@ -1,4 +1,4 @@
-import type { SlackState, StoredMessage, StoredView } from './types.ts';
+import type { MessageMetadata, SlackState, StoredMessage, StoredView } from './types.ts';
 import { fail, messageProblems, str, viewProblems, type Json } from './wire.ts';
 
 /**
@@ -9,8 +9,57 @@ export type MethodHandler = (body: Json) => Json;
 
 export const BOT = { user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0TEAM' } as const;
 
-export function publicMessage(m: StoredMessage): Json {
-  return { type: 'message', user: m.user, bot_id: m.bot_id, text: m.text ?? '', ts: m.ts, thread_ts: m.thread_ts, blocks: m.blocks, team: BOT.team_id };
+/** A message as the Web API shows it; metadata only when asked for (`include_all_metadata`), as in history reads. */
+export function publicMessage(m: StoredMessage, withMetadata = false): Json {
+  const shown: Json = { type: 'message', user: m.user, bot_id: m.bot_id, text: m.text ?? '', ts: m.ts, thread_ts: m.thread_ts, blocks: m.blocks, team: BOT.team_id };
+  if (m.reply_broadcast) shown.subtype = 'thread_broadcast';
+  if (withMetadata && m.metadata) shown.metadata = m.metadata;
+  return shown;
+}
+
+/**
+ * `metadata` of chat.postMessage / chat.update: `{event_type, event_payload}`; `{}` (update only)
+ * removes it. Undefined when absent; a string error code when malformed, as Slack answers.
+ */
+function metadataOf(v: unknown): MessageMetadata | null | undefined | 'invalid_metadata_format' {
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'invalid_metadata_format';
+  const m = v as Json;
+  if (Object.keys(m).length === 0) return null;
+  if (typeof m.event_type !== 'string' || !m.event_type || typeof m.event_payload !== 'object' || m.event_payload === null) return 'invalid_metadata_format';
+  return { event_type: m.event_type, event_payload: m.event_payload as Json };
+}
+
+/** Slack timestamps compared exactly (as numbers they lose the last microseconds). */
+function tsMicros(ts: string): bigint {
+  const [s = '0', f = ''] = ts.split('.');
+  return BigInt(s) * 1_000_000n + BigInt(f.padEnd(6, '0').slice(0, 6) || '0');
+}
+
+const truthy = (v: unknown) => v === true || v === 'true' || v === '1' || v === 1;
+
+/**
+ * One page of `messages` between `oldest` and `latest` (exclusive unless `inclusive`), as
+ * conversations.history and conversations.replies page them: `limit` (default 100) per page, an
+ * opaque `cursor` to the next, `has_more`.
+ */
+function page(messages: StoredMessage[], b: Json, maxLimit: number): Json {
+  const inclusive = truthy(b.inclusive);
+  const oldest = str(b.oldest);
+  const latest = str(b.latest);
+  const inRange = messages.filter((m) => {
+    const t = tsMicros(m.ts);
+    if (oldest && (inclusive ? t < tsMicros(oldest) : t <= tsMicros(oldest))) return false;
+    if (latest && (inclusive ? t > tsMicros(latest) : t >= tsMicros(latest))) return false;
+    return true;
+  });
+  const limit = Math.min(Math.max(Number(b.limit ?? 100) || 100, 1), maxLimit);
+  const cursor = str(b.cursor);
+  const start = cursor ? Number(Buffer.from(cursor, 'base64').toString().replace(/^offset:/, '')) : 0;
+  if (!Number.isInteger(start) || start < 0) return fail('invalid_cursor');
+  const shown = inRange.slice(start, start + limit).map((m) => publicMessage(m, truthy(b.include_all_metadata)));
+  const more = start + limit < inRange.length;
+  return { ok: true, messages: shown, has_more: more, response_metadata: { next_cursor: more ? Buffer.from(`offset:${start + limit}`).toString('base64') : '' } };
 }
 
 function hasContent(b: Json): boolean {
@@ -44,6 +93,8 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       if (thread && !state.message(channel, thread)) return fail('thread_not_found');
       const invalid = messageProblems(b);
       if (invalid) return invalid;
+      const metadata = metadataOf(b.metadata);
+      if (typeof metadata === 'string' || metadata === null) return fail('invalid_metadata_format');
       const msg: StoredMessage = {
         channel,
         ts: state.nextTs(),
@@ -53,6 +104,7 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
         blocks: b.blocks as unknown[] | undefined,
         user: BOT.user_id,
         bot_id: BOT.bot_id,
+        ...(metadata ? { metadata } : {}),
         history: [],
       };
       state.messages.push(msg);
@@ -65,9 +117,14 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       if (!hasContent(b)) return fail('no_text');
       const invalid = messageProblems(b);
       if (invalid) return invalid;
+      // Without `metadata` the message keeps its own; `{}` removes it.
+      const metadata = metadataOf(b.metadata);
+      if (typeof metadata === 'string') return fail(metadata);
       msg.history.push({ text: msg.text, blocks: msg.blocks, at: Date.now() });
       if (b.text !== undefined) msg.text = str(b.text);
       if (b.blocks !== undefined) msg.blocks = b.blocks as unknown[];
+      if (metadata === null) delete msg.metadata;
+      else if (metadata) msg.metadata = metadata;
       return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text ?? '', message: publicMessage(msg) };
     },
 
@@ -98,6 +155,25 @@ export function createMethods(state: SlackState): Record<string, MethodHandler> 
       const known = state.channels ? state.channels[id] : /^[CGD][A-Z0-9]+$/.test(id) ? {} : undefined;
       if (!known) return fail('channel_not_found');
       return { ok: true, channel: { id, name: id.toLowerCase(), is_channel: true, is_member: false, is_archived: Boolean(known.archived) } };
+    },
+
+    // The channel's own timeline, newest first: top-level messages and replies broadcast to it, not other replies.
+    'conversations.history': (b) => {
+      const channel = str(b.channel);
+      if (!channel || (state.channels && !state.channels[channel])) return fail('channel_not_found');
+      const timeline = state.messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts || m.reply_broadcast));
+      return page(timeline.sort((x, y) => (tsMicros(y.ts) > tsMicros(x.ts) ? 1 : -1)), b, 999);
+    },
+
+    // A thread, oldest first: the parent, then its replies.
+    'conversations.replies': (b) => {
+      const channel = str(b.channel) ?? '';
+      const ts = str(b.ts) ?? '';
+      const parent = state.message(channel, ts);
+      if (!parent) return fail('thread_not_found');
+      const root = parent.thread_ts ?? parent.ts;
+      const thread = state.messages.filter((m) => m.channel === channel && (m.ts === root || m.thread_ts === root));
+      return page(thread.sort((x, y) => (tsMicros(x.ts) > tsMicros(y.ts) ? 1 : -1)), b, 1000);
     },
 
     'usergroups.users.list': (b) => {

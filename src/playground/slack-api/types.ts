@@ -14,8 +14,15 @@ export interface StoredMessage {
   blocks?: unknown[];
   user: string;
   bot_id: string;
+  /** Message metadata (`chat.postMessage`/`chat.update` `metadata`), returned by history reads that ask for it. */
+  metadata?: MessageMetadata;
   /** Earlier versions, oldest first; the fields above are the current one. */
   history: Array<{ text?: string; blocks?: unknown[]; at: number }>;
+}
+
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Json;
 }
 
 export interface StoredEphemeral {

@@ -70,14 +70,18 @@ describe('/pipeline parallel', () => {
   it('finding 13: a process killed before any of its writes leaves the parallel run and both runs recorded and started, or nothing', async () => {
     // Warm the script cache, so each write is one EVALSHA the gate can count.
     expect((await parallelCommand(ARGS, WHO, depsOn(redis))).text).toMatch(/Parallel run `p-/);
+    const killedAt: number[] = [];
     for (let cut = 1; cut <= 3; cut++) {
       const gate = await startRedisGate();
-      const connection = new Redis(gate.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, retryStrategy: () => null });
+      const connection = new Redis(gate.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, retryStrategy: () => null, lazyConnect: true });
       connection.on('error', () => undefined); // the cut connection
+      // Connected before the command starts: without an offline queue, a command sent while
+      // connecting fails at once and the process would never reach the write under test.
+      await connection.connect();
       const before = await recorded();
       const stop = gate.stopAtScript(cut);
       const reply = parallelCommand(ARGS, WHO, depsOn(connection)).catch((err: unknown) => err);
-      await Promise.race([stop.reached, reply]);
+      if (await Promise.race([stop.reached.then(() => true), reply.then(() => false)])) killedAt.push(cut);
       stop.drop(); // killed here: this write and everything after it never reach Redis
       await reply;
       connection.disconnect();
@@ -99,5 +103,8 @@ describe('/pipeline parallel', () => {
         expect(after.audit.filter((e) => e.action === 'parallel.created' && e.subject === p.id)).toHaveLength(1);
       }
     }
+    // The process really was killed at its first write (and, had the command made more than one
+    // write, at each later one too): the loop above did not pass by never cutting anything.
+    expect(killedAt).toContain(1);
   });
 });

@@ -35,6 +35,11 @@ const catalog = loadCatalog('examples/pipelines.yaml');
 const CANARY = 'CANARY-7d1e4-not-in-any-output';
 const INJECTIONS = [
   "x' UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET') --",
+  // Shapes for a placeholder written without quotes (the only form the catalog now accepts):
+  // pasted there, each of these reads the secret with no quote to escape.
+  "'x' UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET')",
+  "0 UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET')",
+  "(SELECT content FROM read_text('SECRET'))",
   "eu' UNION ALL SELECT * FROM read_parquet('SECRETPARQUET') --",
   "eu' || (SELECT content FROM read_text('SECRET')) || '",
   "' OR '1'='1",

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabricksClient } from '../../../src/engines/databricks/client.ts';
 import { createDatabricksEngine } from '../../../src/engines/databricks/engine.ts';
-import { DatabricksRunListing } from '../../../src/engines/databricks/run-listing.ts';
+import { databricksRunListing } from '../../../src/engines/databricks/run-listing.ts';
 import { nextPollAt } from '../../../src/jobs/poll-run.ts';
 import { FakeDatabricks } from '../../fakes/databricks-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 /** An engine as one worker process builds it: its own Redis connection, the shared prefix. */
-const workerEngine = (conn: typeof redis) => createDatabricksEngine(client, { listing: new DatabricksRunListing({ redis: conn, prefix, client, freshMs: 60_000 }) });
+const workerEngine = (conn: typeof redis) => createDatabricksEngine(client, { listing: databricksRunListing({ redis: conn, prefix, client, freshMs: 60_000 }) });
 
 describe('batched polling of Databricks runs (issue 17)', () => {
   it('the fake answers runs/list like the API: newest first, pages of at most 25, active_only, expand_tasks', async () => {

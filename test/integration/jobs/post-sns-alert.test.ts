@@ -64,8 +64,9 @@ describe('postSnsAlert', () => {
 
   it('puts an alarm into the open alert thread of the current period', async () => {
     const period = '2026-10'; // the last complete month on NOW
-    await deps.dqAlerts.update((await deps.dqAlerts.get('p-one', period))!, (a) => ({ next: { ...a, summary: { channel: 'C0ONE', ts: '1700000000.000100' } } }), { actor: 'test', action: 'dq.message' });
+    const summaryTs = slack.messages[0]!.ts; // the first test's alarm stands in for the thread's summary
+    await deps.dqAlerts.update((await deps.dqAlerts.get('p-one', period))!, (a) => ({ next: { ...a, summary: { channel: 'C0ONE', ts: summaryTs } } }), { actor: 'test', action: 'dq.message' });
     await postSnsAlert(deps, job({ messageId: 'm3', pipeline: 'p-one', kind: 'cloudwatch-alarm', message: { AlarmName: 'lag', NewStateValue: 'ALARM' } }));
-    expect(slack.messages.at(-1)).toMatchObject({ channel: 'C0ONE', thread_ts: '1700000000.000100' });
+    expect(slack.messages.at(-1)).toMatchObject({ channel: 'C0ONE', thread_ts: summaryTs });
   });
 });

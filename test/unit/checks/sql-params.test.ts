@@ -36,19 +36,26 @@ function declared(target: string, checks: Check[]): Pipeline {
 
 describe('finding 1: values in DuckDB checks', () => {
   it('finding 1: a --param value is bound, never pasted into a sql: check', async () => {
-    const injection = `x' UNION ALL BY NAME SELECT content AS region FROM read_text('${join(dir, 'secret.txt')}') --`;
-    const result = await runChecks({
-      pipeline: declared(join(dir, 'out', 'eu', 'orders.parquet'), [{ sql: 'select * from {{output}} where region = {{param.region}}' }]),
-      pipelineName: 'sales',
-      period: '2024-05',
-      params: { region: injection },
-    });
-    const [check] = result.checks;
-    // No row has that region: the whole value was compared as one string, and nothing was read.
-    expect(check).toMatchObject({ passed: true, failingRows: 0, samples: [], values: { param_region: injection } });
-    expect(check?.error).toBeUndefined();
-    expect(check?.sql).toBe('select * from "orders" where region = $param_region');
-    expect(JSON.stringify(result)).not.toContain(CANARY);
+    const secret = join(dir, 'secret.txt');
+    // One shape needs no quote, the other escapes a quoted placeholder: pasted into the SQL, the
+    // first reads the secret file back as a failing row (the second breaks the SQL).
+    for (const injection of [
+      `'x' UNION ALL BY NAME SELECT content AS region FROM read_text('${secret}')`,
+      `x' UNION ALL BY NAME SELECT content AS region FROM read_text('${secret}') --`,
+    ]) {
+      const result = await runChecks({
+        pipeline: declared(join(dir, 'out', 'eu', 'orders.parquet'), [{ sql: 'select * from {{output}} where region = {{param.region}}' }]),
+        pipelineName: 'sales',
+        period: '2024-05',
+        params: { region: injection },
+      });
+      const [check] = result.checks;
+      expect(JSON.stringify(result), injection).not.toContain(CANARY);
+      // No row has that region: the whole value was compared as one string, and nothing was read.
+      expect(check, injection).toMatchObject({ passed: true, failingRows: 0, samples: [], values: { param_region: injection } });
+      expect(check?.error).toBeUndefined();
+      expect(check?.sql).toBe('select * from "orders" where region = $param_region');
+    }
   });
 
   it('finding 1: {{period}} is bound too, and a real value still finds its rows', async () => {

@@ -52,6 +52,33 @@ describe('FakeSlack with the real WebClient', () => {
     expect(JSON.stringify(alert?.blocks)).toContain('run_repair');
   });
 
+  it('keeps message metadata and reads it back in conversations.history and .replies, as Slack does', async () => {
+    const web = client();
+    const metadata = { event_type: 'cutover_status', event_payload: { slot: 'r-1', nonce: 'n-1' } };
+    const parent = await web.chat.postMessage({ channel: 'C0HIST', text: 'status', metadata });
+    await web.chat.update({ channel: 'C0HIST', ts: parent.ts!, text: 'status, edited' }); // no metadata: it keeps its own
+    const reply = await web.chat.postMessage({ channel: 'C0HIST', thread_ts: parent.ts!, text: 'a reply', metadata: { ...metadata, event_payload: { slot: 'a-1', nonce: 'n-2' } } });
+    const broadcast = await web.chat.postMessage({ channel: 'C0HIST', thread_ts: parent.ts!, reply_broadcast: true, text: 'to the channel too' });
+    const later = await web.chat.postMessage({ channel: 'C0HIST', text: 'later' });
+
+    const history = await web.conversations.history({ channel: 'C0HIST', oldest: parent.ts!, inclusive: true, include_all_metadata: true });
+    // Newest first; thread replies only when broadcast.
+    expect(history.messages?.map((m) => m.ts)).toEqual([later.ts, broadcast.ts, parent.ts]);
+    expect(history.messages?.at(-1)).toMatchObject({ text: 'status, edited', metadata });
+    expect((await web.conversations.history({ channel: 'C0HIST', oldest: parent.ts! })).messages?.map((m) => m.ts)).toEqual([later.ts, broadcast.ts]); // oldest is exclusive
+    expect((await web.conversations.history({ channel: 'C0HIST' })).messages?.every((m) => !('metadata' in m))).toBe(true); // only when asked for
+
+    const page1 = await web.conversations.history({ channel: 'C0HIST', limit: 2 });
+    expect(page1).toMatchObject({ has_more: true, messages: [{ ts: later.ts }, { ts: broadcast.ts }] });
+    const page2 = await web.conversations.history({ channel: 'C0HIST', limit: 2, cursor: page1.response_metadata!.next_cursor! });
+    expect(page2).toMatchObject({ has_more: false, messages: [{ ts: parent.ts }] });
+
+    const thread = await web.conversations.replies({ channel: 'C0HIST', ts: parent.ts!, include_all_metadata: true });
+    expect(thread.messages?.map((m) => m.ts)).toEqual([parent.ts, reply.ts, broadcast.ts]);
+    expect(thread.messages?.[1]).toMatchObject({ metadata: { event_payload: { slot: 'a-1' } } });
+    expect((await platformError(web.conversations.replies({ channel: 'C0HIST', ts: '1.000001' }))).error).toBe('thread_not_found');
+  });
+
   it('rejects what Slack rejects: unknown messages, missing token, too many blocks, long sections', async () => {
     expect((await platformError(client().chat.update({ channel: 'C1', ts: '1.000100', text: 'x' }))).error).toBe('message_not_found');
     expect((await platformError(client({}, null).chat.postMessage({ channel: 'C1', text: 'x' }))).error).toBe('not_authed');
