@@ -60,6 +60,12 @@ export interface DeltaBenchOptions {
 export interface Measurement {
   ms: number;
   maxRssMiB: number;
+  /**
+   * CPU time (user + system) of the measurement: on a machine shared with other work, wall time
+   * swings with their load far more than CPU time does, so the CPU ratio shows a change that the
+   * wall ratio's noise hides (the target is on wall time).
+   */
+  cpuMs?: number;
   strategy?: string;
   changed?: number;
   /** Replay: what was replayed. */
@@ -222,6 +228,7 @@ async function generateReplayLog(root: string, commits: number, interval: number
 async function measure(kind: string, args: { legacy: string; target: string; version?: string; run?: string }, engine: EngineOptions): Promise<Measurement> {
   if (kind === 'replay') return measureReplay(args.target, args.version ?? 'latest', args.run ? (JSON.parse(args.run) as JobRunWindow) : undefined, engine);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const report = await diffDatasets({
     legacy: { path: args.legacy, format: 'parquet' },
     target: kind === 'delta' ? { path: args.target, format: 'delta' } : { path: args.target, format: 'parquet' },
@@ -231,6 +238,7 @@ async function measure(kind: string, args: { legacy: string; target: string; ver
   return {
     ms: performance.now() - started,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    cpuMs: cpuMsSince(cpu),
     strategy: report.strategy,
     changed: report.counts.changed + report.counts.onlyLegacy + report.counts.onlyTarget,
   };
@@ -267,7 +275,17 @@ async function inChild(kind: string, args: { legacy?: string; target: string; ve
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measurement;
 }
 
+const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
+
 const median = (ms: Measurement[]) => [...ms].sort((a, b) => a.ms - b.ms)[Math.floor(ms.length / 2)] as Measurement;
+/** The median run by wall time, with the median CPU time of all runs (not necessarily that run's). */
+const withMedianCpu = (ms: Measurement[]): Measurement => {
+  const cpu = ms.flatMap((m) => (m.cpuMs === undefined ? [] : [m.cpuMs])).sort((a, b) => a - b);
+  return { ...median(ms), cpuMs: cpu[Math.floor(cpu.length / 2)] };
+};
 
 export async function runDeltaBench(opts: DeltaBenchOptions = {}): Promise<{ diff: DeltaDiffRow[]; replay: ReplayRow[] }> {
   const rows = opts.rows ?? 10_000_000;
@@ -302,7 +320,7 @@ async function measureDiffs(dir: string, rows: number, rates: number[], files: n
         runs[kind].push(await inChild(kind, { legacy, target: join(dir, `${kind}-${rate}`) }, engine));
       }
     }
-    const row: DeltaDiffRow = { rate, parquet: median(runs.parquet), delta: median(runs.delta), ...(counts.get(rate) ?? { physicalRows: 0, liveRows: 0 }) };
+    const row: DeltaDiffRow = { rate, parquet: withMedianCpu(runs.parquet), delta: withMedianCpu(runs.delta), ...(counts.get(rate) ?? { physicalRows: 0, liveRows: 0 }) };
     log(`rate ${formatRate(rate)}: Parquet ${fmt(row.parquet.ms)} s, Delta ${fmt(row.delta.ms)} s`);
     diff.push(row);
   }
@@ -330,6 +348,8 @@ async function measureReplays(dir: string, commits: number, interval: number, re
 }
 
 const fmt = (ms: number) => (ms / 1000).toFixed(2);
+const cpuCell = (r: DeltaDiffRow) =>
+  r.parquet.cpuMs === undefined || r.delta.cpuMs === undefined ? 'n/a' : `${fmt(r.parquet.cpuMs)} / ${fmt(r.delta.cpuMs)} (${(r.delta.cpuMs / r.parquet.cpuMs).toFixed(2)}x)`;
 const formatRate = (rate: number) => `${+(rate * 100).toPrecision(3)} %`;
 const n = (v: number | undefined) => (v ?? 0).toLocaleString('en-US');
 
@@ -340,12 +360,12 @@ export function formatDeltaBench(result: { diff: DeltaDiffRow[]; replay: ReplayR
     `Delta diff benchmark: ${n(opts.rows)} rows x 12 columns written to a Delta table in ${opts.files} files (create, append, overwrite leaving the appended file on disk, ` +
       `5 % deleted through deletion vectors: ${n(first?.liveRows)} of ${n(first?.physicalRows)} rows live at rate 0) vs. a Parquet folder of the same live rows; ` +
       `memory_limit ${opts.engine.memoryLimit ?? '1GB'}, threads ${opts.engine.threads ?? 2}`,
-    '| rate | Parquet diff s | Delta diff s | Delta / Parquet | strategy Parquet / Delta | differing keys Parquet / Delta | peak RSS MiB Parquet / Delta |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| rate | Parquet diff s | Delta diff s | Delta / Parquet | CPU s Parquet / Delta (ratio) | strategy Parquet / Delta | differing keys Parquet / Delta | peak RSS MiB Parquet / Delta |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const r of result.diff) {
     lines.push(
-      `| ${formatRate(r.rate)} | ${fmt(r.parquet.ms)} | ${fmt(r.delta.ms)} | ${(r.delta.ms / r.parquet.ms).toFixed(2)}x | ${r.parquet.strategy} / ${r.delta.strategy} | ` +
+      `| ${formatRate(r.rate)} | ${fmt(r.parquet.ms)} | ${fmt(r.delta.ms)} | ${(r.delta.ms / r.parquet.ms).toFixed(2)}x | ${cpuCell(r)} | ${r.parquet.strategy} / ${r.delta.strategy} | ` +
         `${n(r.parquet.changed)} / ${n(r.delta.changed)}${r.parquet.changed === r.delta.changed ? '' : ' (MISMATCH)'} | ${Math.round(r.parquet.maxRssMiB)} / ${Math.round(r.delta.maxRssMiB)} |`,
     );
   }
