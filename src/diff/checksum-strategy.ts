@@ -25,7 +25,12 @@ export interface Ctx {
   options: ResolvedOptions;
   legacy: string;
   target: string;
+  /** A side's own filtered relation (RegisteredDataset.filtered), used by the second reads. */
+  filtered?: Partial<Record<Side, (filter: string) => string>>;
 }
+
+/** The side's rows for a second read filtered by `filter`: its own filtered relation if it has one, else its view (filtered again by the caller). */
+const rowsFor = (ctx: Ctx, side: Side, filter: string) => ctx.filtered?.[side]?.(filter) ?? ctx[side];
 
 export interface ChecksumSettings {
   /** `buckets` forces re-reading differing buckets whole; `keys` forces naming differing keys first. */
@@ -144,7 +149,7 @@ export async function runChecksumStrategy(ctx: Ctx, s: ChecksumSettings): Promis
   for (const side of SIDES) {
     // With nothing to look at, skip the second read entirely.
     const filter = keys === 0 ? 'false' : await keyFilter(ctx, side, keys);
-    await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter)}`);
+    await db.run(`CREATE TEMP TABLE diff_d${side[0]} AS ${canonicalRowsSql(plan, side, rowsFor(ctx, side, filter), filter)}`);
   }
   const detail = await detailIn(ctx, 'diff_dl', 'diff_dt');
   const path = rowLevel ? 'rows' : 'keys';
@@ -196,7 +201,7 @@ async function rereadBuckets(ctx: Ctx, bits: number): Promise<DetailResult> {
   for (const side of SIDES) {
     const filter = inDiffering(bucketOf(keyHash(plan, side), bits));
     const hashes = [`${keyHash(plan, side)} AS kh`, `${rowHashSql(d, plan, side, o)} AS rh`];
-    await db.run(`CREATE TEMP TABLE diff_r${side[0]} AS ${canonicalRowsSql(plan, side, ctx[side], filter, hashes)}`);
+    await db.run(`CREATE TEMP TABLE diff_r${side[0]} AS ${canonicalRowsSql(plan, side, rowsFor(ctx, side, filter), filter, hashes)}`);
   }
   const forced = dup ? ` UNION ALL SELECT kh FROM ${dup}` : '';
   await db.run(`CREATE TEMP TABLE diff_dk AS SELECT DISTINCT kh FROM (${perKeySql((t) => t, { legacy: 'diff_rl', target: 'diff_rt' })}${forced}) x`);

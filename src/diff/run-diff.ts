@@ -60,7 +60,7 @@ export async function diffDatasets(input: DiffInput): Promise<DiffReport> {
   return withDuckDb({ ...input.engine, signal: input.signal }, async (db) => {
     const { legacy, target } = await registerPair(db, input, access, { ignore: options.ignore, keepUnparsed: true, register: input.register });
     const plan = planColumns(duckdbDialect, legacy.columns, target.columns, input.key, options);
-    const ctx = { db, plan, options, legacy: legacy.view, target: target.view };
+    const ctx = { db, plan, options, legacy: legacy.view, target: target.view, filtered: { legacy: legacy.filtered, target: target.filtered } };
     const strategy = input.strategy ?? 'auto';
     const rows = await knownRows(db, [legacy, target]);
     const small = strategy === 'auto' && rows !== undefined && rows <= (input.joinBelowRows ?? 100_000);

@@ -19,6 +19,8 @@ export interface RegisteredDelta {
   source: SourceInfo;
   /** Live rows, from the log's stats. */
   rows?: number;
+  /** See RegisteredDataset.filtered. */
+  filtered?: (filter: string) => string;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function registerDelta(session: DuckDbSession, viewName: string, da
     via: isS3Path(dataset.path) ? 'download' : 'local',
     files: scan.files,
     rows: scan.rows,
+    filtered: scan.filtered,
     source: { format: 'delta', version: state.version, committedAt: new Date(state.committedAt).toISOString() },
   };
 }

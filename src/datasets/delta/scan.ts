@@ -1,3 +1,4 @@
+import { BIGINT, DuckDBDataChunk, UBIGINT } from '@duckdb/node-api';
 import { UnsupportedError } from '../../errors.ts';
 import { sqlString, type DuckDbSession } from '../../diff/duckdb-session.ts';
 import type { AddFile } from './actions/file-actions.ts';
@@ -13,7 +14,13 @@ export interface ScanResult {
   files: string[];
   /** Live rows from the log (`numRecords` minus DV cardinalities), when every file has stats. */
   rows?: number;
+  /** The live rows passing a filter over the view's columns, filtered before the DV anti-join (RegisteredDataset.filtered). */
+  filtered?: (filter: string) => string;
 }
+
+/** Names of the row's file and position inside `filtered`'s subquery and in the deleted-positions table. */
+const FILE_COL = '__cutover_dv_file';
+const ROW_COL = '__cutover_dv_row';
 
 /**
  * Hands the snapshot to DuckDB as the temp view `view` (STYLE 16: the scan gives the engine live
@@ -26,6 +33,11 @@ export interface ScanResult {
  * against a temp table of deleted positions; only the files that have a DV take part in it.
  * Integer keys, not the `filename` column: a string per row and a join on it cost more than the
  * anti-join itself (`npm run bench -- diff --target-format delta`).
+ *
+ * `filtered(filter)` gives the same rows filtered, with the filter applied before the anti-join:
+ * DuckDB keeps an expression filter over the view (a diff's bucket bitmap, its key-hash list)
+ * above the join, so a second read of 1 % of the rows would otherwise probe the join with all
+ * of them (at 10M rows, 5 % deleted: the re-read 0.47 s against 0.30 s with the filter first).
  */
 export async function registerScan(session: DuckDbSession, view: string, state: TableState, plan: ReadPlan, store: TableStore): Promise<ScanResult> {
   const where = `${store.root} (version ${state.version})`;
@@ -42,21 +54,33 @@ export async function registerScan(session: DuckDbSession, view: string, state: 
   if (groups[1]!.length > 0) await createDeletedTable(session, names.deleted, groups[1]!, store, where);
 
   const selects: string[] = [];
+  const filteredSelects: Array<(filter: string) => string> = [];
   for (const [g, group] of groups.entries()) {
     if (group.length === 0) continue;
     const dv = g === 1;
     const source = await sourceOf(session, group.map((x) => x.local), plan, { fileIndex: partitioned || dv, rowNumbers: dv }, where);
-    const joins = [
-      ...(partitioned ? [`JOIN ${names.files} f ON f.grp = ${g} AND f.idx = d.file_index`] : []),
-      ...(dv ? [`ANTI JOIN ${names.deleted} x ON x.idx = d.file_index AND x."row" = d.file_row_number`] : []),
-    ];
-    selects.push(`SELECT ${projection(plan, source.columns).join(', ')} FROM ${source.sql} d ${joins.join(' ')}`);
+    const from = `${source.sql} d${partitioned ? ` JOIN ${names.files} f ON f.grp = ${g} AND f.idx = d.file_index` : ''}`;
+    const columns = projection(plan, source.columns).join(', ');
+    const antiJoin = `ANTI JOIN ${names.deleted} x ON x.${FILE_COL} = d.file_index AND x.${ROW_COL} = d.file_row_number`;
+    selects.push(`SELECT ${columns} FROM ${from}${dv ? ` ${antiJoin}` : ''}`);
+    // The filter is written over the view's (logical, typed) columns, so it runs on a subquery
+    // that has them; the anti-join then probes only the rows that pass it.
+    filteredSelects.push(
+      dv
+        ? (filter) =>
+            `SELECT v.* EXCLUDE (${FILE_COL}, ${ROW_COL}) FROM (SELECT ${columns}, d.file_index AS ${FILE_COL}, d.file_row_number AS ${ROW_COL} FROM ${from}) v ` +
+            `ANTI JOIN ${names.deleted} x ON x.${FILE_COL} = v.${FILE_COL} AND x.${ROW_COL} = v.${ROW_COL} WHERE (${filter})`
+        : (filter) => `SELECT * FROM (SELECT ${columns} FROM ${from}) v WHERE (${filter})`,
+    );
   }
   if (selects.length === 0) selects.push(`SELECT ${plan.schema.map((f) => `CAST(NULL AS ${duckdbType(f.type, 'logical')}) AS ${q(f.name)}`).join(', ')} WHERE false`);
   await session.run(`CREATE OR REPLACE TEMP VIEW ${q(view)} AS ${selects.join('\nUNION ALL\n')}`);
+  // A table column with one of the helper names would be hidden by them: such a table keeps the plain view.
+  const clash = plan.schema.some((f) => [FILE_COL, ROW_COL].includes(f.name.toLowerCase()));
+  const filtered = groups[1]!.length > 0 && !clash ? (filter: string) => `(${filteredSelects.map((f) => f(filter)).join('\nUNION ALL\n')}) AS ${q(`${view}__filtered`)}` : undefined;
   const counted = state.files.every((f) => f.numRecords !== undefined);
   const rows = counted ? state.files.reduce((n, f) => n + (f.numRecords ?? 0) - (f.deletionVector?.cardinality ?? 0), 0) : undefined;
-  return { files: locals, rows };
+  return { files: locals, rows, filtered };
 }
 
 /** Columns of the table, in order: partition columns from the file table, the rest from the data files. */
@@ -174,14 +198,29 @@ async function createFileTable(session: DuckDbSession, table: string, groups: Ar
   }
 }
 
+/** Rows per appended chunk: DuckDB's vector size. */
+const CHUNK_ROWS = 2048;
+
 /**
  * Deleted positions of every file with a DV, keyed by the file's position in the DV group's list;
- * DV files are read once each, however many DVs they hold.
+ * DV files are read once each, however many DVs they hold. Appended a chunk (2,048 rows) at a
+ * time: a native call per value cost ~0.1 s at 500,000 deleted rows, a chunk about half that.
  */
 async function createDeletedTable(session: DuckDbSession, table: string, files: Array<{ file: AddFile }>, store: TableStore, where: string): Promise<void> {
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (idx UBIGINT, "row" BIGINT)`);
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} (${FILE_COL} UBIGINT, ${ROW_COL} BIGINT)`);
   const dvFiles = new Map<string, Promise<Buffer>>();
   const appender = await session.connection.createAppender(table.slice(1, -1).replaceAll('""', '"'));
+  const chunk = DuckDBDataChunk.create([UBIGINT, BIGINT], CHUNK_ROWS);
+  let idxs: bigint[] = [];
+  let rows: bigint[] = [];
+  const flush = () => {
+    chunk.rowCount = rows.length;
+    chunk.setColumnValues(0, idxs);
+    chunk.setColumnValues(1, rows);
+    appender.appendDataChunk(chunk);
+    idxs = [];
+    rows = [];
+  };
   try {
     for (const [idx, { file }] of files.entries()) {
       const dv = file.deletionVector!;
@@ -193,12 +232,14 @@ async function createDeletedTable(session: DuckDbSession, table: string, files: 
         dvFiles.set(path, cached);
         bytes = await cached;
       }
+      const key = BigInt(idx);
       for (const row of decodeDeletionVector(dv, bytes, `${where}: deletion vector of ${file.path}`)) {
-        appender.appendUBigInt(BigInt(idx));
-        appender.appendBigInt(BigInt(row));
-        appender.endRow();
+        idxs.push(key);
+        rows.push(BigInt(row));
+        if (rows.length === CHUNK_ROWS) flush();
       }
     }
+    if (rows.length > 0) flush();
     appender.flushSync();
   } finally {
     appender.closeSync();

@@ -2,10 +2,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDataset } from '../../../src/datasets/index.ts';
-import { withDuckDb } from '../../../src/diff/index.ts';
+import { diffDatasets, withDuckDb } from '../../../src/diff/index.ts';
 import { UnsupportedError } from '../../../src/errors.ts';
 import { DeltaWriter, type AddAction, type SparkField } from '../../helpers/delta-writer.ts';
-import { tempDir } from '../diff/helpers.ts';
+import { tempDir, writeFiles } from '../diff/helpers.ts';
 import { differences, diffDelta, NONE } from './delta-helpers.ts';
 
 let dir: string;
@@ -222,6 +222,52 @@ describe('deletion vectors', () => {
     expect(differences(await diffDelta(dir, w.root, `SELECT * FROM (${rows(0, 20_000)}) WHERE id % 4 <> 0 OR id >= 20000`))).toEqual(NONE);
     expect(differences(await diffDelta(dir, w.root, `SELECT * FROM (${rows(0, 20_000)}) WHERE id % 4 <> 0 OR id = 8`))).toEqual({ ...NONE, onlyLegacy: 1 });
   });
+  it('keeps every deleted position with its own file when the positions of several files span many 2,048-row load batches', async () => {
+    const w = await newTable(SIMPLE, { protocol: DV_PROTOCOL });
+    const adds = [await w.dataFile(rows(0, 10_000)), await w.dataFile(rows(10_000, 20_000)), await w.dataFile(rows(20_000, 30_000))];
+    await w.append(adds);
+    // 3,000 + 2,500 positions (file 2 keeps its DV-free rows): batches mix the files' positions.
+    const a = await w.withDeletionVector(adds[0]!, Array.from({ length: 3000 }, (_, i) => i * 3));
+    const c = await w.withDeletionVector(adds[2]!, Array.from({ length: 2500 }, (_, i) => i * 4 + 1));
+    const remove = (x: AddAction) => ({ remove: { path: x.path, deletionTimestamp: Date.now(), dataChange: true } });
+    await w.commit([remove(adds[0]!), remove(adds[2]!), { add: a }, { add: c }], { operation: 'DELETE' });
+    const live = `SELECT * FROM (${rows(0, 30_000)}) WHERE NOT ((id < 9000 AND id % 3 = 0) OR (id >= 20000 AND id < 30000 AND (id - 20000) % 4 = 1))`;
+    expect(differences(await diffDelta(dir, w.root, live))).toEqual(NONE);
+    // One deleted row of each DV file back in the legacy output: both are found.
+    expect(differences(await diffDelta(dir, w.root, `${live} UNION ALL SELECT * FROM (${rows(0, 30_000)}) WHERE id IN (8997, 29997)`))).toEqual({ ...NONE, onlyLegacy: 2 });
+  });
+  it.each(['auto', 'buckets', 'keys', 'join'] as const)(
+    'reads the same live rows in every pass of strategy %s: mapped names, partitions, files with and without DVs',
+    async (strategy) => {
+      const fields: SparkField[] = [...SIMPLE, { name: 'part', type: 'string' }];
+      const protocol = { ...DV_PROTOCOL, readerFeatures: ['deletionVectors', 'columnMapping'], writerFeatures: ['deletionVectors', 'columnMapping'] };
+      const w = await newTable(fields, { protocol, partitionColumns: ['part'], columnMapping: 'name' });
+      const file = (from: number, to: number) => `SELECT i::BIGINT AS "${w.physical('id')}", 'v' || i AS "${w.physical('v')}" FROM range(${from}, ${to}) t(i)`;
+      const parts = ['a', 'b', 'a'];
+      const adds: AddAction[] = [];
+      for (const [i, part] of parts.entries()) adds.push(await w.dataFile(file(i * 1000, i * 1000 + 1000), { partition: { [String(w.schema.find((f) => f.name === 'part')!.metadata!['delta.columnMapping.physicalName'])]: part } }));
+      await w.append(adds);
+      // Files 1 and 3 lose every 10th row; file 2 has no DV.
+      const deleted = Array.from({ length: 100 }, (_, i) => i * 10);
+      const [a, c] = [await w.withDeletionVector(adds[0]!, deleted), await w.withDeletionVector(adds[2]!, deleted)];
+      const remove = (x: AddAction) => ({ remove: { path: x.path, deletionTimestamp: Date.now(), dataChange: true } });
+      await w.commit([remove(adds[0]!), remove(adds[2]!), { add: a }, { add: c }], { operation: 'DELETE' });
+      const legacy = (where: string, v = `'v' || i`) =>
+        `SELECT i::BIGINT AS id, ${v} AS v, ['a', 'b', 'a'][(i // 1000) + 1] AS part FROM range(0, 3000) t(i) WHERE ${where}`;
+      const live = `(i >= 1000 AND i < 2000) OR i % 10 <> 0`;
+      const run = async (sql: string) => {
+        const legacyPath = join(dir, `strategy-${strategy}-${tables++}.parquet`);
+        await writeFiles({ [legacyPath]: sql });
+        return diffDatasets({ legacy: { path: legacyPath, format: 'parquet' }, target: { path: w.root }, key: ['id'], strategy, joinBelowRows: 0 });
+      };
+      expect(differences(await run(legacy(live)))).toEqual(NONE);
+      // Deleted rows 20 (file 1) and 2990 (file 3) still in legacy; a changed value in a DV file (15) and in the DV-free file (1500).
+      const planted = await run(legacy(`${live} OR i IN (20, 2990)`, `CASE WHEN i IN (15, 1500) THEN 'x' ELSE 'v' || i END`));
+      expect(differences(planted)).toEqual({ ...NONE, onlyLegacy: 2, changed: 2 });
+      expect(planted.keySamples.onlyLegacy.map((k) => Number(k.id))).toEqual([20, 2990]);
+      expect(planted.counts.target).toBe(2800);
+    },
+  );
 });
 
 describe('schema evolution', () => {
