@@ -57,8 +57,8 @@ function pinRedis(): () => void {
 }
 
 /** Runs the load client in its own process against `url` and returns its figures. */
-export async function load(url: string, body: string, amount: number, connections: number): Promise<AckFigures> {
-  const [command, ...args] = [...CLIENT_CPU, process.execPath, '--import', 'tsx', 'bench/load-client.ts', url, body, SIGNING_SECRET, String(amount), String(connections)];
+export async function load(url: string, body: string, amount: number, connections: number, warmup = 100): Promise<AckFigures> {
+  const [command, ...args] = [...CLIENT_CPU, process.execPath, '--import', 'tsx', 'bench/load-client.ts', url, body, SIGNING_SECRET, String(amount), String(connections), String(warmup)];
   const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = '';
   createInterface({ input: child.stdout! }).on('line', (line) => (last = line));

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- scale [--runs 500 --channels 20 --jobs 50 --start-window-s 60 --run-s 120
- * --fail-pct 2 --poll-s 15 --workers 1,2 --ack-requests 200 --ack-rounds 3]` (issue 17): many runs started within
+ * --fail-pct 2 --poll-s 15 --workers 1,2 --ack-requests 200 --ack-run-requests 40 --ack-rounds 3]` (issue 17): many runs started within
  * a window across channels and Databricks jobs, the fake Databricks moving each through pending,
  * three tasks and a final state, the fake Slack enforcing Slack's published tiers with 429 and
  * Retry-After. Once with one process (CUTOVER_ROLE=all), once with that process plus a worker.
@@ -25,6 +25,8 @@ export interface ScaleOptions {
   pollS: number;
   workers: number[];
   ackRequests: number;
+  /** Each `/pipeline run` ack starts a real run, which takes Databricks and Slack budget from the load measured: fewer of them. */
+  ackRunRequests: number;
   ackRounds: number;
 }
 
@@ -48,6 +50,7 @@ export function parseScaleArgs(argv: string[]): ScaleOptions {
     pollS: num('poll-s', 15),
     workers: get('workers', '1,2').split(',').map(Number),
     ackRequests: num('ack-requests', 200),
+    ackRunRequests: num('ack-run-requests', 40),
     ackRounds: Math.max(1, num('ack-rounds', 3)),
   };
 }
@@ -66,6 +69,8 @@ interface ScaleFigures {
   redisBytesPerRun: number;
   wallS: number;
   chatUpdates: number;
+  /** Every Slack Web API call the fake answered, by method (what the budget went on). */
+  slackCalls: Record<string, number>;
   ack?: { status: AckFigures; run: AckFigures; bareStatus: AckFigures; bareRun: AckFigures };
 }
 
@@ -155,8 +160,8 @@ async function runOnce(o: ScaleOptions, processes: number): Promise<ScaleFigures
       for (let i = 0; i < o.ackRounds; i++) {
         rounds.bareStatus.push(await load(`${bare.url}/slack/events`, statusBody, o.ackRequests, conc));
         rounds.status.push(await load(`${all.url}/slack/events`, statusBody, o.ackRequests, conc));
-        rounds.bareRun.push(await load(`${bare.url}/slack/events`, runBody, o.ackRequests, conc));
-        rounds.run.push(await load(`${all.url}/slack/events`, runBody, o.ackRequests, conc));
+        rounds.bareRun.push(await load(`${bare.url}/slack/events`, runBody, o.ackRunRequests, conc, 5));
+        rounds.run.push(await load(`${all.url}/slack/events`, runBody, o.ackRunRequests, conc, 5));
       }
       return { bareStatus: median(rounds.bareStatus), status: median(rounds.status), bareRun: median(rounds.bareRun), run: median(rounds.run) };
     })();
@@ -216,6 +221,7 @@ async function runOnce(o: ScaleOptions, processes: number): Promise<ScaleFigures
       redisBytesPerRun: memory / o.runs,
       wallS,
       chatUpdates: slack.callsTo('chat.update').length,
+      slackCalls: slack.calls.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.method]: (acc[c.method] ?? 0) + 1 }), {}),
       ack,
     };
   } finally {
@@ -239,12 +245,13 @@ export function formatScale(o: ScaleOptions, results: ScaleFigures[]): string {
     `  Redis bytes per tracked run        ${results.map((r) => f(r.redisBytesPerRun, 0).padStart(16)).join('')}`,
     `  first command -> last final (s)    ${results.map((r) => f(r.wallS).padStart(16)).join('')}`,
   ];
+  for (const r of results) lines.push(`  Slack calls by method (${r.processes} process${r.processes > 1 ? 'es' : ''}): ${Object.entries(r.slackCalls).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ')}`);
   if (results.length === 2) lines.push(`  two-process speed-up (wall time)   ${f(results[0]!.wallS / results[1]!.wallS, 2).padStart(16)}`);
   for (const r of results) {
     if (!r.ack) continue;
     const a = r.ack;
     lines.push(
-      `  ack under load (${r.processes} process${r.processes > 1 ? 'es' : ''}), ${o.ackRequests} requests a round at concurrency 5, median of ${o.ackRounds} alternating rounds, ms:  p50 / p99`,
+      `  ack under load (${r.processes} process${r.processes > 1 ? 'es' : ''}), ${o.ackRequests} status / ${o.ackRunRequests} run requests a round at concurrency 5, median of ${o.ackRounds} alternating rounds, ms:  p50 / p99`,
       `    /pipeline status  cutover ${f(a.status.p50, 2)} / ${f(a.status.p99, 2)}   bare bolt ${f(a.bareStatus.p50, 2)} / ${f(a.bareStatus.p99, 2)}   ratio p99 ${f(a.status.p99 / a.bareStatus.p99, 2)}  (non-2xx ${a.status.non2xx})`,
       `    /pipeline run     cutover ${f(a.run.p50, 2)} / ${f(a.run.p99, 2)}   bare bolt ${f(a.bareRun.p50, 2)} / ${f(a.bareRun.p99, 2)}   ratio p99 ${f(a.run.p99 / a.bareRun.p99, 2)}  (non-2xx ${a.run.non2xx})`,
     );
