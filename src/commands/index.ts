@@ -19,8 +19,18 @@ import { statusCommand } from './status.ts';
 export type { CommandDeps } from './command-deps.ts';
 
 /**
+ * Read-only answers go back in the ack itself when they are ready within this (Slack waits 3 s
+ * for an ack): no second HTTP round trip to `response_url`, whose cost, paid on the same event
+ * loop, delayed the acks of the commands behind it (issue 17: `/pipeline status` acks at 3x a
+ * bare Bolt app's p99 even without load). A slow Redis falls back to ack-then-respond.
+ */
+const INLINE_REPLY_MS = 1000;
+const INLINE_COMMANDS: ReadonlySet<CommandArgs['cmd']> = new Set(['status', 'list']);
+
+/**
  * Registers `/pipeline`. Parsing is pure and takes microseconds, so a usage error goes back
- * in the ack itself; everything else is acked at once and answered through `respond`.
+ * in the ack itself; so do read-only answers that are ready within INLINE_REPLY_MS; everything
+ * else is acked at once and answered through `respond`.
  */
 export function registerCommands(app: App, deps: CommandDeps): void {
   app.command('/pipeline', async ({ command, ack, respond }) => {
@@ -46,21 +56,34 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       await ack(ephemeral(describeError(err)) as Parameters<typeof ack>[0]);
       return;
     }
+    const rest = args as Exclude<CommandArgs, { cmd: 'run' | 'help' }>;
+    if (INLINE_COMMANDS.has(args.cmd)) {
+      const pending = settle(() => execute(rest, who, deps), args.cmd, who, deps);
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([pending, new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), INLINE_REPLY_MS)))]);
+      clearTimeout(timer);
+      if (inTime !== 'late') return void (await ack(inTime as Parameters<typeof ack>[0]));
+      await ack();
+      const reply = await pending;
+      if (reply) await respond(reply as Parameters<typeof respond>[0]);
+      return;
+    }
     await ack(early?.reply as Parameters<typeof ack>[0]);
     if (early?.final) return;
-    let reply: Reply | undefined;
-    try {
-      reply = args.cmd === 'run' && early ? await runCommand(args, who, deps, early) : await execute(args as Exclude<CommandArgs, { cmd: 'run' | 'help' }>, who, deps);
-    } catch (err) {
-      if (err instanceof UsageError) {
-        reply = buildUsageError(err.message, err.usage ?? '');
-      } else {
-        deps.logger.error({ err, cmd: args.cmd, user: who.userId }, 'command failed');
-        reply = ephemeral(describeError(err));
-      }
-    }
+    const reply = await settle(() => (args.cmd === 'run' && early ? runCommand(args, who, deps, early) : execute(rest, who, deps)), args.cmd, who, deps);
     if (reply) await respond(reply as Parameters<typeof respond>[0]);
   });
+}
+
+/** The command's reply, or the reply that says why it failed (a usage error, else a logged failure). */
+async function settle(answer: () => Promise<Reply | undefined>, cmd: string, who: Invoker, deps: CommandDeps): Promise<Reply | undefined> {
+  try {
+    return await answer();
+  } catch (err) {
+    if (err instanceof UsageError) return buildUsageError(err.message, err.usage ?? '') as Reply;
+    deps.logger.error({ err, cmd, user: who.userId }, 'command failed');
+    return ephemeral(describeError(err));
+  }
 }
 
 async function execute(args: Exclude<CommandArgs, { cmd: 'run' | 'help' }>, who: Invoker, deps: CommandDeps): Promise<Reply> {

@@ -200,6 +200,18 @@ describe('/pipeline run on Databricks, end to end', () => {
     expect(statusText).not.toMatch(/unknown pipeline/);
   });
 
+  it('issue 17: answers /pipeline status and /pipeline list in the ack itself, with nothing sent to response_url', async () => {
+    for (const [text, shows] of [['status r-nope-0001', /No run with id `r-nope-0001`/], ['list', /incites-monthly/]] as const) {
+      const c = await command(text);
+      expect(c.res.status).toBe(200);
+      const body = JSON.parse(c.ackBody || '{}') as { response_type?: string; text?: string; blocks?: unknown[] };
+      expect(body, text).toMatchObject({ response_type: 'ephemeral' });
+      expect(`${body.text ?? ''} ${JSON.stringify(body.blocks ?? [])}`, text).toMatch(shows);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(slack.responses.find((r) => r.id === c.responseId), text).toBeUndefined();
+    }
+  });
+
   it('rejects a forged signature and a stale timestamp with 401, and starts nothing', async () => {
     const body = slashCommandBody({ text: 'run incites-monthly --period 2025-03', userId: 'U0ALICE', channelId: CHANNEL, responseUrl: slack.responseUrl('forged') });
     const forged = await postSigned(`${app.url}/slack/events`, body, { secret: 'not-the-secret' });
