@@ -54,6 +54,10 @@ export class PollListing<T> {
       if (cached && now() - cached.at < freshMs) return cached;
       if (await redis.set(lock, '1', 'PX', 10_000, 'NX')) {
         try {
+          // Another worker may have stored its listing and let go of the lock between our read
+          // above and taking it: use that one rather than listing a second time in the round.
+          const fresh = await readListing<T>(redis, key);
+          if (fresh && now() - fresh.at < freshMs) return fresh;
           const listing: Stored<T> = { ...(await list(group, signal)), at: now() };
           await redis.set(key, JSON.stringify(listing), 'PX', Math.max(freshMs * 4, 60_000));
           return listing;

@@ -61,7 +61,8 @@ async function command(text: string, channelId: string, userId = 'U0ALICE'): Pro
   const res = await postSigned(`${app().url}/slack/events`, slashCommandBody({ text, userId, channelId, responseUrl: slack.responseUrl(id) }), { secret: SIGNING_SECRET });
   expect(res.status).toBe(200);
   const ack = await res.text();
-  const reply = async () => (await eventually(() => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined, 10_000, `reply ${id}`)).text;
+  // Read-only commands (status) answer in the ack itself; the others through response_url.
+  const reply = async () => (ack ? (JSON.parse(ack) as { text: string }) : await eventually(() => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined, 10_000, `reply ${id}`)).text;
   return { ack, reply };
 }
 
