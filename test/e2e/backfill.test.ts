@@ -30,8 +30,12 @@ permissions:
 `;
 
 const slack = new FakeSlack();
-// Each run: 3 tasks, each state seen by 2 polls; a failure in the first task ends a run in half the time.
-const databricks = new FakeDatabricks({ tokens: ['dapi-backfill'], pollsPerStep: 2 });
+// Each run: 3 tasks, each state seen by 4 looks (a batched runs/list looks at every active run
+// of the job at once); a failure in the first task ends a run in half the time. 2026-03 and
+// 2026-04 start together, so the failure must be recorded before 2026-04's last two steps end:
+// 4 looks a step gives that ~0.8 s at a 100 ms poll interval (2 looks, ~0.4 s, was short of it
+// on a loaded CI machine once, and 2026-05 started: right for the bot, wrong for this test).
+const databricks = new FakeDatabricks({ tokens: ['dapi-backfill'], pollsPerStep: 4 });
 const redis = testRedis();
 const prefix = uniquePrefix('e2e-backfill');
 const apps: AppProcess[] = [];
