@@ -217,8 +217,9 @@ describe('Socket Mode start-up with an app token Slack refuses', () => {
       const started = startAppProcess({ catalogYaml: CATALOG, prefix: badPrefix, env: { SLACK_API_URL: apiUrl, SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '', DATABRICKS_HOST: 'http://127.0.0.1:9', DATABRICKS_TOKEN: 'dapi-e2e-token' } });
       await expect(started).rejects.toThrow(/exited with 1 before starting[\s\S]*cutover: cannot start: SLACK_APP_TOKEN is invalid[\s\S]*missing_scope/);
       expect(unscoped.connections).toEqual([]);
-      // Nothing was enqueued: the check comes before the workers start.
-      expect(await redis.keys(`${badPrefix}*`)).toEqual([]);
+      // Nothing was enqueued: the check comes before the workers start. (A BullMQ queue writes its
+      // `meta` key when it connects, which may or may not happen before the exit: that is not work.)
+      expect((await redis.keys(`${badPrefix}*`)).filter((k) => !k.endsWith(':meta'))).toEqual([]);
     } finally {
       await Promise.all([unscopedSlack.stop(), unscoped.stop()]);
       await deletePrefix(redis, badPrefix);
