@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Block, ChatPostMessageArguments, KnownBlock } from '@slack/web-api';
 import type { MessageRef } from '../store/run-record.ts';
 import type { JobDeps } from './job-deps.ts';
+import { slackErrorCode } from './slack-errors.ts';
 
 /**
  * Every message Cutover posts once and then edits in place (a run's status, a parallel run's or a
@@ -75,7 +76,7 @@ async function adopt(deps: PostOnceDeps, slot: string, ref: MessageRef, args: Po
     await deps.slack.chat.update({ channel: ref.channel, ts: ref.ts, text: args.text, blocks: args.blocks });
     return true;
   } catch (err) {
-    if (slackErrorOf(err) === 'message_not_found') return false;
+    if (slackErrorCode(err) === 'message_not_found') return false;
     throw err;
   }
 }
@@ -87,7 +88,7 @@ async function post(deps: PostOnceDeps, slot: string, intent: Intent, args: Post
     const res = await deps.slack.chat.postMessage({ ...message, metadata } as ChatPostMessageArguments);
     return { channel: res.channel ?? args.channel, ts: res.ts! };
   } catch (err) {
-    const code = slackErrorOf(err);
+    const code = slackErrorCode(err);
     if (!code || !METADATA_REFUSED.has(code)) throw err;
     // Nothing was posted: post plainly (at-least-once, as before) rather than not at all.
     warnOnce(deps, `post:${code}`, { code }, 'Slack refused message metadata; posting without it (a killed worker may leave a duplicate message)');
@@ -117,7 +118,7 @@ async function findOrphan(deps: PostOnceDeps, slot: string, intent: Intent, args
         ? await deps.slack.conversations.replies({ ...base, ts: args.thread_ts, cursor })
         : await deps.slack.conversations.history({ ...base, cursor });
     } catch (err) {
-      const code = slackErrorOf(err);
+      const code = slackErrorCode(err);
       if (!code || !CANNOT_LOOK.has(code)) throw err; // transient: the job retries, the intent stays
       warnOnce(deps, `history:${code}`, { code, channel: args.channel }, 'cannot read the channel history to find a message an interrupted attempt posted; posting again (grant channels:history and groups:history and invite the bot for exactly-once messages)');
       return undefined;
@@ -144,12 +145,6 @@ function parseIntent(raw: string | null): Intent | undefined {
 /** A Slack timestamp (`seconds.micros`) for a time in ms. */
 export function slackTs(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(6);
-}
-
-/** The `error` of a Slack platform error (`ok: false`), if that is what `err` is. */
-function slackErrorOf(err: unknown): string | undefined {
-  const e = err as { code?: string; data?: { error?: string } };
-  return e?.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
 }
 
 /** Once per process and reason: these are configuration facts, not events. */

@@ -19,12 +19,19 @@ const PERMANENT = new Set([
   'message_not_found',
 ]);
 
+/** The `error` of a Slack platform error (`ok: false`, e.g. `missing_scope`), if that is what `err` is. */
+export function slackErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; data?: { error?: string } } | undefined;
+  return e?.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
+}
+
 /** Turns a @slack/web-api error into an ApiError (retryable) or an UnrecoverableError. */
 export function toSlackJobError(err: unknown): Error {
-  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number; message?: string };
+  const e = err as { data?: { error?: string }; retryAfter?: number; statusCode?: number; message?: string };
   const apiCode = e.data?.error;
-  if (e.code === 'slack_webapi_platform_error' && apiCode && PERMANENT.has(apiCode)) {
-    return new UnrecoverableError(`Slack refused the call: ${apiCode}`);
+  const platformCode = slackErrorCode(err);
+  if (platformCode && PERMANENT.has(platformCode)) {
+    return new UnrecoverableError(`Slack refused the call: ${platformCode}`);
   }
   return new ApiError({
     service: 'slack',
