@@ -6,7 +6,7 @@
 export type CrashPoint = (name: CrashPointName) => void;
 
 /** Every crash point in the code, so a test cannot name one that does not exist. */
-export const CRASH_POINTS = ['cutover.approved', 'parallel.recorded', 'sns.enqueued', 'slack.posted'] as const;
+export const CRASH_POINTS = ['cutover.approved', 'parallel.recorded', 'sns.received', 'sns.enqueued', 'slack.posted'] as const;
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /** The crash point of a process configured with `testCrashAt` (a no-op without it). */

@@ -139,6 +139,7 @@ export function createSnsListener(opts: SnsListenerOptions): RequestListener {
         log.info('sns message already processed');
         return [200, { ok: true, duplicate: true }];
       }
+      crashPoint('sns.received'); // test-only: past the duplicate check, before the enqueue
       await work();
       crashPoint('sns.enqueued');
       await redis.set(key, '1', 'EX', dedupeTtlSeconds);
