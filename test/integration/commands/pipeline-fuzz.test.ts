@@ -16,6 +16,7 @@ import { eventually, SIGNING_SECRET, startAppProcess, type AppProcess } from '..
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 import { postSigned, slashCommandBody } from '../../helpers/slack-requests.ts';
 import { prng } from '../../unit/diff/helpers.ts';
+import { CANARY, INJECTIONS, plantSecrets, randomInjections, withSecrets } from '../../helpers/injection-shapes.ts';
 
 /**
  * Issue 4: 10,000 random and mutated `/pipeline` texts. The parser returns a command or a
@@ -26,85 +27,6 @@ const TOTAL = 10_000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const CONCURRENCY = 24;
 const catalog = loadCatalog('examples/pipelines.yaml');
-
-/**
- * Issue 14 finding 1: values that would read outside the output if they were pasted into SQL or
- * a path (`SECRET` becomes a file holding the canary). They are fuzzed below as `--param` values
- * through the parser and the app, and as bound values against DuckDB and the Databricks dialect.
- */
-const CANARY = 'CANARY-7d1e4-not-in-any-output';
-const INJECTIONS = [
-  "x' UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET') --",
-  // Shapes for a placeholder written without quotes (the only form the catalog now accepts):
-  // pasted there, each of these reads the secret with no quote to escape.
-  "'x' UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET')",
-  "0 UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET')",
-  "(SELECT content FROM read_text('SECRET'))",
-  "eu' UNION ALL SELECT * FROM read_parquet('SECRETPARQUET') --",
-  "eu' || (SELECT content FROM read_text('SECRET')) || '",
-  "' OR '1'='1",
-  "' OR 1=1 --",
-  "eu'; COPY (SELECT 1 AS x) TO 'SECRETDIR/pwned.csv'; --",
-  "eu'; ATTACH 'SECRETDIR/x.db' AS x; --",
-  "\\' OR 1=1 --",
-  "eu\\' UNION ALL SELECT content AS region FROM read_text('SECRET') --",
-  "$$ UNION SELECT content FROM read_text('SECRET') $$",
-  "$tag$ OR 1=1 $tag$",
-  '$param_region',
-  ':param_region',
-  '$1',
-  '?',
-  '{{output}}',
-  '{{period}}',
-  '{{param.region}}',
-  "eu' /*",
-  "*/ UNION ALL SELECT content AS region FROM read_text('SECRET') /*",
-  'eu" OR "1"="1',
-  '` OR 1=1 --',
-  "'||getenv('HOME')||'",
-  "eu' AND 0 UNION ALL SELECT value AS region FROM duckdb_settings() --",
-  "eu' UNION ALL SELECT secret AS region FROM main.hr.secret_table --",
-  "’ OR 1=1 --",
-  "eu'\n UNION ALL SELECT content AS region FROM read_text('SECRET')",
-  "eu\u0000' OR 1=1",
-  '..',
-  '../secret',
-  'eu/../../secret',
-  '*',
-  '**',
-  '%2e%2e/secret',
-  'NULL',
-  "'",
-  "''",
-  '\\',
-  'region',
-  'x'.repeat(600),
-];
-
-/**
- * More of the same, at random (seeded): a prefix, a way out of a quoted literal, something that
- * reads the planted secret (a file, a Parquet file, a table, the settings), and a way to end the
- * statement or comment out its rest, so shapes nobody wrote down are tried too.
- */
-const RANDOM_INJECTIONS = (() => {
-  const rnd = prng(SEED ^ 0x5eed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const prefixes = ['eu', 'x', '', '0', 'EU', 'e u'];
-  const escapes = ["'", "''", '"', '`', "\\'", '’', '$$', '$q$', "')", "'))", ''];
-  const reads = [
-    " UNION ALL BY NAME SELECT content AS region FROM read_text('SECRET')",
-    " UNION ALL SELECT content FROM read_text('SECRET')",
-    " UNION ALL SELECT * FROM read_parquet('SECRETPARQUET')",
-    " || (SELECT content FROM read_text('SECRET')) || '",
-    " OR 1=1",
-    "; SELECT content AS region FROM read_text('SECRET');",
-    " AND 0 UNION ALL SELECT value AS region FROM duckdb_settings()",
-    " UNION ALL SELECT secret AS region FROM main.hr.secret_table",
-    " UNION ALL SELECT getenv('HOME') AS region",
-  ];
-  const endings = [' --', ' /*', ' */', ';', '', "'", '\n', " -- '", ' #', '\u0000'];
-  return Array.from({ length: 24 }, () => `${pick(prefixes)}${pick(escapes)}${pick(reads)}${pick(endings)}${rnd() < 0.3 ? pick(reads) : ''}`);
-})();
 
 const VALID = [
   'help',
@@ -158,6 +80,7 @@ function makeTexts(): string[] {
 }
 
 const texts = makeTexts();
+const RANDOM_INJECTIONS = randomInjections(SEED);
 
 describe('/pipeline text fuzz', () => {
   it(`the parser answers ${TOTAL} texts with a command or a usage error (seed ${SEED})`, () => {
@@ -237,7 +160,7 @@ describe('/pipeline text fuzz', () => {
 describe('finding 1: injection shapes as bound values', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
-  const shapes = () => [...INJECTIONS, ...RANDOM_INJECTIONS].map((v) => v.replaceAll('SECRETPARQUET', join(dir, 'secret', 'orders.parquet')).replaceAll('SECRETDIR', join(dir, 'secret')).replaceAll('SECRET', join(dir, 'secret.txt')));
+  const shapes = () => withSecrets([...INJECTIONS, ...RANDOM_INJECTIONS], dir);
   // Declared without a pattern: binding alone must keep every value out of the SQL.
   const pipeline = (target: string): Pipeline => ({
     ...pipelineOf({
@@ -251,12 +174,8 @@ describe('finding 1: injection shapes as bound values', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
     await mkdir(join(dir, 'out', 'eu'), { recursive: true });
-    await mkdir(join(dir, 'secret'), { recursive: true });
-    await writeFiles({
-      [join(dir, 'out', 'eu', 'orders.parquet')]: `SELECT * FROM (VALUES (1, 'eu', 10.0), (2, 'eu', -3.0)) t(id, region, amount)`,
-      [join(dir, 'secret', 'orders.parquet')]: `SELECT * FROM (VALUES (666, '${CANARY}', -1.0)) t(id, region, amount)`,
-    });
-    await writeFile(join(dir, 'secret.txt'), `${CANARY}\n`);
+    await writeFiles({ [join(dir, 'out', 'eu', 'orders.parquet')]: `SELECT * FROM (VALUES (1, 'eu', 10.0), (2, 'eu', -3.0)) t(id, region, amount)` });
+    await plantSecrets(dir);
   });
   afterAll(() => cleanup());
 
