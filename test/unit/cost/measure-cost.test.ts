@@ -163,7 +163,9 @@ describe('EMR cost', () => {
     const run = makeRun({ pipeline: 'billing-rollup', engine: 'emr', side: 'legacy', state: 'succeeded', externalId: 'j-TRANS1/s-2', startedAt: T0 + 22 * H, endedAt: T0 + 26 * H });
     ce.tags.set(EMR_CLUSTER_TAG, 'Inactive');
     expect(await measure(run)).toMatchObject({ kind: 'unknown', method: 'cost-explorer', reason: expect.stringContaining('not activated') });
+    expect(await measure({ ...run, id: 'r-next' })).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('not activated') });
     expect(ce.calls('GetCostAndUsage')).toHaveLength(0);
+    expect(ce.calls('ListCostAllocationTags')).toHaveLength(1); // asked once an hour, not once a run
   });
 });
 
