@@ -89,8 +89,9 @@ describe('the billing statement', () => {
 
   it('gives what the fake warehouse answers from the same tables, so the end-to-end figures stand for the real query', async () => {
     const fake = answerBilling(tables, { statement: BILLING_SQL, warehouse_id: 'wh', parameters: params });
-    if (!('rows' in fake)) throw new Error(JSON.stringify(fake));
-    const asRows = fake.rows.map((r) => Object.fromEntries(fake.columns.map((col, i) => [col.name, r[i] ?? null])));
+    const { rows, columns } = fake;
+    if (!rows || !columns) throw new Error(JSON.stringify(fake));
+    const asRows = rows.map((r) => Object.fromEntries(columns.map((col, i) => [col.name, r[i] ?? null])));
     const fromSql = await runBillingSql(params);
     expect(fromSql.map((r) => r.sku_name)).toEqual(asRows.map((r) => r.sku_name));
     fromSql.forEach((r, i) => {
