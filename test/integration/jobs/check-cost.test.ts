@@ -2,13 +2,16 @@ import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunRecord } from '../../../src/commands/new-run-record.ts';
 import { parseCatalog } from '../../../src/config/load-catalog.ts';
+import { createCostMeter } from '../../../src/cost/measure-cost.ts';
 import type { CostMeasurement } from '../../../src/cost/types.ts';
+import { SqlStatementClient } from '../../../src/diff/databricks/sql-statement-client.ts';
 import { checkCost, type CheckCostJob } from '../../../src/jobs/check-cost.ts';
 import type { JobDeps } from '../../../src/jobs/job-deps.ts';
 import { AuditLog } from '../../../src/store/audit-log.ts';
 import { keyspace } from '../../../src/store/redis.ts';
 import type { RunRecord } from '../../../src/store/run-record.ts';
 import { RunStore } from '../../../src/store/run-store.ts';
+import { startFakeSqlWarehouse, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
 /**
@@ -35,8 +38,12 @@ const enqueued: Array<{ data: CheckCostJob; delay: number }> = [];
 const rerenders: string[] = [];
 const warnings: Array<{ fields: Record<string, unknown>; msg: string }> = [];
 let deps: JobDeps;
+let warehouse: FakeSqlWarehouse;
+/** What the fake warehouse answers the billing statement: a failure while set, else no rows. */
+let warehouseError: { error_code: string; message: string } | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
+  warehouse = await startFakeSqlWarehouse({ token: 'dapi-cost', answer: () => (warehouseError ? { error: warehouseError } : { columns: [], rows: [] }) });
   deps = {
     catalog,
     redis,
@@ -56,6 +63,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  await warehouse?.close();
   await deletePrefix(redis, prefix);
   redis.disconnect();
 });
@@ -134,5 +142,33 @@ describe('the cost-check job', () => {
     measurement = { kind: 'unknown', method: 'databricks-billing', reason: `${reason}, again otherwise` };
     await followLooks((await endedRun('2026-04')).id);
     expect(warnings.filter((w) => String(w.fields.reason).startsWith(reason))).toHaveLength(2);
+  });
+
+  it('records a cost the warehouse refuses to give (no access to the billing tables) as unknown with the reason, said once, instead of failing every run’s job', async () => {
+    const sql = new SqlStatementClient({ host: warehouse.url, warehouseId: 'wh-1', getToken: async () => 'dapi-cost', pollIntervalMs: 5 });
+    const meter = createCostMeter({ catalog, billing: (statement, opts) => sql.query(statement, opts), now: () => clock });
+    const before = deps.measureCost;
+    deps.measureCost = meter;
+    try {
+      warehouseError = { error_code: 'PERMISSION_DENIED', message: `[INSUFFICIENT_PERMISSIONS] User does not have USE SCHEMA on Schema 'system.billing' (${prefix})` };
+      warnings.length = 0;
+      const runs = [await endedRun('2025-11'), await endedRun('2025-12')];
+      for (const run of runs) expect(await followLooks(run.id)).toEqual([]);
+      for (const run of runs) {
+        const cost = (await deps.runs.get(run.id))!.cost!;
+        expect(cost.status).toBe('unknown');
+        expect(cost.reason).toContain('INSUFFICIENT_PERMISSIONS');
+      }
+      expect(warnings.filter((w) => String(w.fields.reason).includes(prefix))).toHaveLength(1);
+
+      // A warehouse that is down is an outage, not an answer: the job throws and BullMQ retries it.
+      warehouseError = { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The service at /api/2.0/sql/statements is temporarily unavailable' };
+      const outage = await endedRun('2025-10');
+      await expect(look({ runId: outage.id, epoch: 0, attempt: 0 })).rejects.toMatchObject({ retryable: true });
+      expect((await deps.runs.get(outage.id))!.cost).toBeUndefined();
+    } finally {
+      deps.measureCost = before;
+      warehouseError = undefined;
+    }
   });
 });
