@@ -226,3 +226,28 @@ describe('Airflow: the cost source of the engine beneath, named in the catalog',
     expect(await measure(run)).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('set legacy.cost') });
   });
 });
+
+describe('Cost Explorer refusing', () => {
+  const window = { start: T0 + 22 * H, end: T0 + 26 * H };
+  const source = () => createCostExplorerSource({ client: new CostExplorerClient({ region: 'us-east-1', endpoint: ce.url, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }, maxAttempts: 1 }) });
+
+  it('is pending while Cost Explorer says the data is not available yet', async () => {
+    ce.tags.set(EMR_CLUSTER_TAG, 'Active');
+    ce.refuse.set('GetCostAndUsage', { status: 400, type: 'DataUnavailableException', message: 'Data is not available. Please try to adjust the time period.' });
+    try {
+      expect(await source()('j-TRANS1', window)).toMatchObject({ kind: 'pending', method: 'cost-explorer', reason: expect.stringContaining('DataUnavailableException') });
+    } finally {
+      ce.refuse.clear();
+    }
+  });
+
+  it('throws a refusal that will not pass by itself (an IAM policy without ce:GetCostAndUsage) as not retryable, naming it', async () => {
+    ce.tags.set(EMR_CLUSTER_TAG, 'Active');
+    ce.refuse.set('GetCostAndUsage', { status: 400, type: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:role/cutover is not authorized to perform: ce:GetCostAndUsage' });
+    try {
+      await expect(source()('j-TRANS1', window)).rejects.toMatchObject({ retryable: false, apiCode: 'AccessDeniedException', message: expect.stringContaining('ce:GetCostAndUsage') });
+    } finally {
+      ce.refuse.clear();
+    }
+  });
+});
