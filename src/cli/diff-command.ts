@@ -17,7 +17,8 @@ const USAGE =
 
 const FORMATS: readonly FileFormat[] = ['parquet', 'csv', 'delta', 'unload'];
 
-const OPTIONS = {
+/** Every flag `cutover diff` takes (the README's CLI section is tested to list each one). */
+export const OPTIONS = {
   legacy: { type: 'string' },
   target: { type: 'string' },
   key: { type: 'string' },

@@ -17,7 +17,8 @@ import type { CliIo } from './types.ts';
 
 const USAGE = 'cutover dq --catalog <file> --pipeline <name> [--period YYYY-MM] [--param k=v]... [--show-pii] [--json]';
 
-const OPTIONS = {
+/** Every flag `cutover dq` takes (the README's CLI section is tested to list each one). */
+export const OPTIONS = {
   catalog: { type: 'string' },
   pipeline: { type: 'string' },
   period: { type: 'string' },

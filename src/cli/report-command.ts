@@ -13,6 +13,9 @@ import { RunStore } from '../store/run-store.ts';
 import { StageStore } from '../store/stage-store.ts';
 import type { CliIo } from './types.ts';
 
+/** Every flag `cutover report` takes (the README's CLI section is tested to list each one). */
+export const OPTIONS = { catalog: { type: 'string' }, pipeline: { type: 'string' }, out: { type: 'string' } } as const;
+
 const USAGE = 'cutover report --catalog <file> --pipeline <name> [--out report.html]';
 
 /**
@@ -20,7 +23,7 @@ const USAGE = 'cutover report --catalog <file> --pipeline <name> [--out report.h
  * Redis (`REDIS_URL`, `CUTOVER_REDIS_PREFIX`), written to `--out` or stdout. Exit 0, or 2.
  */
 export async function runReportCommand(args: string[], io: CliIo): Promise<number> {
-  const { values: v } = parseArgs({ args, options: { catalog: { type: 'string' }, pipeline: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false });
+  const { values: v } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
   if (!v.catalog) throw new UsageError('--catalog is required', USAGE);
   if (!v.pipeline) throw new UsageError('--pipeline is required', USAGE);
   const catalog = await loadCatalog(v.catalog);

@@ -3,9 +3,12 @@ import { loadCatalog } from '../config/load-catalog.ts';
 import { ConfigError } from '../errors.ts';
 import type { CliIo } from './types.ts';
 
+/** Every flag `cutover validate` takes (the README's CLI section is tested to list each one). */
+export const OPTIONS = { catalog: { type: 'string', default: 'pipelines.yaml' } } as const;
+
 /** `cutover validate [--catalog pipelines.yaml]`: 0 when valid; every problem listed and 2 otherwise. */
 export async function runValidateCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { catalog: { type: 'string', default: 'pipelines.yaml' } }, strict: true });
+  const { values } = parseArgs({ args, options: OPTIONS, strict: true });
   const file = values.catalog;
   try {
     const catalog = loadCatalog(file);

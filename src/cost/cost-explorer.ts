@@ -1,5 +1,6 @@
 import { GetCostAndUsageCommand, ListCostAllocationTagsCommand, type CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { toAwsApiError } from '../engines/emr/to-api-error.ts';
+import { ApiError } from '../errors.ts';
 import { round } from './databricks-billing.ts';
 import type { CostItem, CostMeasurement } from './types.ts';
 
@@ -43,7 +44,7 @@ export function createCostExplorerSource({ client, tagCacheMs = 3600_000, now = 
     let token: string | undefined;
     let currency = 'USD';
     do {
-      const out = await send(
+      const out = await sendUnlessUnavailable(
         'GetCostAndUsage',
         () =>
           client.send(
@@ -58,6 +59,7 @@ export function createCostExplorerSource({ client, tagCacheMs = 3600_000, now = 
           ),
         signal,
       );
+      if (out === UNAVAILABLE) return { kind: 'pending', method, reason: `Cost Explorer has no data for cluster ${clusterId}'s days yet (DataUnavailableException; it is filled in up to a day later)` };
       for (const day of out.ResultsByTime ?? []) {
         const cost = day.Total?.UnblendedCost;
         const amount = Number(cost?.Amount ?? 0);
@@ -74,6 +76,18 @@ export function createCostExplorerSource({ client, tagCacheMs = 3600_000, now = 
 }
 
 export type MeasureCluster = ReturnType<typeof createCostExplorerSource>;
+
+const UNAVAILABLE = Symbol('DataUnavailableException');
+
+/** Cost Explorer answers DataUnavailableException for days it has not filled in yet: not an error, not yet. */
+async function sendUnlessUnavailable<T>(operation: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T | typeof UNAVAILABLE> {
+  try {
+    return await send(operation, call, signal);
+  } catch (err) {
+    if (err instanceof ApiError && err.apiCode === 'DataUnavailableException') return UNAVAILABLE;
+    throw err;
+  }
+}
 
 async function send<T>(operation: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {

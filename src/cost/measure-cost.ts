@@ -45,7 +45,8 @@ export function createCostMeter(src: CostSources): MeasureCost {
       }
       case 'airflow':
         if (!run.externalId || !window) return { kind: 'unknown', reason: 'the DAG run never ran' };
-        return measureAirflow(src, run.externalId, config.cost, window, signal);      case 'redshift':
+        return measureAirflow(src, run.externalId, config.cost, window, signal);
+      case 'redshift':
       case 'stepfunctions':
       case 'emr-serverless':
         return { kind: 'unknown', reason: `Cutover does not measure the cost of ${config.engine} runs yet` };

@@ -1,7 +1,9 @@
 import { EMRServerlessClient } from '@aws-sdk/client-emr-serverless';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { WebClient } from '@slack/web-api';
@@ -36,5 +38,7 @@ export function createPreflightClients(config: Config, logger: Logger): Prefligh
     emrServerless: new EMRServerlessClient(aws(config.aws.endpoints.emrServerless)),
     redshiftData: new RedshiftDataClient(aws(config.aws.endpoints.redshiftData)),
     glue: new GlueClient(aws(config.aws.endpoints.glue)),
+    scheduler: new SchedulerClient(aws(config.aws.endpoints.scheduler)),
+    eventbridge: new EventBridgeClient(aws(config.aws.endpoints.eventbridge)),
   };
 }

@@ -85,6 +85,16 @@ export function planPreflight(catalog: Catalog, config: Config): PreflightPlan {
             else need({ kind: 'airflow.dag', dagId }, use);
           }
           if ('sns.publish' in action && typeof action['sns.publish'] === 'string') need({ kind: 'sns.topic', arn: action['sns.publish'] }, use);
+          // The legacy schedules a step switches off or on must exist and be Cutover's to change.
+          if ('scheduler.schedule' in action) need({ kind: 'scheduler.schedule', name: action['scheduler.schedule'].name, group: action['scheduler.schedule'].group ?? 'default' }, use);
+          if ('events.rule' in action) {
+            const r = action['events.rule'];
+            need({ kind: 'events.rule', name: r.name, ...(r.eventBus ? { eventBus: r.eventBus } : {}), redshiftQuery: false }, use);
+          }
+          if ('redshift.scheduledQuery' in action) {
+            const q = action['redshift.scheduledQuery'];
+            need({ kind: 'events.rule', name: q.rule, ...(q.eventBus ? { eventBus: q.eventBus } : {}), redshiftQuery: true }, use);
+          }
         });
       }
     });

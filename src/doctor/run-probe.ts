@@ -1,11 +1,14 @@
 import { DescribeClusterCommand, type EMRClient } from '@aws-sdk/client-emr';
 import { GetApplicationCommand, type EMRServerlessClient } from '@aws-sdk/client-emr-serverless';
+import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { ListDatabasesCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { GetScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { WebClient } from '@slack/web-api';
+import { listRuleTargets } from '../cutover/actions/eventbridge-rule.ts';
 import { glueStorage } from '../datasets/glue/glue-format.ts';
 import { parseS3Url } from '../datasets/s3-source.ts';
 import type { SqlStatementClient } from '../diff/databricks/sql-statement-client.ts';
@@ -26,6 +29,8 @@ export interface PreflightClients {
   emrServerless?: EMRServerlessClient;
   redshiftData?: RedshiftDataClient;
   glue?: GlueClient;
+  scheduler?: SchedulerClient;
+  eventbridge?: EventBridgeClient;
 }
 
 const DEAD_CLUSTER = new Set(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']);
@@ -114,6 +119,19 @@ async function probe(t: Target, c: PreflightClients, signal: AbortSignal): Promi
         return (err as Error).message;
       }
     }
+    case 'scheduler.schedule':
+      // Read only: the action's UpdateSchedule needs the schedule to exist.
+      await c.scheduler!.send(new GetScheduleCommand({ Name: t.name, GroupName: t.group }), { abortSignal: signal });
+      return undefined;
+    case 'events.rule': {
+      const rule = await c.eventbridge!.send(new DescribeRuleCommand({ Name: t.name, EventBusName: t.eventBus }), { abortSignal: signal });
+      // EventBridge refuses EnableRule / DisableRule on a rule another service manages.
+      if (rule.ManagedBy) return `EventBridge rule ${t.name} is managed by ${rule.ManagedBy}: Cutover cannot enable or disable it`;
+      if (!t.redshiftQuery) return undefined;
+      const targets = await listRuleTargets(c.eventbridge!, t.name, t.eventBus, signal);
+      if (targets.some((x) => x.RedshiftDataParameters)) return undefined;
+      return `EventBridge rule ${t.name} runs no Redshift query (its targets: ${targets.map((x) => x.Arn).join(', ') || 'none'}): name the scheduled query's rule`;
+    }
   }
 }
 
@@ -146,6 +164,10 @@ export function describeTarget(t: Target): string {
       return `Redshift Data ListDatabases on ${t.connection.clusterIdentifier ?? t.connection.workgroupName}/${t.connection.database}`;
     case 'glue.table':
       return `Glue GetTable ${t.database}.${t.table}`;
+    case 'scheduler.schedule':
+      return `EventBridge Scheduler GetSchedule ${t.group}/${t.name}`;
+    case 'events.rule':
+      return `EventBridge DescribeRule ${t.name}${t.eventBus ? ` on ${t.eventBus}` : ''}`;
   }
 }
 

@@ -18,7 +18,10 @@ export type Target =
   | { kind: 'sfn.stateMachine'; arn: string }
   | { kind: 'emrServerless.application'; applicationId: string }
   | { kind: 'redshift.database'; connection: RedshiftConnection }
-  | { kind: 'glue.table'; database: string; table: string; catalogId?: string };
+  | { kind: 'glue.table'; database: string; table: string; catalogId?: string }
+  | { kind: 'scheduler.schedule'; name: string; group: string }
+  /** A rule an `events.rule` action names, or (`redshiftQuery`) a `redshift.scheduledQuery`'s rule. */
+  | { kind: 'events.rule'; name: string; eventBus?: string; redshiftQuery: boolean };
 
 /** Where a Redshift statement runs and as whom (the engine's or a `redshift:` dataset's settings). */
 export interface RedshiftConnection {

@@ -1,5 +1,7 @@
 import type { Job } from 'bullmq';
-import { sameCost, toRunCost, type RunCost } from '../cost/types.ts';
+import { sameCost, toRunCost, type CostMeasurement, type MeasureCost, type RunCost } from '../cost/types.ts';
+import { ApiError, asCodedError, QueryError } from '../errors.ts';
+import type { RunRecord } from '../store/run-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
 
 export interface CheckCostJob {
@@ -22,7 +24,9 @@ const SETTLE_AFTER_MS = 24 * 3600_000;
  * `run.cost` and re-renders the parallel run's message. Billing data arrives hours after a run:
  * while it is missing the cost is `pending` and this job is enqueued again with a doubling delay
  * (`config.cost.retryMs` first), until `config.cost.waitMs` after the run's end, when it becomes
- * `unknown`. An outage throws, so BullMQ retries the same attempt with backoff.
+ * `unknown`. An outage throws, so BullMQ retries the same attempt with backoff; a refusal that
+ * will not pass by itself (no access to the billing tables, an IAM policy without Cost Explorer,
+ * a 404) is an answer: the cost is `unknown` with the source's words, said once like any other.
  */
 export async function checkCost(deps: JobDeps, job: Job<CheckCostJob>, signal?: AbortSignal): Promise<void> {
   const { runId, epoch, attempt, settle } = job.data;
@@ -30,7 +34,7 @@ export async function checkCost(deps: JobDeps, job: Job<CheckCostJob>, signal?: 
   if (!run || run.repairs !== epoch || !deps.measureCost) return;
   const prior = run.cost;
   if (!settle && prior && prior.epoch === epoch && prior.status !== 'pending') return; // settled by an earlier job
-  const m = await deps.measureCost(run, signal);
+  const { m, sameReason } = await measureOrRefusal(deps.measureCost, run, signal);
   const now = deps.now();
   const ended = run.endedAt ?? run.updatedAt;
   let cost: RunCost = toRunCost(m, epoch, now);
@@ -39,7 +43,7 @@ export async function checkCost(deps: JobDeps, job: Job<CheckCostJob>, signal?: 
   if (cost.status === 'pending' && now >= giveUp) {
     cost = { ...cost, status: 'unknown', reason: `${cost.reason}; Cutover stopped looking ${formatHours(deps.costTiming.waitMs)} after the run` };
   }
-  if (cost.status === 'unknown') warnOnce(deps, `${run.pipeline}:${cost.method ?? run.engine}:${cost.reason}`, { pipeline: run.pipeline, run: run.id, reason: cost.reason }, 'a run cost cannot be known');
+  if (cost.status === 'unknown') warnOnce(deps, `${run.pipeline}:${cost.method ?? run.engine}:${sameReason ?? cost.reason}`, { pipeline: run.pipeline, run: run.id, reason: cost.reason }, 'a run cost cannot be known');
 
   if (!sameCost(prior, cost)) {
     await deps.runs.update(run.id, (r) => (r.repairs === epoch ? { ...r, cost } : undefined), { ...BOT, action: 'run.cost' });
@@ -51,6 +55,21 @@ export async function checkCost(deps: JobDeps, job: Job<CheckCostJob>, signal?: 
     await deps.queues.costCheck({ runId, epoch, attempt: attempt + 1 }, delay);
   } else if (cost.status === 'known' && !settle && now - ended < SETTLE_AFTER_MS && deps.costTiming.waitMs >= SETTLE_AFTER_MS) {
     await deps.queues.costCheck({ runId, epoch, attempt: attempt + 1, settle: true }, ended + SETTLE_AFTER_MS - now);
+  }
+}
+
+/**
+ * The measurement, or `unknown` with the source's words when it refuses for good; outages rethrow.
+ * `sameReason` keys a refusal by its error code, not its words, which name a statement or request id.
+ */
+async function measureOrRefusal(measure: MeasureCost, run: RunRecord, signal?: AbortSignal): Promise<{ m: CostMeasurement; sameReason?: string }> {
+  try {
+    return { m: await measure(run, signal) };
+  } catch (err) {
+    const coded = asCodedError(err);
+    if (coded.retryable || signal?.aborted) throw err;
+    const detail = coded instanceof ApiError ? coded.apiCode : coded instanceof QueryError ? coded.kind : undefined;
+    return { m: { kind: 'unknown', reason: coded.message }, sameReason: `${coded.code}:${detail ?? coded.message}` };
   }
 }
 

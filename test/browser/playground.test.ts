@@ -80,6 +80,9 @@ describe('the playground in a browser', () => {
     expect(summary).toMatch(/succeeded[\s\S]*succeeded/); // both runs ended well
     expect(summary).toContain('revenue differs');
     expect(summary).toContain('amount');
+    // Issue 16: the sandbox hands out plausible costs a few seconds after the runs, as billing would.
+    await parallel.filter({ hasText: /cost: legacy \$\d+\.\d\d vs Databricks \$\d+\.\d\d/ }).waitFor({ timeout: WAIT });
+    expect(await parallel.innerText()).toContain('simulated by the playground sandbox');
 
     await openThread(parallel);
     const thread = page.locator('#thread-replies');

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 
 const exec = promisify(execFile);
@@ -43,6 +44,20 @@ describe('issue 15: a deployment without a Slack token exits instead of starting
     expect(r.stderr).toBe(
       `cutover: cannot start: environment is invalid:\n  - SLACK_BOT_TOKEN: not set, and ${marker} says this is a deployment, so the local playground is not started: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode); see docs/deploy.md\n`,
     );
+    expect(r.stdout).not.toMatch(/playground/i);
+  });
+
+  it("with docker-compose.yml's environment and nothing set in the shell, as the image runs it, it names SLACK_BOT_TOKEN and exits 1", async () => {
+    const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: { cutover: { environment: Record<string, string> } } };
+    // What `docker compose up` passes when neither the shell nor .env sets anything: each ${NAME:-default} at its default.
+    const env = Object.fromEntries(Object.entries(compose.services.cutover.environment).map(([name, value]) => [name, String(value).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+    // The test's own Redis, catalog and port instead of the compose network's.
+    for (const name of ['REDIS_URL', 'PIPELINES_FILE', 'PORT']) delete env[name];
+    const nodeEnv = /^ENV NODE_ENV=(\S+)$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+    expect(nodeEnv).toBe('production');
+    const r = await startWithout({ ...env, NODE_ENV: nodeEnv! });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SLACK_BOT_TOKEN: not set, and NODE_ENV=production says this is a deployment, so the local playground is not started');
     expect(r.stdout).not.toMatch(/playground/i);
   });
 });

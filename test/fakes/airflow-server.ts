@@ -22,6 +22,8 @@ export interface TaskScript {
   /** Instead of `log`: filler lines up to about this many bytes, then the default ending (a huge log, generated as it is sent). */
   logBytes?: number;
   tries?: number;
+  /** What the task pushed to XCom, by key (`return_value` for an operator's result, e.g. EmrCreateJobFlowOperator's cluster id). */
+  xcom?: Record<string, string>;
 }
 
 export interface DagRunScript {
@@ -279,6 +281,15 @@ export class FakeAirflow {
       const offset = Number(url.searchParams.get('offset') ?? 0);
       const all = run.tasks.map((t) => this.taskWire(run, t, v));
       return { task_instances: all.slice(offset, offset + limit), total_entries: all.length };
+    }
+    if (seg.length === 8 && logs === 'xcomEntries' && method === 'GET') {
+      const task = run.tasks.find((t) => t.taskId === taskId);
+      const key = tryNumber ?? '';
+      const value = task?.script.xcom?.[key];
+      if (!task || value === undefined) throw new HttpError(404, `XCom entry with key: \`${key}\` not found`, 'XCom not found');
+      // Airflow 2 and 3 (stringify, the default) both answer the value as a string.
+      const when = v === 'v1' ? { execution_date: run.logicalDate } : { logical_date: run.logicalDate, run_id: run.runId };
+      return { key, timestamp: task.end ?? run.queuedAt, ...when, map_index: -1, task_id: taskId, dag_id: run.dagId, value };
     }
     if (seg.length === 8 && logs === 'logs' && method === 'GET') {
       const task = run.tasks.find((t) => t.taskId === taskId);

@@ -21,6 +21,8 @@ export class FakeCostExplorer {
   /** Tag key → Active or Inactive. */
   tags = new Map<string, 'Active' | 'Inactive'>();
   costs: TaggedCost[] = [];
+  /** Operation → the error it answers while set (e.g. `AccessDeniedException` for an IAM policy without `ce:GetCostAndUsage`). */
+  refuse = new Map<string, { status: number; type: string; message: string }>();
 
   private constructor(
     private readonly server: Server,
@@ -54,6 +56,8 @@ export class FakeCostExplorer {
     const operation = target.slice('AWSInsightsIndexService.'.length);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     this.requests.push({ operation, body });
+    const refusal = this.refuse.get(operation);
+    if (refusal) return send(refusal.status, { __type: refusal.type, message: refusal.message });
     if (operation === 'ListCostAllocationTags') return send(200, this.listTags(body));
     if (operation === 'GetCostAndUsage') {
       try {

@@ -28,7 +28,7 @@ export async function setRuleState(change: RuleChange, ctx: ActionContext, { red
   const what = redshiftQuery ? `Redshift scheduled query ${Name}` : `EventBridge rule ${Name}${EventBusName ? ` on ${EventBusName}` : ''}`;
   const rule = await callAws('eventbridge', 'DescribeRule', () => client.send(new DescribeRuleCommand({ Name, EventBusName }), { abortSignal: signal }), signal);
   if (redshiftQuery) {
-    const targets = await listTargets(client, Name, EventBusName, signal);
+    const targets = await listRuleTargets(client, Name, EventBusName, signal);
     if (!targets.some((t) => t.RedshiftDataParameters)) {
       const arns = targets.map((t) => t.Arn).join(', ') || 'none';
       throw new InvalidStateError(`EventBridge rule ${Name} runs no Redshift query (its targets: ${arns}): name the scheduled query's rule, or use events.rule for another rule`);
@@ -44,7 +44,8 @@ export async function setRuleState(change: RuleChange, ctx: ActionContext, { red
   return { action, changed: true, text: `${what} ${word}${schedule}` };
 }
 
-async function listTargets(client: EventBridgeClient, Rule: string, EventBusName: string | undefined, signal?: AbortSignal): Promise<Target[]> {
+/** A rule's targets (every page; a rule has at most 5). Also read by `cutover doctor`. */
+export async function listRuleTargets(client: EventBridgeClient, Rule: string, EventBusName: string | undefined, signal?: AbortSignal): Promise<Target[]> {
   const targets: Target[] = [];
   let NextToken: string | undefined;
   for (let page = 0; page < MAX_TARGET_PAGES; page++) {

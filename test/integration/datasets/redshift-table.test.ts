@@ -31,7 +31,9 @@ const base = (over: Partial<RedshiftDataset> = {}): RedshiftDataset => ({
 beforeAll(async () => {
   s3 = await startFakeS3();
   s3.put('unload', 'keep/other-file', 'not ours');
-  redshift = new FakeRedshiftData({ s3, pageSize: 2 });
+  // Each read opens a Data API session that holds a connection for its keep-alive (300 s), as on
+  // Redshift: more than the fake's default 8 connections for this file's reads.
+  redshift = new FakeRedshiftData({ s3, pageSize: 2, connection: { max: 16 } });
   const url = await redshift.start();
   access = createS3Access({ endpoint: s3.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   client = new RedshiftDataClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -116,6 +118,18 @@ describe('redshift: datasets', () => {
     expect(calls.some((c) => String(c.input.Sql ?? '').startsWith('UNLOAD'))).toBe(false);
     // pageSize 2: six rows came in three pages (one more call counted the rows).
     expect(calls.filter((c) => c.operation === 'GetStatementResult').length).toBe(4);
+  });
+
+  it('reads from a Serverless workgroup with the IAM identity, and from a cluster as a db user: the session carries the sign-in', async () => {
+    for (const connection of [{ clusterIdentifier: undefined, secretArn: undefined, workgroupName: 'finance' }, { secretArn: undefined, dbUser: 'etl' }]) {
+      const before = redshift.calls.length;
+      const r = await read(base(connection));
+      expect(r.rows).toEqual(EXPECTED);
+      const executed = redshift.calls.slice(before).filter((c) => c.operation === 'ExecuteStatement').map((c) => c.input);
+      expect(executed[0]).toMatchObject(connection.workgroupName ? { WorkgroupName: 'finance', Database: 'dev' } : { ClusterIdentifier: 'finance-prod', DbUser: 'etl', Database: 'dev' });
+      expect(executed[0]!.SecretArn).toBeUndefined();
+      expect(executed.slice(1).every((i) => i.SessionId === executed.at(-1)!.SessionId && !i.WorkgroupName && !i.ClusterIdentifier)).toBe(true);
+    }
   });
 
   it('a table not under directRowsUnder is unloaded', async () => {

@@ -5,9 +5,11 @@ import { loadConfig } from '../../../src/config/load-config.ts';
 import { createPreflightClients, findingLine, planPreflight, runPreflight } from '../../../src/doctor/index.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeEmrServerless } from '../../fakes/emr-serverless-server.ts';
+import { FakeEventBridge } from '../../fakes/eventbridge-server.ts';
 import { FakeGlue } from '../../fakes/glue-server.ts';
 import { FakeRedshiftData } from '../../fakes/redshift-data-server.ts';
 import { startFakeS3, type FakeS3 } from '../../fakes/s3-server.ts';
+import { FakeScheduler } from '../../fakes/scheduler-server.ts';
 import { FakeStepFunctions } from '../../fakes/sfn-server.ts';
 
 /**
@@ -20,6 +22,8 @@ const sfn = new FakeStepFunctions();
 const emrServerless = new FakeEmrServerless();
 const redshift = new FakeRedshiftData();
 const glue = new FakeGlue();
+const scheduler = new FakeScheduler();
+const events = new FakeEventBridge();
 let s3: FakeS3;
 
 const machine = sfn.addStateMachine('billing-monthly', { states: ['Extract'] });
@@ -68,7 +72,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   s3 = await startFakeS3();
   s3.put('unload', 'keep', 'x');
-  await Promise.all([sfn.start(), emrServerless.start(), redshift.start(), glue.start()]);
+  await Promise.all([sfn.start(), emrServerless.start(), redshift.start(), glue.start(), scheduler.start(), events.start()]);
   // The SDK's credential chain reads the process environment, as in a deployment.
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDFAKE');
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'fake');
@@ -81,11 +85,13 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_REDSHIFT_DATA: redshift.url,
     AWS_ENDPOINT_URL_GLUE: glue.url,
     AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ENDPOINT_URL_SCHEDULER: scheduler.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: events.url,
   };
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await Promise.all([sfn.close(), emrServerless.close(), redshift.close(), glue.close(), s3.close()]);
+  await Promise.all([sfn.close(), emrServerless.close(), redshift.close(), glue.close(), scheduler.close(), events.close(), s3.close()]);
 });
 
 describe('cutover doctor on Step Functions, EMR Serverless, Redshift and Glue', () => {
@@ -118,5 +124,70 @@ describe('cutover doctor on Step Functions, EMR Serverless, Redshift and Glue', 
     ]);
     expect(redshift.callsTo('ListDatabases')[0]!.input).toMatchObject({ ClusterIdentifier: 'finance-prod', Database: 'dev', SecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x' });
     expect(emrServerless.callsTo('GetApplication').map((c) => c.input.applicationId).sort()).toEqual(['00fdeadapp', '00fgoodapp']);
+  });
+});
+
+/**
+ * The legacy-schedule cutover actions name things outside Cutover too: a schedule, a rule, a
+ * Redshift scheduled query's rule. A typo there would otherwise surface only when the approved
+ * step runs and fails halfway through its actions.
+ */
+const ACTIONS_CATALOG = `
+pipelines:
+  billing:
+    channel: C0BILLING
+    legacy: { engine: stepfunctions, stateMachineArn: "${machine}" }
+    target: { engine: sandbox }
+    cutover:
+      approvers: { users: [U0BOB] }
+      steps:
+        - id: switch
+          actions:
+            - scheduler.schedule: { name: billing-monthly, group: etl, state: DISABLED }
+            - scheduler.schedule: { name: billing-typo, state: DISABLED }
+            - events.rule: { name: billing-rule, state: DISABLED }
+            - events.rule: { name: billing-managed, state: DISABLED }
+            - redshift.scheduledQuery: { rule: QS2-finance-nightly, state: DISABLED }
+            - redshift.scheduledQuery: { rule: billing-rule, state: DISABLED }
+          rollback:
+            - scheduler.schedule: { name: billing-monthly, group: etl, state: ENABLED }
+`;
+
+describe('cutover doctor on the legacy-schedule cutover actions', () => {
+  beforeAll(() => {
+    const role = 'arn:aws:iam::111122223333:role/scheduler';
+    scheduler.put({ Name: 'billing-monthly', GroupName: 'etl', ScheduleExpression: 'cron(0 6 2 * ? *)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: machine, RoleArn: role }, State: 'ENABLED' });
+    events.put({ Name: 'billing-rule', State: 'ENABLED', ScheduleExpression: 'cron(0 6 2 * ? *)', Targets: [{ Id: 't1', Arn: machine, RoleArn: role }] });
+    events.put({ Name: 'billing-managed', State: 'ENABLED', ManagedBy: 'aws.glue', Targets: [{ Id: 't1', Arn: machine }] });
+    events.put({ Name: 'QS2-finance-nightly', State: 'ENABLED', ScheduleExpression: 'cron(0 2 * * ? *)', Targets: [{ Id: 'q', Arn: 'arn:aws:redshift:us-east-1:111122223333:cluster:finance-prod', RedshiftDataParameters: { Database: 'dev', Sql: 'CALL finance.nightly()' } }] });
+  });
+
+  it('plans one probe per schedule and rule an action names, whatever the state it asks for', () => {
+    const { probes } = planPreflight(parseCatalog(ACTIONS_CATALOG), loadConfig({ env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' } }));
+    const of = (kind: string) => probes.filter((p) => p.target.kind === kind).map((p) => ({ target: p.target, fields: p.uses.map((u) => u.field) }));
+    expect(of('scheduler.schedule')).toEqual([
+      { target: { kind: 'scheduler.schedule', name: 'billing-monthly', group: 'etl' }, fields: ['cutover.steps.0.actions.0', 'cutover.steps.0.rollback.0'] },
+      { target: { kind: 'scheduler.schedule', name: 'billing-typo', group: 'default' }, fields: ['cutover.steps.0.actions.1'] },
+    ]);
+    expect(of('events.rule').map((p) => p.target)).toEqual([
+      { kind: 'events.rule', name: 'billing-rule', redshiftQuery: false },
+      { kind: 'events.rule', name: 'billing-managed', redshiftQuery: false },
+      { kind: 'events.rule', name: 'QS2-finance-nightly', redshiftQuery: true },
+      { kind: 'events.rule', name: 'billing-rule', redshiftQuery: true },
+    ]);
+  });
+
+  it('finds a missing schedule, a rule it may not change and a scheduled query that is no Redshift query, and changes nothing', async () => {
+    const config = loadConfig({ env });
+    const report = await runPreflight(parseCatalog(ACTIONS_CATALOG), config, { clients: createPreflightClients(config, createLogger({ level: 'silent' })) });
+    const lines = report.findings.map(findingLine).filter((l) => !l.includes('Slack') && !l.includes('Step Functions'));
+    expect(lines).toEqual([
+      'billing cutover.steps.0.actions.1: EventBridge Scheduler GetSchedule default/billing-typo: ResourceNotFoundException: Schedule billing-typo does not exist.',
+      'billing cutover.steps.0.actions.3: EventBridge rule billing-managed is managed by aws.glue: Cutover cannot enable or disable it',
+      'billing cutover.steps.0.actions.5: EventBridge rule billing-rule runs no Redshift query (its targets: ' + machine + '): name the scheduled query\'s rule',
+    ]);
+    expect(scheduler.callsTo('UpdateSchedule')).toEqual([]);
+    expect(events.calls.filter((c) => c.operation === 'DisableRule' || c.operation === 'EnableRule')).toEqual([]);
+    expect(scheduler.get('etl', 'billing-monthly')!.State).toBe('ENABLED');
   });
 });

@@ -5,6 +5,8 @@ import { catalogSchema } from '../../../src/config/catalog-schema.ts';
 import { createCostExplorerSource, EMR_CLUSTER_TAG } from '../../../src/cost/cost-explorer.ts';
 import { createCostMeter } from '../../../src/cost/measure-cost.ts';
 import { SqlStatementClient } from '../../../src/diff/databricks/sql-statement-client.ts';
+import { AirflowClient } from '../../../src/engines/airflow/client.ts';
+import { FakeAirflow } from '../../fakes/airflow-server.ts';
 import { FakeCostExplorer } from '../../fakes/cost-explorer-server.ts';
 import { startFakeSqlWarehouse, type FakeBillingTables, type FakeSqlWarehouse } from '../../fakes/databricks-sql-server.ts';
 import { FakeEmr } from '../../fakes/emr-server.ts';
@@ -29,6 +31,22 @@ const catalog = catalogSchema.parse({
       legacy: { engine: 'emr', clusterId: 'j-TRANS1', step: { name: 'rollup', args: ['spark-submit'] }, cost: { cluster: 'transient' } },
       target: { engine: 'databricks', jobId: 9 },
     },
+    // Airflow-run legacy pipelines are priced by the EMR cluster beneath them, as the catalog names it.
+    'dag-on-shared': {
+      channel: 'C0PIPELINES',
+      legacy: { engine: 'airflow', dagId: 'rollup', cost: { engine: 'emr', cluster: 'shared', clusterId: 'j-SHARED1', instancePrices: { 'm5.xlarge': { ec2: 0.192, emr: 0.048 } } } },
+      target: { engine: 'databricks', jobId: 10 },
+    },
+    'dag-own-cluster': {
+      channel: 'C0PIPELINES',
+      legacy: { engine: 'airflow', dagId: 'etl', cost: { engine: 'emr', cluster: 'transient', clusterIdFrom: { task: 'create_cluster' } } },
+      target: { engine: 'databricks', jobId: 11 },
+    },
+    'dag-unpriced': {
+      channel: 'C0PIPELINES',
+      legacy: { engine: 'airflow', dagId: 'other' },
+      target: { engine: 'databricks', jobId: 12 },
+    },
   },
 });
 
@@ -36,6 +54,8 @@ const billing: FakeBillingTables = { usage: [], prices: [] };
 let warehouse: FakeSqlWarehouse;
 let ce: FakeCostExplorer;
 let emr: FakeEmr;
+let airflow: FakeAirflow;
+let airflowClient: AirflowClient;
 let measure: ReturnType<typeof createCostMeter>;
 
 beforeAll(async () => {
@@ -44,6 +64,8 @@ beforeAll(async () => {
     FakeCostExplorer.start(),
     FakeEmr.start({ clusters: ['j-SHARED1', 'j-TRANS1'] }),
   ]);
+  airflow = await FakeAirflow.start({ dags: ['rollup', 'etl', 'other'] });
+  airflowClient = new AirflowClient({ baseUrl: `${airflow.url}/api/v1/`, token: airflow.token, apiVersion: 'v1' });
   const sql = new SqlStatementClient({ host: warehouse.url, warehouseId: 'wh-1', getToken: async () => 'dapi-cost', pollIntervalMs: 5 });
   const credentials = { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' };
   measure = createCostMeter({
@@ -51,10 +73,11 @@ beforeAll(async () => {
     billing: (statement, opts) => sql.query(statement, opts),
     costExplorer: createCostExplorerSource({ client: new CostExplorerClient({ region: 'us-east-1', endpoint: ce.url, credentials, maxAttempts: 1 }) }),
     emr: new EMRClient({ region: 'us-east-1', endpoint: emr.url, credentials, maxAttempts: 1 }),
+    airflow: airflowClient,
     now: () => T0 + 10 * H,
   });
 });
-afterAll(async () => Promise.all([warehouse?.close(), ce?.close(), emr?.close()]));
+afterAll(async () => Promise.all([warehouse?.close(), ce?.close(), emr?.close(), airflow?.close()]));
 
 describe('Databricks cost from the billing system tables', () => {
   const run = makeRun({ state: 'succeeded', externalId: '987654', startedAt: T0, endedAt: T0 + 2 * H, parallelId: 'p-x-000000' });
@@ -140,7 +163,9 @@ describe('EMR cost', () => {
     const run = makeRun({ pipeline: 'billing-rollup', engine: 'emr', side: 'legacy', state: 'succeeded', externalId: 'j-TRANS1/s-2', startedAt: T0 + 22 * H, endedAt: T0 + 26 * H });
     ce.tags.set(EMR_CLUSTER_TAG, 'Inactive');
     expect(await measure(run)).toMatchObject({ kind: 'unknown', method: 'cost-explorer', reason: expect.stringContaining('not activated') });
+    expect(await measure({ ...run, id: 'r-next' })).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('not activated') });
     expect(ce.calls('GetCostAndUsage')).toHaveLength(0);
+    expect(ce.calls('ListCostAllocationTags')).toHaveLength(1); // asked once an hour, not once a run
   });
 });
 
@@ -164,5 +189,65 @@ describe('Cost Explorer with the tag active', () => {
       Granularity: 'DAILY',
       Filter: { Tags: { Key: EMR_CLUSTER_TAG, Values: ['j-TRANS1'] } },
     });
+  });
+});
+
+describe('Airflow: the cost source of the engine beneath, named in the catalog', () => {
+  it('prices a DAG on a shared EMR cluster as that cluster’s share while the DAG run ran', async () => {
+    emr.setInstances('j-SHARED1', [{ id: 'ci-M', type: 'm5.xlarge', created: T0 - 10 * H, ready: T0 - 9 * H, groupId: 'ig-MASTER' }]);
+    const run = makeRun({ pipeline: 'dag-on-shared', engine: 'airflow', side: 'legacy', state: 'succeeded', externalId: 'rollup/manual__1', startedAt: T0, endedAt: T0 + 2 * H });
+    // By hand: one m5.xlarge for 2 h × (0.192 + 0.048) = 0.48.
+    expect(await measure(run)).toMatchObject({ kind: 'known', method: 'emr-share', cost: { amount: 0.48, items: [{ item: 'm5.xlarge', quantity: 2 }] } });
+    expect(emr.calls('ListInstances').at(-1)?.body).toMatchObject({ ClusterId: 'j-SHARED1' });
+  });
+
+  it('reads the cluster a DAG created from its task’s XCom, then Cost Explorer by that cluster’s tag', async () => {
+    airflow.script('etl', { outcome: 'success', tasks: [{ taskId: 'create_cluster', xcom: { return_value: 'j-EPHEM1' } }, { taskId: 'spark' }] });
+    const { run: dagRun } = await airflowClient.triggerDagRun('etl', { dagRunId: 'cutover__cost1', conf: {} });
+    ce.tags.set(EMR_CLUSTER_TAG, 'Active');
+    ce.costs = [
+      { tagKey: EMR_CLUSTER_TAG, tagValue: 'j-EPHEM1', day: '2024-05-01', amount: 7.5 },
+      { tagKey: EMR_CLUSTER_TAG, tagValue: 'j-TRANS1', day: '2024-05-01', amount: 100 },
+    ];
+    const run = makeRun({ pipeline: 'dag-own-cluster', engine: 'airflow', side: 'legacy', state: 'succeeded', externalId: `etl/${dagRun.dag_run_id}`, startedAt: T0 + H, endedAt: T0 + 3 * H });
+    const measureNow = createCostMeter({
+      catalog,
+      costExplorer: createCostExplorerSource({ client: new CostExplorerClient({ region: 'us-east-1', endpoint: ce.url, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }, maxAttempts: 1 }) }),
+      airflow: airflowClient,
+      now: () => T0 + 10 * H,
+    });
+    expect(await measureNow(run)).toMatchObject({ kind: 'known', method: 'cost-explorer', cost: { amount: 7.5 } });
+    expect(airflow.requests.at(-1)?.path).toBe('/dags/etl/dagRuns/cutover__cost1/taskInstances/create_cluster/xcomEntries/return_value');
+    expect(ce.calls('GetCostAndUsage').at(-1)?.body).toMatchObject({ Filter: { Tags: { Key: EMR_CLUSTER_TAG, Values: ['j-EPHEM1'] } } });
+  });
+
+  it('is unknown, saying what to set, when the catalog names no cost source for the DAG', async () => {
+    const run = makeRun({ pipeline: 'dag-unpriced', engine: 'airflow', side: 'legacy', state: 'succeeded', externalId: 'other/manual__1', startedAt: T0, endedAt: T0 + H });
+    expect(await measure(run)).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('set legacy.cost') });
+  });
+});
+
+describe('Cost Explorer refusing', () => {
+  const window = { start: T0 + 22 * H, end: T0 + 26 * H };
+  const source = () => createCostExplorerSource({ client: new CostExplorerClient({ region: 'us-east-1', endpoint: ce.url, credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }, maxAttempts: 1 }) });
+
+  it('is pending while Cost Explorer says the data is not available yet', async () => {
+    ce.tags.set(EMR_CLUSTER_TAG, 'Active');
+    ce.refuse.set('GetCostAndUsage', { status: 400, type: 'DataUnavailableException', message: 'Data is not available. Please try to adjust the time period.' });
+    try {
+      expect(await source()('j-TRANS1', window)).toMatchObject({ kind: 'pending', method: 'cost-explorer', reason: expect.stringContaining('DataUnavailableException') });
+    } finally {
+      ce.refuse.clear();
+    }
+  });
+
+  it('throws a refusal that will not pass by itself (an IAM policy without ce:GetCostAndUsage) as not retryable, naming it', async () => {
+    ce.tags.set(EMR_CLUSTER_TAG, 'Active');
+    ce.refuse.set('GetCostAndUsage', { status: 400, type: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:role/cutover is not authorized to perform: ce:GetCostAndUsage' });
+    try {
+      await expect(source()('j-TRANS1', window)).rejects.toMatchObject({ retryable: false, apiCode: 'AccessDeniedException', message: expect.stringContaining('ce:GetCostAndUsage') });
+    } finally {
+      ce.refuse.clear();
+    }
   });
 });

@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OPTIONS as diffOptions } from '../../../src/cli/diff-command.ts';
+import { OPTIONS as doctorOptions } from '../../../src/cli/doctor-command.ts';
+import { OPTIONS as dqOptions } from '../../../src/cli/dq-command.ts';
+import { commands } from '../../../src/cli/main.ts';
+import { OPTIONS as reportOptions } from '../../../src/cli/report-command.ts';
+import { OPTIONS as validateOptions } from '../../../src/cli/validate-command.ts';
 
 const readme = readFileSync('README.md', 'utf8');
 
@@ -10,6 +16,17 @@ const section = (text: string, title: string) => {
   expect(start, `section "${title}"`).toBeGreaterThan(-1);
   const end = text.indexOf('\n## ', start + 1);
   return text.slice(start, end === -1 ? undefined : end);
+};
+
+/** The flags each `cutover` command parses. */
+const CLI_OPTIONS: Record<string, Record<string, unknown>> = { validate: validateOptions, diff: diffOptions, dq: dqOptions, doctor: doctorOptions, report: reportOptions };
+
+/** What the README says about one `cutover` command: from its `npx cutover <name>` to the next command's ('' if none). */
+const commandText = (text: string, name: string) => {
+  const start = text.search(new RegExp(`\`npx cutover\\s+${name}\\b`));
+  if (start === -1) return '';
+  const next = text.slice(start + 1).search(/`npx cutover\s+[a-z]/);
+  return text.slice(start, next === -1 ? undefined : start + 1 + next);
 };
 
 describe('issue 15: the README and the docs it links', () => {
@@ -29,6 +46,20 @@ describe('issue 15: the README and the docs it links', () => {
     expect(production).toContain('](docs/deploy.md)');
     expect(production).toContain('](docs/catalog.md)');
     expect(production).toMatch(/`cutover doctor --catalog pipelines\.yaml`/);
+  });
+
+  it('lists every flag of every cutover command in its CLI section (item 9)', () => {
+    // A new command needs its flags here, and in the README.
+    expect(Object.keys(CLI_OPTIONS).sort()).toEqual(Object.keys(commands).sort());
+    const cli = section(readme, 'The two commands');
+    const missing = Object.entries(CLI_OPTIONS).flatMap(([name, options]) => {
+      const text = commandText(cli, name);
+      if (!text) return [`cutover ${name} (no \`npx cutover ${name}\`)`];
+      return Object.keys(options)
+        .filter((flag) => flag !== 'help' && !new RegExp(`--${flag}(?![\\w-])`).test(text))
+        .map((flag) => `cutover ${name} --${flag}`);
+    });
+    expect(missing).toEqual([]);
   });
 
   it.each(['README.md', 'docs/catalog.md', 'docs/deploy.md', 'docs/architecture.md'])('%s has no relative link to a missing file', (file) => {

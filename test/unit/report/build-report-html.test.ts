@@ -24,6 +24,17 @@ describe('the go-live report', () => {
     expect(html).toContain('3 events, oldest first');
   });
 
+  it('says what a Glue or Redshift side resolved to: the table, its format and where it was read', async () => {
+    const data = await reportData();
+    const first = data.parallels[0]!.p.outputs!.insights!;
+    first.sources = {
+      legacy: { format: 'parquet', location: 's3://legacy/warehouse/insights/period=2026-03', from: 'glue analytics.insights (period=2026-03)' },
+      target: { format: 'unload', location: 's3://unload/cutover/cutover_abc/', from: 'redshift finance.insights (where:)' },
+    };
+    const html = buildReportHtml(data);
+    expect(html).toContain('insights: clean (1000 / 1000 rows, only legacy 0, only target 0, changed 0); legacy glue analytics.insights (period=2026-03) read as parquet from s3://legacy/warehouse/insights/period=2026-03; target redshift finance.insights (where:) read as UNLOAD text from s3://unload/cutover/cutover_abc/');
+  });
+
   it('escapes everything it is given', async () => {
     const html = buildReportHtml(await reportData({ pipeline: '<img src=x onerror=alert(1)>', description: '</style><script>alert(1)</script>' }));
     expect(html).not.toContain('<script>');
