@@ -24,9 +24,11 @@ export function historyChartSpec(pipeline: string, rows: readonly ChartRow[], ve
   const panel = (field: 'minutes' | 'cost', title: string, format: string) => ({
     width: CHART_WIDTH,
     height: 150,
-    data: { values: rows.filter((r) => r[field] !== undefined) },
+    data: { values: panelValues(rows, field) },
     encoding: { x, y: { field, type: 'quantitative' as const, title, axis: { format, titleFontSize: 13, labelFontSize: 12 }, scale: { zero: true } }, color },
-    layer: [{ mark: { type: 'line' as const, strokeWidth: 3 } }, { mark: { type: 'point' as const, filled: true, size: 70, opacity: 1 } }],
+    // A period without a value is a null that breaks the line: drawn across it, the line would
+    // read as a value nobody measured (a failed run has no duration; a cost may be unknown).
+    layer: [{ mark: { type: 'line' as const, strokeWidth: 3, invalid: 'break-paths-filter-domains' as const } }, { mark: { type: 'point' as const, filled: true, size: 70, opacity: 1, invalid: 'filter' as const } }],
   });
   const verdictStrip = {
     width: CHART_WIDTH,
@@ -47,4 +49,17 @@ export function historyChartSpec(pipeline: string, rows: readonly ChartRow[], ve
     vconcat: [panel('minutes', 'Duration (min)', ',.0f'), panel('cost', 'Cost (USD, list)', '$,.2f'), verdictStrip],
     spacing: 14,
   } as TopLevelSpec;
+}
+
+/**
+ * One datum per period and side, `null` where the period has no value for `field` (a failed run's
+ * duration, an unknown cost, a side with no run). A datum left out would let the line join its
+ * neighbours straight across the period.
+ */
+type PanelDatum = Pick<ChartRow, 'period' | 'side'> & Partial<Record<'minutes' | 'cost', number | null>>;
+function panelValues(rows: readonly ChartRow[], field: 'minutes' | 'cost'): PanelDatum[] {
+  const sides = [...new Set(rows.map((r) => r.side))];
+  return [...new Set(rows.map((r) => r.period))].flatMap((period) =>
+    sides.map((side) => ({ period, side, [field]: rows.find((r) => r.period === period && r.side === side)?.[field] ?? null })),
+  );
 }

@@ -55,6 +55,29 @@ describe('history chart PNG', () => {
     writeFileSync(DOCS_CHART, chart.png);
   });
 
+  it('leaves a gap where a period has no value instead of drawing the line across it (audit16)', async () => {
+    // 2025-12: the Databricks run failed, so it has no duration; its cost is known.
+    const { rows, verdicts } = historySeries(sixMonths());
+    const spec = historyChartSpec('incites-monthly', rows, verdicts) as { vconcat: Array<{ data: { values: Array<Record<string, unknown>> }; layer?: Array<{ mark: { type: string; invalid?: string } }> }> };
+    const [duration] = spec.vconcat;
+    // The period is in the drawn data as null (no value), not left out, so the line can break there.
+    expect(duration!.data.values.filter((v) => v.period === '2025-12')).toEqual([
+      { period: '2025-12', side: 'Legacy', minutes: 46 },
+      { period: '2025-12', side: 'Databricks', minutes: null },
+    ]);
+    expect(duration!.layer!.find((l) => l.mark.type === 'line')!.mark.invalid).toMatch(/^break-paths/);
+
+    // In the rendered picture: the Databricks duration line is two pieces, 2025-10..11 and 2026-01..03,
+    // and no segment spans 2025-12; the cost line and the legacy line are whole.
+    const chart = await renderChart(historyChartSpec('incites-monthly', rows, verdicts));
+    const lines = [...chart.svg.matchAll(/<path aria-label="period: [^;]+; ([^:]+):[^"]*side: (\w+)" role="graphics-symbol" aria-roledescription="line mark" d="([^"]+)"/g)].map((m) => ({ panel: m[1], side: m[2], d: m[3]! }));
+    const pieces = (panel: string, side: string) => lines.find((l) => l.panel === panel && l.side === side)!.d.split('M').filter(Boolean).map((piece) => piece.split('L').length);
+    expect(pieces('Duration (min)', 'Databricks')).toEqual([2, 3]);
+    expect(pieces('Duration (min)', 'Legacy')).toEqual([6]);
+    expect(pieces('Cost (USD, list)', 'Databricks')).toEqual([6]);
+    expect(count(chart.pixels, SIDE_COLOURS.Databricks)).toBeGreaterThan(1500);
+  });
+
   it('renders an empty history without failing', async () => {
     const chart = await renderChart(historyChartSpec('empty', [], []));
     expect(chart.png.readUInt32BE(16)).toBe(chart.width);
