@@ -8,7 +8,7 @@ import type { MeasureCluster } from './cost-explorer.ts';
 import { measureDatabricksRun, type BillingQuery } from './databricks-billing.ts';
 import { listInstanceSpans, shareOfCluster } from './emr-share.ts';
 import { sandboxCost } from './sandbox-cost.ts';
-import type { CostMeasurement, MeasureCost } from './types.ts';
+import type { CostMeasurement, CostMethod, MeasureCost } from './types.ts';
 
 /** What measuring needs; a source that is absent makes its runs' cost `unknown`, with the reason. */
 export interface CostSources {
@@ -20,6 +20,29 @@ export interface CostSources {
   emr?: EMRClient;
   airflow?: AirflowClient;
   now: () => number;
+}
+
+/**
+ * The source a run's cost comes from, from the catalog alone: what a refusal of that source is
+ * stored with (`RunCost.method`), since the error it throws does not say. Undefined where the
+ * catalog names no source (an EMR or Airflow side without `legacy.cost`, an engine not measured).
+ * Agrees with the `method` the meter answers with (test/unit/cost/measure-cost.test.ts).
+ */
+export function costMethodOf(catalog: Catalog, run: Pick<RunRecord, 'pipeline' | 'side' | 'engine'>): CostMethod | undefined {
+  const pipeline = catalog.pipelines[run.pipeline];
+  const config = run.side === 'legacy' ? pipeline?.legacy : pipeline?.target;
+  if (!config || config.engine !== run.engine) return undefined;
+  switch (config.engine) {
+    case 'sandbox':
+      return 'sandbox';
+    case 'databricks':
+      return 'databricks-billing';
+    case 'emr':
+    case 'airflow':
+      return !config.cost ? undefined : config.cost.cluster === 'transient' ? 'cost-explorer' : 'emr-share';
+    default:
+      return undefined;
+  }
 }
 
 const NO_WAREHOUSE = 'no SQL warehouse is configured (DATABRICKS_WAREHOUSE_ID), and the Databricks cost comes from the billing system tables';

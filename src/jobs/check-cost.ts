@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import { sameCost, toRunCost, type CostMeasurement, type MeasureCost, type RunCost } from '../cost/types.ts';
+import { costMethodOf } from '../cost/measure-cost.ts';
+import { sameCost, toRunCost, type CostMeasurement, type CostMethod, type MeasureCost, type RunCost } from '../cost/types.ts';
 import { ApiError, asCodedError, QueryError } from '../errors.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { BOT, type JobDeps } from './job-deps.ts';
@@ -34,7 +35,7 @@ export async function checkCost(deps: JobDeps, job: Job<CheckCostJob>, signal?: 
   if (!run || run.repairs !== epoch || !deps.measureCost) return;
   const prior = run.cost;
   if (!settle && prior && prior.epoch === epoch && prior.status !== 'pending') return; // settled by an earlier job
-  const { m, sameReason } = await measureOrRefusal(deps.measureCost, run, signal);
+  const { m, sameReason } = await measureOrRefusal(deps.measureCost, run, costMethodOf(deps.catalog, run), signal);
   const now = deps.now();
   const ended = run.endedAt ?? run.updatedAt;
   let cost: RunCost = toRunCost(m, epoch, now);
@@ -59,17 +60,18 @@ export async function checkCost(deps: JobDeps, job: Job<CheckCostJob>, signal?: 
 }
 
 /**
- * The measurement, or `unknown` with the source's words when it refuses for good; outages rethrow.
+ * The measurement, or `unknown` with the source's words and the source (`method`, from the catalog:
+ * the error does not say which source threw it) when it refuses for good; outages rethrow.
  * `sameReason` keys a refusal by its error code, not its words, which name a statement or request id.
  */
-async function measureOrRefusal(measure: MeasureCost, run: RunRecord, signal?: AbortSignal): Promise<{ m: CostMeasurement; sameReason?: string }> {
+async function measureOrRefusal(measure: MeasureCost, run: RunRecord, method: CostMethod | undefined, signal?: AbortSignal): Promise<{ m: CostMeasurement; sameReason?: string }> {
   try {
     return { m: await measure(run, signal) };
   } catch (err) {
     const coded = asCodedError(err);
     if (coded.retryable || signal?.aborted) throw err;
     const detail = coded instanceof ApiError ? coded.apiCode : coded instanceof QueryError ? coded.kind : undefined;
-    return { m: { kind: 'unknown', reason: coded.message }, sameReason: `${coded.code}:${detail ?? coded.message}` };
+    return { m: { kind: 'unknown', ...(method ? { method } : {}), reason: coded.message }, sameReason: `${coded.code}:${detail ?? coded.message}` };
   }
 }
 

@@ -59,7 +59,11 @@ export function costNotes(sides: Array<[string, RunCost | 'pending' | undefined]
     if (cost.status === 'known' && cost.method) {
       const dbus = cost.dbus !== undefined ? `${cost.dbus.toLocaleString('en-US', { maximumFractionDigits: 2 })} DBU, ` : '';
       notes.push(`${side}: ${dbus}${costMethodLabel(cost.method)}: ${escapeMrkdwn(cost.note ?? '')}`);
-    } else if (cost.status === 'unknown') notes.push(`${side} cost unknown: ${escapeMrkdwn(cost.reason ?? 'no reason given')}`);
+    } else if (cost.status === 'unknown') {
+      // The source beside the reason: a refusal's words alone do not say whose they are.
+      const source = cost.method ? ` (${costMethodLabel(cost.method)})` : '';
+      notes.push(`${side} cost unknown${source}: ${escapeMrkdwn(cost.reason ?? 'no reason given')}`);
+    }
   }
   return notes;
 }

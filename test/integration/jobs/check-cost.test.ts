@@ -158,6 +158,8 @@ describe('the cost-check job', () => {
         const cost = (await deps.runs.get(run.id))!.cost!;
         expect(cost.status).toBe('unknown');
         expect(cost.reason).toContain('INSUFFICIENT_PERMISSIONS');
+        // Which source refused is stored beside its words, so the message can name it.
+        expect(cost.method).toBe('databricks-billing');
       }
       expect(warnings.filter((w) => String(w.fields.reason).includes(prefix))).toHaveLength(1);
 

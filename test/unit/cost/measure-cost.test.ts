@@ -3,7 +3,7 @@ import { EMRClient } from '@aws-sdk/client-emr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogSchema } from '../../../src/config/catalog-schema.ts';
 import { createCostExplorerSource, EMR_CLUSTER_TAG } from '../../../src/cost/cost-explorer.ts';
-import { createCostMeter } from '../../../src/cost/measure-cost.ts';
+import { costMethodOf, createCostMeter } from '../../../src/cost/measure-cost.ts';
 import { SqlStatementClient } from '../../../src/diff/databricks/sql-statement-client.ts';
 import { AirflowClient } from '../../../src/engines/airflow/client.ts';
 import { FakeAirflow } from '../../fakes/airflow-server.ts';
@@ -249,5 +249,20 @@ describe('Cost Explorer refusing', () => {
     } finally {
       ce.refuse.clear();
     }
+  });
+});
+
+describe('the source of a run’s cost, from the catalog alone', () => {
+  // What a refusal is stored with (audit16): the thrown error does not say which source it came
+  // from. Each answer is the method the meter answers with for that pipeline in the tests above.
+  it('names the same source the meter measures with, and none where the catalog names none', () => {
+    const of = (pipeline: string, side: 'legacy' | 'target', engine: 'emr' | 'airflow' | 'databricks') => costMethodOf(catalog, { pipeline, side, engine });
+    expect(of('incites-monthly', 'target', 'databricks')).toBe('databricks-billing');
+    expect(of('incites-monthly', 'legacy', 'emr')).toBe('emr-share');
+    expect(of('billing-rollup', 'legacy', 'emr')).toBe('cost-explorer');
+    expect(of('dag-on-shared', 'legacy', 'airflow')).toBe('emr-share');
+    expect(of('dag-own-cluster', 'legacy', 'airflow')).toBe('cost-explorer');
+    expect(of('dag-unpriced', 'legacy', 'airflow')).toBeUndefined();
+    expect(of('incites-monthly', 'legacy', 'airflow')).toBeUndefined(); // the catalog's engine changed under the run
   });
 });

@@ -92,6 +92,6 @@ describe('buildHistoryView: cost column', () => {
     const text = JSON.stringify(view.blocks);
     expect(text).toContain('cost: legacy $41.20 vs Databricks $18.75 (−54 %)');
     expect(text).toContain('cost: legacy unknown vs Databricks $9.50');
-    expect(text.match(/cost unknown: the cost-allocation tag is not activated/g)).toHaveLength(1);
+    expect(text.match(/cost unknown \(Cost Explorer\): the cost-allocation tag is not activated/g)).toHaveLength(1);
   });
 });

@@ -280,7 +280,16 @@ describe('buildParallelView: cost', () => {
     target.cost = cost({ status: 'pending', method: 'databricks-billing', reason: 'no billing records yet' });
     const view = buildParallelView(p, legacy, target, DONE);
     expect(sectionTexts(view)).toContain(':moneybag: cost: legacy unknown vs Databricks cost pending');
-    expect(JSON.stringify(view.blocks)).toContain('Legacy cost unknown: the cost-allocation tag aws:elasticmapreduce:job-flow-id is not activated');
+    expect(JSON.stringify(view.blocks)).toContain('Legacy cost unknown (Cost Explorer): the cost-allocation tag aws:elasticmapreduce:job-flow-id is not activated');
+  });
+
+  it('names the source that refused beside its reason (audit16: a refusal was stored without its method)', () => {
+    const { p, legacy, target } = done();
+    legacy.cost = cost({ status: 'unknown', method: 'emr-share', reason: 'User: arn:aws:iam::123:role/cutover is not authorized to perform: elasticmapreduce:ListInstances' });
+    target.cost = cost({ status: 'unknown', method: 'databricks-billing', reason: "[INSUFFICIENT_PERMISSIONS] User does not have USE SCHEMA on Schema 'system.billing'" });
+    const blocks = JSON.stringify(buildParallelView(p, legacy, target, DONE).blocks);
+    expect(blocks).toContain('Legacy cost unknown (share of the shared cluster): User: arn:aws:iam::123:role/cutover is not authorized');
+    expect(blocks).toContain('Databricks cost unknown (billing tables): [INSUFFICIENT_PERMISSIONS]');
   });
 });
 
