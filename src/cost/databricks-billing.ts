@@ -6,14 +6,17 @@ import type { CostItem, CostMeasurement } from './types.ts';
  * A Databricks job run's DBUs and list cost from the billing system tables, per SKU. Prices are
  * joined on SKU, cloud and unit, within the price's validity window; the run is picked by
  * `usage_metadata.job_run_id` (and the job id, since the usage table is account-wide). Every value
- * is a bound parameter, never pasted. `usage_date` prunes the table's partitions.
+ * is a bound parameter, never pasted. `usage_date` prunes the table's partitions. A repair runs
+ * inside the same job run, so its usage has the same `job_run_id` and is summed with the first
+ * attempt's; `last_usage_end_ms` tells whether the repair's rows are in yet.
  */
 export const BILLING_SQL = `SELECT u.sku_name,
   u.usage_unit,
   CAST(SUM(u.usage_quantity) AS STRING) AS quantity,
   CAST(SUM(u.usage_quantity * CAST(COALESCE(p.pricing.effective_list.default, p.pricing.default) AS DECIMAL(38, 18))) AS STRING) AS list_cost,
   MAX(p.currency_code) AS currency_code,
-  CAST(COUNT_IF(p.sku_name IS NULL) AS STRING) AS unpriced_records
+  CAST(COUNT_IF(p.sku_name IS NULL) AS STRING) AS unpriced_records,
+  CAST(UNIX_MILLIS(MAX(u.usage_end_time)) AS STRING) AS last_usage_end_ms
 FROM system.billing.usage AS u
 LEFT JOIN system.billing.list_prices AS p
   ON p.sku_name = u.sku_name
@@ -46,6 +49,11 @@ export async function measureDatabricksRun(query: BillingQuery, run: RunRecord, 
   if (!run.externalId) return { kind: 'unknown', method, reason: 'the run never got a Databricks run id' };
   const rows = await query(BILLING_SQL, { parameters: billingParameters(run.externalId, jobId, run.startedAt ?? run.createdAt), signal });
   if (rows.length === 0) return { kind: 'pending', method, reason: 'no billing records for the run yet (system.billing.usage is filled in hours after a run)' };
+  // A repair bills to the same run id, hours later: rows that all ended before it are the earlier attempts' only.
+  const lastEnd = Math.max(...rows.map((r) => Number(r.last_usage_end_ms ?? NaN)).filter(Number.isFinite));
+  if (run.repairs > 0 && run.repairedAt !== undefined && !(lastEnd > run.repairedAt)) {
+    return { kind: 'pending', method, reason: `no billing records for repair #${run.repairs} yet, only for the attempts before it (system.billing.usage is filled in hours after a run)` };
+  }
   return { kind: 'known', method, cost: billingFigure(rows) };
 }
 

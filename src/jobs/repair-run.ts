@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import type { JobDeps } from './job-deps.ts';
 import { runEngine } from './run-engine.ts';
+import type { RunCost } from '../cost/types.ts';
 import type { RunRecord } from '../store/run-record.ts';
 
 /**
@@ -53,11 +54,26 @@ async function repair(deps: JobDeps, job: Job<{ runId: string; by: string; reque
     }
   }
   // The failure's own words (`Task transform failed`) are cleared: beside `repairing` they read as current.
+  const now = deps.now();
   const repaired = await runs.update(
     run.id,
     (r) =>
       r.state === 'failed'
-        ? { ...r, state: 'pending', repairs: r.repairs + 1, latestRepairId: repairId, idleMs: (r.idleMs ?? 0) + Math.max(0, deps.now() - (r.endedAt ?? deps.now())), endedAt: undefined, failures: [], error: undefined, repairRequest: undefined, stateMessage: undefined, repairedTasks: r.failures.map((f) => f.task) }
+        ? {
+            ...r,
+            state: 'pending',
+            repairs: r.repairs + 1,
+            latestRepairId: repairId,
+            repairedAt: now,
+            idleMs: (r.idleMs ?? 0) + Math.max(0, now - (r.endedAt ?? now)),
+            endedAt: undefined,
+            failures: [],
+            error: undefined,
+            repairRequest: undefined,
+            stateMessage: undefined,
+            repairedTasks: r.failures.map((f) => f.task),
+            ...(r.cost ? { cost: costAfterRepair(r.cost, r.repairs + 1, now) } : {}),
+          }
         : done(r),
     { actor: job.data.by, action: 'run.repair' },
   );
@@ -65,4 +81,13 @@ async function repair(deps: JobDeps, job: Job<{ runId: string; by: string; reque
   await queues.poll(run.id, repaired.repairs, deps.pollIntervalMs);
   await queues.threadNote(run.id, { kind: 'repair-started', by: job.data.by, repair: repaired.repairs }, `note-${run.id}-repair-${repaired.repairs}-started`);
   await queues.status(run.id, { immediate: true });
+}
+
+/**
+ * A measured run that is repaired runs again and costs more (on Databricks the repair bills to the
+ * same run id): the figure measured before is no longer the run's, so it goes back to pending (which
+ * neither shows as a figure nor counts toward the cost gate) until the repaired run is measured.
+ */
+function costAfterRepair(before: RunCost, epoch: number, at: number): RunCost {
+  return { status: 'pending', ...(before.method ? { method: before.method } : {}), reason: `the run was repaired (repair #${epoch}): it is measured again, all attempts, once the repair ends`, epoch, at };
 }

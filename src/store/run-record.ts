@@ -50,6 +50,11 @@ export interface RunRecord {
    */
   idleMs?: number;
   latestRepairId?: string;
+  /**
+   * When the latest repair was sent (Cutover's clock). Its usage bills to the same Databricks run
+   * id, so the run's cost is a whole-run figure only once billing rows end after this.
+   */
+  repairedAt?: number;
   /** The tasks the latest repair re-runs (the failures it cleared), so the alert can still name them. */
   repairedTasks?: string[];
   /**

@@ -178,7 +178,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 }
 
-const BILLING_COLUMNS = ['sku_name', 'usage_unit', 'quantity', 'list_cost', 'currency_code', 'unpriced_records'].map((name) => ({ name, type_name: 'STRING' }));
+const BILLING_COLUMNS = ['sku_name', 'usage_unit', 'quantity', 'list_cost', 'currency_code', 'unpriced_records', 'last_usage_end_ms'].map((name) => ({ name, type_name: 'STRING' }));
 
 /**
  * Cutover's billing query, answered as Databricks would from the fake tables: usage of the bound
@@ -200,7 +200,7 @@ export function answerBilling(tables: FakeBillingTables, req: ExecuteRequest): F
   } catch (err) {
     return { error: { error_code: 'UNBOUND_SQL_PARAMETER', message: (err as Error).message } };
   }
-  const groups = new Map<string, { sku: string; unit: string; quantity: number; cost: number; currency?: string; unpriced: number }>();
+  const groups = new Map<string, { sku: string; unit: string; quantity: number; cost: number; currency?: string; unpriced: number; lastEnd: number }>();
   for (const u of tables.usage) {
     if (u.job_run_id !== runId || u.job_id !== jobId || u.usage_start_time.slice(0, 10) < since) continue;
     const start = Date.parse(u.usage_start_time);
@@ -208,8 +208,9 @@ export function answerBilling(tables: FakeBillingTables, req: ExecuteRequest): F
       (p) => p.sku_name === u.sku_name && p.cloud === u.cloud && p.usage_unit === u.usage_unit && start >= Date.parse(p.price_start_time) && (p.price_end_time === null || start < Date.parse(p.price_end_time)),
     );
     const key = `${u.sku_name}\u0000${u.usage_unit}`;
-    const g = groups.get(key) ?? { sku: u.sku_name, unit: u.usage_unit, quantity: 0, cost: 0, unpriced: 0 };
+    const g = groups.get(key) ?? { sku: u.sku_name, unit: u.usage_unit, quantity: 0, cost: 0, unpriced: 0, lastEnd: 0 };
     g.quantity += u.usage_quantity;
+    g.lastEnd = Math.max(g.lastEnd, Date.parse(u.usage_end_time));
     if (price) {
       g.cost += u.usage_quantity * (price.effective_list ?? price.default);
       g.currency = price.currency_code;
@@ -218,6 +219,6 @@ export function answerBilling(tables: FakeBillingTables, req: ExecuteRequest): F
   }
   const rows = [...groups.values()]
     .sort((a, b) => a.sku.localeCompare(b.sku))
-    .map((g) => [g.sku, g.unit, String(g.quantity), String(g.cost), g.currency ?? null, String(g.unpriced)]);
+    .map((g) => [g.sku, g.unit, String(g.quantity), String(g.cost), g.currency ?? null, String(g.unpriced), String(g.lastEnd)]);
   return { columns: BILLING_COLUMNS, rows };
 }

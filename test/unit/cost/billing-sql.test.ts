@@ -41,6 +41,8 @@ let c: DuckDBConnection;
 beforeAll(async () => {
   db = await DuckDBInstance.create(':memory:');
   c = await db.connect();
+  // Databricks SQL's UNIX_MILLIS(timestamp); DuckDB calls it epoch_ms.
+  await c.run('CREATE MACRO unix_millis(t) AS epoch_ms(t)');
   await c.run(`CREATE TABLE usage (sku_name VARCHAR, cloud VARCHAR, usage_unit VARCHAR, usage_quantity DECIMAL(38, 18), usage_start_time TIMESTAMPTZ, usage_end_time TIMESTAMPTZ,
     usage_date DATE, usage_metadata STRUCT(job_id VARCHAR, job_run_id VARCHAR))`);
   await c.run(`CREATE TABLE list_prices (sku_name VARCHAR, cloud VARCHAR, usage_unit VARCHAR, currency_code VARCHAR, price_start_time TIMESTAMPTZ, price_end_time TIMESTAMPTZ,
@@ -95,7 +97,7 @@ describe('the billing statement', () => {
     const fromSql = await runBillingSql(params);
     expect(fromSql.map((r) => r.sku_name)).toEqual(asRows.map((r) => r.sku_name));
     fromSql.forEach((r, i) => {
-      for (const col of ['quantity', 'list_cost', 'unpriced_records']) expect(Number(r[col])).toBeCloseTo(Number(asRows[i]![col]), 9);
+      for (const col of ['quantity', 'list_cost', 'unpriced_records', 'last_usage_end_ms']) expect(Number(r[col])).toBeCloseTo(Number(asRows[i]![col]), 9);
       expect(r.currency_code).toBe(asRows[i]!.currency_code);
     });
   });
