@@ -31,9 +31,9 @@ const base = (over: Partial<RedshiftDataset> = {}): RedshiftDataset => ({
 beforeAll(async () => {
   s3 = await startFakeS3();
   s3.put('unload', 'keep/other-file', 'not ours');
-  // Each read opens a Data API session that holds a connection for its keep-alive (300 s), as on
-  // Redshift: more than the fake's default 8 connections for this file's reads.
-  redshift = new FakeRedshiftData({ s3, pageSize: 2, connection: { max: 16 } });
+  // Each read leaves its Data API session open for its keep-alive, as on Redshift: this file's
+  // reads need more sessions than the fake's default limit (which a real cluster's 500 are not).
+  redshift = new FakeRedshiftData({ s3, pageSize: 2, maxSessions: 16 });
   const url = await redshift.start();
   access = createS3Access({ endpoint: s3.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   client = new RedshiftDataClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
