@@ -10,8 +10,7 @@ import { parseUnload, redshiftColumn, writeUnload, type ResultColumn, type Unloa
  * parameters (`:name`, outside quotes, comments and `::` casts) are bound as PostgreSQL `$n`
  * parameters, never pasted, as Redshift binds them.
  *
- * It refuses what the service refuses (`ValidationException`, the only client error the model
- * gives ExecuteStatement): no `Sql`; neither or both of `ClusterIdentifier` and `WorkgroupName`;
+ * It refuses what the service refuses (`ValidationException`): no `Sql`; neither or both of `ClusterIdentifier` and `WorkgroupName`;
  * no `Database`; `SecretArn` with `DbUser`, or `DbUser` with a workgroup; identifiers outside their
  * patterns; an empty `Parameters` list, a parameter without a name or with an empty value, a
  * `:name` in the SQL without a parameter; a `ClientToken` outside 1–64 characters, or one used
@@ -20,7 +19,13 @@ import { parseUnload, redshiftColumn, writeUnload, type ResultColumn, type Unloa
  *
  * Sessions: `SessionKeepAliveSeconds` (0–86400) opens one on a connection of its own, whose id
  * later statements pass as `SessionId` instead of the cluster and database (so a temp table
- * lives on between them); an unknown or expired session is refused. `UNLOAD ('…') TO 's3://…'`
+ * lives on between them); an unknown or expired session is refused. A session is kept for its
+ * keep-alive after each statement finishes (never while one runs), then closed and its connection
+ * released. Capacity is answered, never waited for: a new session beyond `maxSessions` is
+ * `ActiveSessionsExceededException`, a statement outside a session beyond `maxStatements` running
+ * is `ActiveStatementsExceededException` (both HTTP 400 client faults with a `Message`, as in the
+ * service model; the limits are the fake's, Redshift's are far higher). The pool has a connection
+ * for each, plus two for CancelStatement, ListDatabases and a test's own queries. `UNLOAD ('…') TO 's3://…'`
  * runs its query here and writes the files into the fake S3 as Redshift would (see
  * redshift-unload.ts); `parquet: false` plays a cluster that refuses FORMAT PARQUET.
  * `GetStatementResult` pages a finished statement's rows as the Data API's typed fields.
@@ -56,6 +61,12 @@ export interface FakeRedshiftDataOptions {
   parquet?: boolean;
   /** Rows per GetStatementResult page. Default 1000. */
   pageSize?: number;
+  /** Sessions open at once; one more is ActiveSessionsExceededException. Default 6. */
+  maxSessions?: number;
+  /** Statements outside a session running at once; one more is ActiveStatementsExceededException. Default 4. */
+  maxStatements?: number;
+  /** Milliseconds a keep-alive second lasts, so a test can watch a session lapse. Default 1000. */
+  msPerKeepAliveSecond?: number;
 }
 
 interface Session {
@@ -64,7 +75,12 @@ interface Session {
   keepAlive: number;
   /** Statements of a session run one after the other, on its connection. */
   tail: Promise<void>;
+  /** Statements submitted and not yet finished: while any is, the session does not lapse. */
+  pending: number;
   expires: number;
+  /** When its last statement finished, and the longest wait from a finish to the next statement. */
+  idleSince?: number;
+  longestGapMs: number;
   timer?: NodeJS.Timeout;
   database: string;
   clusterIdentifier?: string;
@@ -83,12 +99,20 @@ export class FakeRedshiftData extends AwsFakeServer {
   private statements = new Map<string, StatementRecord>();
   private sessions = new Map<string, Session>();
   private queryIds = 1000;
+  private running = 0;
   private readonly options: FakeRedshiftDataOptions;
+  private readonly maxSessions: number;
+  private readonly maxStatements: number;
+  /** Every session ever opened, to read their gaps after they closed. */
+  private readonly history: Session[] = [];
 
   constructor(options: FakeRedshiftDataOptions = {}) {
     super({ kind: 'json', targetPrefix: 'RedshiftData', jsonVersion: '1.1' });
     this.options = options;
-    this.pool = new pg.Pool({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', max: 8, ...options.connection });
+    this.maxSessions = options.maxSessions ?? 6;
+    this.maxStatements = options.maxStatements ?? 4;
+    // A connection for every session and statement the limits allow, so none ever waits for one.
+    this.pool = new pg.Pool({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', max: this.maxSessions + this.maxStatements + 2, ...options.connection });
   }
 
   /** Plays a cluster that can (or cannot) write Parquet. */
@@ -106,6 +130,14 @@ export class FakeRedshiftData extends AwsFakeServer {
   /** Sessions still open (not expired): a caller that is done should leave none behind for long. */
   openSessions(): string[] {
     return [...this.sessions.keys()];
+  }
+
+  /**
+   * The longest time, over every session opened, from one of its statements finishing to the
+   * caller's next statement in it: what a keep-alive must cover.
+   */
+  longestSessionGapMs(): number {
+    return Math.max(0, ...this.history.map((s) => s.longestGapMs));
   }
 
   /** Every statement the fake accepted (one per distinct client token), oldest first. */
@@ -179,15 +211,22 @@ export class FakeRedshiftData extends AwsFakeServer {
     };
     if (session) {
       st.sessionId = session.id;
+      this.busy(session);
       st.done = session.tail = session.tail.then(() => this.run(st, bound, session));
     } else if (keepAlive !== undefined && keepAlive > 0) {
+      if (this.sessions.size >= this.maxSessions) throw new AwsError('ActiveSessionsExceededException', `The maximum number of active sessions (${this.maxSessions}) was exceeded`);
       // A new session: its id is answered with the statement's.
-      const s: Session = { id: randomUUID(), client: this.pool.connect(), keepAlive, tail: Promise.resolve(), expires: Infinity, database, clusterIdentifier: cluster, workgroupName: workgroup };
+      const s: Session = { id: randomUUID(), client: this.pool.connect(), keepAlive, tail: Promise.resolve(), pending: 0, expires: Infinity, longestGapMs: 0, database, clusterIdentifier: cluster, workgroupName: workgroup };
+      s.client.catch(() => undefined);
       this.sessions.set(s.id, s);
+      this.history.push(s);
       st.sessionId = s.id;
+      this.busy(s);
       st.done = s.tail = this.run(st, bound, s);
     } else {
-      st.done = this.run(st, bound);
+      if (this.running >= this.maxStatements) throw new AwsError('ActiveStatementsExceededException', `The number of active statements exceeds the limit (${this.maxStatements})`);
+      this.running++;
+      st.done = this.run(st, bound).finally(() => this.running--);
     }
     this.statements.set(st.Id, st);
     return this.executed(st);
@@ -196,13 +235,23 @@ export class FakeRedshiftData extends AwsFakeServer {
   private endSession(s: Session): void {
     if (s.timer) clearTimeout(s.timer);
     if (!this.sessions.delete(s.id)) return;
-    void s.client.then((c) => c.release(true));
+    s.client.then((c) => c.release(true)).catch(() => undefined);
+  }
+
+  /** A statement was submitted to the session: it does not lapse until that statement finishes. */
+  private busy(s: Session): void {
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+    s.expires = Infinity;
+    s.pending++;
+    if (s.idleSince !== undefined) s.longestGapMs = Math.max(s.longestGapMs, Date.now() - s.idleSince);
   }
 
   /** Runs the statement on a connection of its own, or its session's, as the Data API does. */
   private async run(st: StatementRecord, bound: { text: string; values: string[] }, session?: Session): Promise<void> {
-    const client = session ? await session.client : await this.pool.connect();
+    let client: pg.PoolClient | undefined;
     try {
+      client = session ? await session.client : await this.pool.connect();
       st.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       Object.assign(st, { status: 'STARTED', updated: new Date() });
       const unload = parseUnload(bound.text);
@@ -225,16 +274,20 @@ export class FakeRedshiftData extends AwsFakeServer {
       const lines = [message, e.detail && `DETAIL: ${e.detail}`, e.where && `CONTEXT: ${e.where}`, e.hint && `HINT: ${e.hint}`].filter(Boolean);
       Object.assign(st, { status: st.cancelRequested ? 'ABORTED' : 'FAILED', error: lines.join('\n'), updated: new Date() });
     } finally {
-      if (session) this.touch(session);
-      else client.release();
+      if (session) this.finished(session);
+      else client?.release();
     }
   }
 
-  /** The session lives on for its keep-alive after each statement, then closes (its temp tables with it). */
-  private touch(s: Session): void {
-    if (s.timer) clearTimeout(s.timer);
-    const ms = s.keepAlive * 1000;
-    s.expires = Date.now() + ms;
+  /**
+   * The session lives on for its keep-alive after its last statement finishes, then closes (its
+   * temp tables with it) and gives its connection back.
+   */
+  private finished(s: Session): void {
+    if (--s.pending > 0) return;
+    const ms = s.keepAlive * (this.options.msPerKeepAliveSecond ?? 1000);
+    s.idleSince = Date.now();
+    s.expires = s.idleSince + ms;
     s.timer = setTimeout(() => this.endSession(s), ms);
     s.timer.unref();
   }

@@ -12,8 +12,16 @@ import { callS3, getS3Object, listS3Objects, parseS3Url } from '../s3-source.ts'
 import type { RedshiftDataset, RegisterOptions } from '../types.ts';
 import { resultPages, runStatement, StatementFailedError } from './data-api.ts';
 
-/** How long the Data API keeps the staging session between Cutover's statements. */
-const SESSION_SECONDS = 300;
+/**
+ * How long the Data API keeps the staging session after each statement finishes (a running
+ * statement never lapses it). The session is needed only from the CREATE TEMP TABLE to the last
+ * UNLOAD or SELECT of this read, and each statement is sent as soon as the poll sees the last one
+ * finish: the gap is a poll interval (at most 2 s), SDK retries, and at worst the S3 clean-up
+ * before the text UNLOAD. The Data API has no call to end a session, so each read leaves its
+ * session (a cluster connection) idle for this long: 60 s covers the gap several times over and
+ * is a fifth of the 300 s this was. See docs/architecture.md, "Redshift: session keep-alive".
+ */
+export const SESSION_SECONDS = 60;
 
 /**
  * Reads a Redshift table through the Data API (issue 18):

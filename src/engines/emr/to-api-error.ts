@@ -26,6 +26,13 @@ const THROTTLING = new Set([
 ]);
 
 /**
+ * Error names that say the service is at capacity for now (Redshift Data API: too many sessions
+ * or running statements on the cluster). They are 400 client faults, but the same request later
+ * may well succeed once other sessions lapse, so they are retried like throttling.
+ */
+const AT_CAPACITY = new Set(['ActiveSessionsExceededException', 'ActiveStatementsExceededException']);
+
+/**
  * Turns whatever `client.send` threw into an ApiError for `service`, so the job layer can
  * decide on a retry by `retryable` alone (STYLE 6). An abort is passed through untouched:
  * the caller gave up on purpose, and BullMQ must not treat it as an EMR failure.
@@ -39,6 +46,7 @@ export function toAwsApiError(err: unknown, service: ApiService, operation: stri
   const retryable =
     Boolean(e.$retryable) ||
     THROTTLING.has(name) ||
+    AT_CAPACITY.has(name) ||
     e.$fault === 'server' ||
     // No HTTP status at all means the request never got an answer (network, DNS, timeout).
     isRetryableStatus(statusCode);

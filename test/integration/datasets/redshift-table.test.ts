@@ -31,9 +31,9 @@ const base = (over: Partial<RedshiftDataset> = {}): RedshiftDataset => ({
 beforeAll(async () => {
   s3 = await startFakeS3();
   s3.put('unload', 'keep/other-file', 'not ours');
-  // Each read opens a Data API session that holds a connection for its keep-alive (300 s), as on
-  // Redshift: more than the fake's default 8 connections for this file's reads.
-  redshift = new FakeRedshiftData({ s3, pageSize: 2, connection: { max: 16 } });
+  // Each read leaves its Data API session open for its keep-alive, as on Redshift: this file's
+  // reads need more sessions than the fake's default limit (which a real cluster's 500 are not).
+  redshift = new FakeRedshiftData({ s3, pageSize: 2, maxSessions: 16 });
   const url = await redshift.start();
   access = createS3Access({ endpoint: s3.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   client = new RedshiftDataClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -136,6 +136,44 @@ describe('redshift: datasets', () => {
     const r = await read(base({ directRowsUnder: 3 }));
     expect(r.rows).toHaveLength(6);
     expect(r.source.format).toBe('parquet');
+  });
+
+  it('each read opens one session kept alive SESSION_SECONDS (60), and sends each next statement far within it: Parquet, the text fallback, direct rows', async () => {
+    const before = redshift.calls.length;
+    await read(base());
+    redshift.setParquet(false);
+    try {
+      await read(base());
+    } finally {
+      redshift.setParquet(true);
+    }
+    await read(base({ directRowsUnder: 100, unload: undefined }));
+    const executed = redshift.calls.slice(before).filter((c) => c.operation === 'ExecuteStatement').map((c) => c.input);
+    const opening = executed.filter((i) => i.SessionId === undefined);
+    expect(opening.map((i) => i.SessionKeepAliveSeconds)).toEqual([60, 60, 60]);
+    expect(executed.filter((i) => i.SessionId !== undefined).every((i) => i.SessionKeepAliveSeconds === undefined)).toBe(true);
+    // From one statement finishing to the next in its session, over every read of this file so far.
+    const gap = redshift.longestSessionGapMs();
+    expect(gap).toBeGreaterThan(0);
+    expect(gap).toBeLessThan(10_000);
+  });
+
+  it('a cluster at its session limit: the read fails at once with a retryable error naming ActiveSessionsExceededException', async () => {
+    const full = new FakeRedshiftData({ s3, maxSessions: 1 });
+    const url = await full.start();
+    const c = new RedshiftDataClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    try {
+      const readFrom = () => withDuckDb({ threads: 1 }, (db) => registerDataset(db, 'legacy', base(), { s3: access, redshiftData: c }));
+      await readFrom();
+      const t0 = Date.now();
+      const err = await readFrom().then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ retryable: true, apiCode: 'ActiveSessionsExceededException', message: expect.stringMatching(/ExecuteStatement failed: ActiveSessionsExceededException/) });
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(s3.keys('unload')).toEqual(['keep/other-file']);
+    } finally {
+      c.destroy();
+      await full.close();
+    }
   });
 
   it('Redshift\'s error is reported and nothing is left in S3', async () => {
