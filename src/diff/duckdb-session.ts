@@ -51,6 +51,10 @@ export async function withDuckDb<T>(
     });
     connection = await instance.connect();
     const conn = connection;
+    // An abort that came while the instance was being created found no connection to interrupt,
+    // and one between two statements finds nothing running: each statement checks first.
+    const notAborted = () => options.signal?.throwIfAborted();
+    notAborted();
     // TimeZone needs ICU, which is loaded only once a connection exists.
     await conn.run(`SET TimeZone = 'UTC'`);
     // Every statement's error is classified here, once (src/diff/query-errors.ts): a corrupt file or
@@ -66,12 +70,15 @@ export async function withDuckDb<T>(
       options.onStatement?.(sql, performance.now() - started);
       return result;
     };
-    const all = async (sql: string, values?: Readonly<Record<string, string>>) =>
-      (await timed(sql, conn.runAndReadAll(sql, values ? { ...values } : undefined))).getRowObjectsJson() as Record<string, unknown>[];
+    const all = async (sql: string, values?: Readonly<Record<string, string>>) => {
+      notAborted();
+      return (await timed(sql, conn.runAndReadAll(sql, values ? { ...values } : undefined))).getRowObjectsJson() as Record<string, unknown>[];
+    };
     const session: DuckDbSession = {
       connection: conn,
       workDir,
       run: async (sql) => {
+        notAborted();
         await timed(sql, conn.run(sql));
       },
       all,

@@ -83,6 +83,11 @@ describe('one Slack rate limiter shared by all workers', () => {
     const posted = await a.chat.postMessage({ channel: 'C7', text: 'status' });
     const edit = a.chat.update({ channel: 'C7', ts: posted.ts!, text: 'edit' });
     await tiered.waitFor(() => tiered.callsTo('chat.update').length === 1);
+    // The fake records the call before its 429 reaches the client: wait for the pause to be written.
+    for (const until = Date.now() + 5000; (await redis.keys(`${prefix}*chat.update:pause`)).length === 0; ) {
+      if (Date.now() > until) throw new Error('the 429 never paused the bucket');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     // The other worker, with its own connection, is told to wait out the Retry-After too.
     const wait = await other.take('slack:chat.update', OUR_LIMITS['chat.update']!);
     expect(wait).toBeGreaterThan(1000);

@@ -53,6 +53,18 @@ describe('withDuckDb', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(existsSync(workDir)).toBe(false);
   });
+
+  it('does not start a query once the signal has aborted, even when the abort came before there was a connection to interrupt', async () => {
+    const controller = new AbortController();
+    const run = withDuckDb({ signal: controller.signal, tempDir: dir }, async (db) => {
+      // As when the job is cancelled while the instance is still being created, or between statements.
+      controller.abort(new Error('job cancelled'));
+      return db.all('SELECT sum(hash(i)) FROM range(100000000000) t(i)');
+    });
+    const started = Date.now();
+    await expect(run).rejects.toThrow('job cancelled');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
 
 describe('registerDataset', () => {
