@@ -35,6 +35,15 @@ describe('the go-live report', () => {
     expect(html).toContain('insights: clean (1000 / 1000 rows, only legacy 0, only target 0, changed 0); legacy glue analytics.insights (period=2026-03) read as parquet from s3://legacy/warehouse/insights/period=2026-03; target redshift finance.insights (where:) read as UNLOAD text from s3://unload/cutover/cutover_abc/');
   });
 
+  it('says why a cost is unknown, with its source, once however many runs share the reason', async () => {
+    const data = await reportData();
+    const reason = '[INSUFFICIENT_PERMISSIONS] User does not have USE SCHEMA on system.billing';
+    for (const { target } of data.parallels.slice(0, 2)) target!.cost = { status: 'unknown', method: 'databricks-billing', reason, epoch: 0, at: 0 };
+    const html = buildReportHtml(data);
+    expect(html).toContain('<td>unknown</td>');
+    expect(html.split(`Databricks cost unknown (billing tables): ${reason}`)).toHaveLength(2);
+  });
+
   it('escapes everything it is given', async () => {
     const html = buildReportHtml(await reportData({ pipeline: '<img src=x onerror=alert(1)>', description: '</style><script>alert(1)</script>' }));
     expect(html).not.toContain('<script>');
