@@ -3,10 +3,18 @@ import { ApiError } from '../errors.ts';
 import { buildAckNote, buildRepairNote } from '../slack/index.ts';
 import type { JobDeps } from './job-deps.ts';
 import type { ThreadNote } from './queues.ts';
+import { postOnce } from './post-once.ts';
 import { toSlackJobError } from './slack-errors.ts';
 
-/** Posts one note (repair progress, acknowledgement, error) into the run's thread. */
+/** As long as a post intent: longer than any retry schedule of a notify job. */
+const NOTE_MARK_TTL_MS = 14 * 24 * 3600_000;
+
+/** Posts one note (repair progress, acknowledgement, cancel request, error) into the run's thread, once. */
 export async function postThreadNote(deps: JobDeps, job: Job<{ runId: string; note: ThreadNote }>): Promise<void> {
+  // Every note job has an id of its own (`note-<run>-repair-2-started`, `note-<run>-ack`, …): the note's slot.
+  const slot = job.id ?? `note-${job.data.runId}-${job.data.note.kind}`;
+  const done = deps.keys.notePosted(slot);
+  if (await deps.redis.exists(done)) return;
   const run = await deps.runs.require(job.data.runId);
   const parent = run.statusMessage;
   if (!parent) {
@@ -25,7 +33,11 @@ export async function postThreadNote(deps: JobDeps, job: Job<{ runId: string; no
             ? { text: `:no_entry_sign: <@${note.by}> asked to cancel this run.` }
             : { text: `:warning: ${note.text}` };
   try {
-    await deps.slack.chat.postMessage({ channel: parent.channel, thread_ts: parent.ts, unfurl_links: false, ...body });
+    // Once, even when a worker dies mid-post: postOnce adopts a note Slack stored before the kill,
+    // and the mark stops a retry after the kill but before the job completed from posting again.
+    await postOnce(deps, slot, { channel: parent.channel, thread_ts: parent.ts, ...body }, async () => {
+      await deps.redis.set(done, '1', 'PX', NOTE_MARK_TTL_MS);
+    });
   } catch (err) {
     throw toSlackJobError(err);
   }

@@ -77,6 +77,8 @@ export function keyspace(prefix: string, retention: Retention = DEFAULT_RETENTIO
     notifyShown: (id: string) => `${prefix}:notify:shown:${id}`,
     /** A post under way for a message slot (nonce and time; src/jobs/post-once.ts), deleted once its ts is recorded. */
     postIntent: (id: string) => `${prefix}:notify:intent:${id}`,
+    /** A thread note that is in Slack (its job id): a retried note job posts nothing (src/jobs/post-thread-note.ts). */
+    notePosted: (jobId: string) => `${prefix}:notify:note-posted:${jobId}`,
     stage: (pipeline: string) => `${prefix}:stage:${pipeline}`,
     parallel: (id: string) => `${prefix}:parallel:${id}`,
     parallelReports: (id: string) => `${prefix}:parallel:${id}:reports`,
