@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { UsageError } from '../errors.ts';
+import { asCodedError } from '../errors.ts';
 import { runChecks } from '../checks/index.ts';
 import type { DqSource } from '../store/dq-alert-record.ts';
 import type { JobDeps } from './job-deps.ts';
@@ -37,10 +37,12 @@ export async function checkDq(deps: JobDeps, job: Job<CheckDqJob>, signal?: Abor
     history: deps.rowCounts,
     signal,
   }).catch((err: unknown) => {
-    // A template the run's own values cannot render fails the same way on every attempt. Runs
-    // are refused at the command for this (newRunRecord renders every output), so only a catalog
-    // changed between the run and its checks gets here: fail once, not a retry per backoff step.
-    throw err instanceof UsageError ? new UnrecoverableError(err.message) : err;
+    // The jobs' one rule: what is not retryable fails once, not a retry per backoff step. Here that
+    // is a template the run's own values cannot render (a catalog changed under the run: runs are
+    // refused at the command for it, newRunRecord renders every output).
+    const coded = asCodedError(err);
+    if (coded.retryable || signal?.aborted) throw err;
+    throw new UnrecoverableError(coded.message);
   });
   const alert = await recordChecksResult(deps, name, period, result, { source, runId, anchor: run?.statusMessage }, requestedBy?.user);
   if (requestedBy) await deps.queues.dqReply(name, period, requestedBy, `dqreply-${job.id}`, { missing: missingOutputs(result), checked: alert !== undefined });
