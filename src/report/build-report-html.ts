@@ -1,7 +1,7 @@
 import { resolvedSources } from '../slack/build-parallel-view.ts';
 import type { HistoryPoint } from '../charts/index.ts';
 import type { PlanEvaluation } from '../cutover/types.ts';
-import { costChange, costFigure, costMethodLabel, effectiveCost, formatMoney } from '../slack/cost-format.ts';
+import { costChange, costFigure, effectiveCost, formatMoney, unknownCostNotes } from '../slack/cost-format.ts';
 import { formatDuration } from '../slack/format.ts';
 import type { StoredAuditEvent } from '../store/audit-log.ts';
 
@@ -81,20 +81,9 @@ function parallelRuns(d: ReportData): string {
 <p class="muted">Costs at list price: ${esc(costBasis(d))}</p>${unknownCosts(d).map((u) => `\n<p class="muted">${esc(u)}</p>`).join('')}</section>`;
 }
 
-/**
- * Why a cost in the table says `unknown`, once per side, source and reason: an approver reading
- * "unknown" must see whether it is a missing permission or a source Cutover does not measure.
- */
+/** Why a cost in the table says `unknown`, once per side, source and reason (plain text: `esc` comes after). */
 function unknownCosts(d: ReportData): string[] {
-  const lines = new Set<string>();
-  for (const { legacy, target } of d.parallels) {
-    for (const [side, run] of [['Legacy', legacy], ['Databricks', target]] as const) {
-      const cost = run?.cost;
-      if (cost?.status !== 'unknown') continue;
-      lines.add(`${side} cost unknown${cost.method ? ` (${costMethodLabel(cost.method)})` : ''}: ${cost.reason ?? 'no reason given'}`);
-    }
-  }
-  return [...lines];
+  return [...new Set(d.parallels.flatMap(({ legacy, target }) => unknownCostNotes([['Legacy', legacy?.cost], ['Databricks', target?.cost]], (text) => text)))];
 }
 
 /** What the figures are, once: every distinct note of the recorded costs. */

@@ -5,7 +5,7 @@ import type { RunRecord } from '../store/run-record.ts';
 import { formatCount, speedUpRatio, verdictLabel } from './build-parallel-view.ts';
 import { engineLabel, escapeMrkdwn, formatDuration, runElapsed, slackDate, stateEmoji, type SlackMessage } from './format.ts';
 import { LIMITS, capBlocks, context, splitSections, truncateText } from './limits.ts';
-import { costLine, costNotes, effectiveCost } from './cost-format.ts';
+import { costLine, effectiveCost, unknownCostNotes } from './cost-format.ts';
 
 export interface HistoryItem {
   p: ParallelRecord;
@@ -32,7 +32,7 @@ export function buildHistoryView(pipeline: string, items: HistoryItem[], now: nu
   const header: KnownBlock = { type: 'header', text: { type: 'plain_text', text: title, emoji: true } };
   const rows = capBlocks(splitSections(sorted.map((item) => historyLine(item, now)).join('\n')), LIMITS.blocksPerMessage - 2);
   // A cost that cannot be known is explained once below the list, not on every line.
-  const unknown = [...new Set(sorted.flatMap((i) => costNotes([['Legacy', effectiveCost(i.legacy)], ['Databricks', effectiveCost(i.target)]]).filter((n) => n.includes('cost unknown'))))];
+  const unknown = [...new Set(sorted.flatMap((i) => unknownCostNotes([['Legacy', effectiveCost(i.legacy)], ['Databricks', effectiveCost(i.target)]])))];
   const footer = context([`${formatCount(items.length)} run${items.length === 1 ? '' : 's'}, newest first · mismatches = rows only in legacy + only in target + changed, over every output · cost at list price`, ...unknown, ...(chart ? [':chart_with_upwards_trend: The chart of duration and cost per period is on its way to your DM with Cutover.'] : [])].join('\n'));
   const latest = sorted[0]?.p;
   const text = latest ? `${title}: latest ${latest.period} ${latest.verdict ?? latest.state}, ${formatCount(mismatchTotal(latest))} mismatches` : title;

@@ -59,13 +59,23 @@ export function costNotes(sides: Array<[string, RunCost | 'pending' | undefined]
     if (cost.status === 'known' && cost.method) {
       const dbus = cost.dbus !== undefined ? `${cost.dbus.toLocaleString('en-US', { maximumFractionDigits: 2 })} DBU, ` : '';
       notes.push(`${side}: ${dbus}${costMethodLabel(cost.method)}: ${escapeMrkdwn(cost.note ?? '')}`);
-    } else if (cost.status === 'unknown') {
-      // The source beside the reason: a refusal's words alone do not say whose they are.
-      const source = cost.method ? ` (${costMethodLabel(cost.method)})` : '';
-      notes.push(`${side} cost unknown${source}: ${escapeMrkdwn(cost.reason ?? 'no reason given')}`);
-    }
+    } else if (cost.status === 'unknown') notes.push(unknownCostNote(side, cost, escapeMrkdwn));
   }
   return notes;
+}
+
+/**
+ * Why each side's cost is unknown (`Databricks cost unknown (billing tables): <reason>`), for the
+ * sides whose cost is; `escape` readies the reason for where it is shown (mrkdwn by default).
+ */
+export function unknownCostNotes(sides: Array<[string, RunCost | 'pending' | undefined]>, escape: (text: string) => string = escapeMrkdwn): string[] {
+  return sides.flatMap(([side, cost]) => (typeof cost === 'object' && cost.status === 'unknown' ? [unknownCostNote(side, cost, escape)] : []));
+}
+
+function unknownCostNote(side: string, cost: RunCost, escape: (text: string) => string): string {
+  // The source beside the reason: a refusal's words alone do not say whose they are.
+  const source = cost.method ? ` (${costMethodLabel(cost.method)})` : '';
+  return `${side} cost unknown${source}: ${escape(cost.reason ?? 'no reason given')}`;
 }
 
 /** `cost: legacy $X vs Databricks $Y (−Z %)`, or just `cost pending` while neither side has a figure. */
