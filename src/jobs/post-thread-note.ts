@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiError } from '../errors.ts';
 import { buildAckNote, buildRepairNote } from '../slack/index.ts';
 import type { JobDeps } from './job-deps.ts';
@@ -11,8 +11,10 @@ const NOTE_MARK_TTL_MS = 14 * 24 * 3600_000;
 
 /** Posts one note (repair progress, acknowledgement, cancel request, error) into the run's thread, once. */
 export async function postThreadNote(deps: JobDeps, job: Job<{ runId: string; note: ThreadNote }>): Promise<void> {
-  // Every note job has an id of its own (`note-<run>-repair-2-started`, `note-<run>-ack`, …): the note's slot.
-  const slot = job.id ?? `note-${job.data.runId}-${job.data.note.kind}`;
+  // Every note job has an id of its own (`note-<run>-repair-2-started`, `note-<run>-ack`, …): the
+  // note's slot. A made-up one could be shared by two notes and swallow the second.
+  const slot = job.id;
+  if (!slot) throw new UnrecoverableError('thread note job has no id');
   const done = deps.keys.notePosted(slot);
   if (await deps.redis.exists(done)) return;
   const run = await deps.runs.require(job.data.runId);
