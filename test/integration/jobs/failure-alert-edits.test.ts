@@ -1,16 +1,11 @@
-import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newRunRecord } from '../../../src/commands/new-run-record.ts';
 import { parseCatalog } from '../../../src/config/load-catalog.ts';
 import type { JobDeps } from '../../../src/jobs/job-deps.ts';
 import { postAlertIfNeeded } from '../../../src/jobs/notify-status.ts';
-import { createLogger } from '../../../src/logger.ts';
-import { AuditLog } from '../../../src/store/audit-log.ts';
-import { keyspace } from '../../../src/store/redis.ts';
 import type { RunRecord } from '../../../src/store/run-record.ts';
-import { RunStore } from '../../../src/store/run-store.ts';
 import { FakeSlack } from '../../fakes/slack-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+import { runWithStatusMessage, slackJobDeps } from '../../helpers/slack-job-deps.ts';
 
 /**
  * Issue 15 item 4, the alert side of the status job with real Redis and the real WebClient
@@ -26,21 +21,11 @@ pipelines:
 const slack = new FakeSlack();
 const redis = testRedis();
 const prefix = uniquePrefix('alert-edits');
-const keys = keyspace(prefix);
 let deps: JobDeps;
 
 beforeAll(async () => {
   const url = await slack.start();
-  deps = {
-    catalog,
-    redis,
-    keys,
-    runs: new RunStore(redis, keys),
-    audit: new AuditLog(redis, keys),
-    slack: new WebClient('xoxb-test', { slackApiUrl: url, retryConfig: { retries: 0 } }),
-    logger: createLogger({ level: 'silent' }),
-    now: Date.now,
-  } as unknown as JobDeps;
+  deps = slackJobDeps({ catalog, redis, prefix, slackUrl: url });
 });
 
 afterAll(async () => {
@@ -49,16 +34,8 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function failedRun(period: string): Promise<RunRecord> {
-  const run = newRunRecord({ pipelineName: 'nightly', pipeline: catalog.pipelines.nightly!, side: 'target', period, params: {}, env: 'dev', requestedBy: 'U0ALICE', now: Date.now() });
-  await deps.runs.create(run, { actor: 'U0ALICE', action: 'run.created' });
-  const parent = await deps.slack.chat.postMessage({ channel: 'C0NIGHT', text: `status of ${run.id}` });
-  return deps.runs.update(
-    run.id,
-    (r) => ({ ...r, state: 'failed', externalId: '77', endedAt: Date.now(), statusMessage: { channel: 'C0NIGHT', ts: parent.ts! }, failures: [{ task: 'transform', error: 'boom' }] }),
-    { actor: 'bot', action: 'run.state' },
-  );
-}
+const failedRun = (period: string) =>
+  runWithStatusMessage(deps, 'nightly', period, (r) => ({ ...r, state: 'failed', externalId: '77', endedAt: Date.now(), failures: [{ task: 'transform', error: 'boom' }] }));
 const change = (id: string, fn: (r: RunRecord) => RunRecord) => deps.runs.update(id, fn, { actor: 'bot', action: 'run.state' });
 const updatesOf = (ts: string) => slack.callsTo('chat.update').filter((c) => c.body.ts === ts);
 

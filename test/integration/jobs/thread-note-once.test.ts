@@ -1,18 +1,13 @@
-import { WebClient } from '@slack/web-api';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newRunRecord } from '../../../src/commands/new-run-record.ts';
 import { parseCatalog } from '../../../src/config/load-catalog.ts';
 import type { JobDeps } from '../../../src/jobs/job-deps.ts';
 import { postThreadNote } from '../../../src/jobs/post-thread-note.ts';
 import type { ThreadNote } from '../../../src/jobs/queues.ts';
-import { createLogger } from '../../../src/logger.ts';
-import { AuditLog } from '../../../src/store/audit-log.ts';
-import { keyspace } from '../../../src/store/redis.ts';
 import type { RunRecord } from '../../../src/store/run-record.ts';
-import { RunStore } from '../../../src/store/run-store.ts';
 import { FakeSlack } from '../../fakes/slack-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+import { runWithStatusMessage, slackJobDeps } from '../../helpers/slack-job-deps.ts';
 
 /**
  * A note in a run's thread (repair started, acknowledged, cancel asked) is posted once even when
@@ -29,26 +24,20 @@ pipelines:
 const slack = new FakeSlack();
 const redis = testRedis();
 const prefix = uniquePrefix('note-once');
-const keys = keyspace(prefix);
 let deps: JobDeps;
 let killAt: string | undefined;
 class Killed extends Error {}
 
 beforeAll(async () => {
   const url = await slack.start();
-  deps = {
-    catalog,
-    redis,
-    keys,
-    runs: new RunStore(redis, keys),
-    audit: new AuditLog(redis, keys),
-    slack: new WebClient('xoxb-test', { slackApiUrl: url, retryConfig: { retries: 0 } }),
-    logger: createLogger({ level: 'silent' }),
-    now: Date.now,
-    crashPoint: (name: string) => {
-      if (name === killAt) throw new Killed(name);
+  deps = slackJobDeps(
+    { catalog, redis, prefix, slackUrl: url },
+    {
+      crashPoint: (name: string) => {
+        if (name === killAt) throw new Killed(name);
+      },
     },
-  } as unknown as JobDeps;
+  );
 });
 
 afterAll(async () => {
@@ -57,12 +46,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function postedRun(period: string): Promise<RunRecord> {
-  const run = newRunRecord({ pipelineName: 'nightly', pipeline: catalog.pipelines.nightly!, side: 'target', period, params: {}, env: 'dev', requestedBy: 'U0ALICE', now: Date.now() });
-  await deps.runs.create(run, { actor: 'U0ALICE', action: 'run.created' });
-  const parent = await deps.slack.chat.postMessage({ channel: 'C0NOTES', text: `status of ${run.id}` });
-  return deps.runs.update(run.id, (r) => ({ ...r, state: 'failed', statusMessage: { channel: 'C0NOTES', ts: parent.ts! } }), { actor: 'bot', action: 'run.state' });
-}
+const postedRun = (period: string) => runWithStatusMessage(deps, 'nightly', period, (r) => ({ ...r, state: 'failed' }));
 const job = (id: string, runId: string, note: ThreadNote) => ({ id, data: { runId, note } }) as unknown as Job<{ runId: string; note: ThreadNote }>;
 const notesIn = (run: RunRecord) => slack.messages.filter((m) => m.thread_ts === run.statusMessage!.ts && m.ts !== run.statusMessage!.ts);
 
