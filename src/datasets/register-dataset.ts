@@ -46,7 +46,8 @@ export interface RegisteredDataset {
    */
   untyped?: string[];
   /** Rebuilds the view with `like`'s types for the untyped columns; returns the new columns. */
-  retype?: (like: SchemaColumn[]) => Promise<SchemaColumn[]>;  /**
+  retype?: (like: SchemaColumn[]) => Promise<SchemaColumn[]>;
+  /**
    * The rows of the view that pass `filter` (SQL over the view's columns), as a relation for a
    * FROM clause, when the reader can filter earlier than a WHERE over the view would: a Delta
    * table with deletion vectors applies the filter before its anti-join on row positions
